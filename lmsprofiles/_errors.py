@@ -1,0 +1,122 @@
+"""Exceptions raised by lmsprofiles.
+
+Every error the package raises on purpose derives from :class:`LmsProfilesError`; each class
+carries the CLI exit code it maps to, so one handler in the CLI owns the exit codes::
+
+    LmsProfilesError                  exit 1
+    ├── ProfileError (ValueError)     exit 3  invalid profiles, environment or overrides
+    │   ├── UnknownModelError                 no model profile with that identifier
+    │   └── UnknownRequestError               no request overlay with that name
+    ├── LMStudioUnreachableError      exit 1  nothing answers at the LM Studio host
+    ├── LMStudioError                 exit 1  an SDK call failed (server error, timeout, ...)
+    ├── ApplyError                    exit 4  reconcile applied part of its plan
+    └── LockHeldError                 exit 5  another reconcile holds the host lock
+
+SDK exceptions are translated at the boundary and never leave the package raw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "ApplyError",
+    "LMStudioError",
+    "LMStudioUnreachableError",
+    "LmsProfilesError",
+    "LockHeldError",
+    "Problem",
+    "ProfileError",
+    "UnknownModelError",
+    "UnknownRequestError",
+]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem found in the profiles or the environment.
+
+    ``source`` is a file path, an environment variable's name or ``"call-site"``; ``line`` and
+    ``column`` are 1-based and present only for files. ``path`` is the dotted path of the key
+    as written in that source.
+    """
+
+    source: str
+    line: int | None
+    column: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.source
+        if self.line is not None:
+            where += f":{self.line}:{self.column or 1}"
+        if self.path:
+            return f"{where}: {self.path}: {self.message}"
+        return f"{where}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        """The problem as JSON-ready data."""
+        return {
+            "source": self.source,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "message": self.message,
+        }
+
+
+class LmsProfilesError(Exception):
+    """Base class of every error lmsprofiles raises on purpose."""
+
+    exit_code: int = 1
+
+
+class ProfileError(LmsProfilesError, ValueError):
+    """The profiles, the environment or a call-site override are invalid.
+
+    ``problems`` holds every problem found, sorted by source and position.
+    """
+
+    exit_code = 3
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(sorted(set(problems), key=_problem_order))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class UnknownModelError(ProfileError):
+    """No model profile has the identifier that was asked for."""
+
+
+class UnknownRequestError(ProfileError):
+    """No request overlay has the name that was asked for."""
+
+
+class LMStudioUnreachableError(LmsProfilesError):
+    """Nothing that speaks LM Studio's protocol answers at the host."""
+
+
+class LMStudioError(LmsProfilesError):
+    """A call to LM Studio through the SDK failed."""
+
+
+class ApplyError(LmsProfilesError):
+    """Reconcile applied only part of its plan; ``failures`` says what failed and why."""
+
+    exit_code = 4
+
+    def __init__(self, message: str, failures: Sequence[tuple[str, str]] = ()) -> None:
+        self.failures: tuple[tuple[str, str], ...] = tuple(failures)
+        super().__init__(message)
+
+
+class LockHeldError(LmsProfilesError):
+    """Another reconcile holds the lock for the same LM Studio host."""
+
+    exit_code = 5
+
+
+def _problem_order(p: Problem) -> tuple[str, int, int, str, str]:
+    return (p.source, p.line or 0, p.column or 0, p.path, p.message)

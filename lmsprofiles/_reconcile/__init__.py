@@ -1,0 +1,1 @@
+"""Reconciling LM Studio's loaded instances with the profiles."""

@@ -1,0 +1,1 @@
+"""An LM Studio server emulator that the unmodified ``lmstudio`` SDK works against."""

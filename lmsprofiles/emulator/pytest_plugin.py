@@ -1,0 +1,1 @@
+"""pytest plugin: the ``lmstudio_emulator`` fixture."""
