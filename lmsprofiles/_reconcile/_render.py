@@ -1,0 +1,268 @@
+"""Plan output: Terraform-like text for people and a versioned JSON document for scripts.
+
+Symbols: ``+`` load, ``-/+`` reload, ``=`` reuse, ``-`` unload, ``?`` leave (not ours, or ours
+without ``--prune``), ``!`` conflict. The JSON format is documented in docs/plan-json.md;
+bump :data:`FORMAT_VERSION` on any incompatible change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+from lmsprofiles._reconcile._compare import Difference
+from lmsprofiles._reconcile._model import UNKNOWN, DesiredInstance, ObservedInstance, Unknown
+from lmsprofiles._reconcile._plan import (
+    Action,
+    ActionName,
+    Conflict,
+    Leave,
+    Load,
+    Plan,
+    Reload,
+    Reuse,
+    Unload,
+    action_name,
+)
+
+__all__ = [
+    "FORMAT_VERSION",
+    "SYMBOLS",
+    "action_document",
+    "format_value",
+    "plan_document",
+    "render_plan",
+    "summary_line",
+]
+
+FORMAT_VERSION: Final = "1"
+SYMBOLS: Final[Mapping[ActionName, str]] = {
+    "load": "+",
+    "reload": "-/+",
+    "reuse": "=",
+    "unload": "-",
+    "leave": "?",
+    "conflict": "!",
+}
+_SUMMARY_WORDS: Final[Mapping[ActionName, str]] = {
+    "load": "to load",
+    "reload": "to reload",
+    "reuse": "to reuse",
+    "unload": "to unload",
+    "leave": "left alone",
+    "conflict": "in conflict",
+}
+
+
+def format_value(value: Any) -> str:
+    """A value as shown in text output (JSON spelling; ``UNKNOWN`` as ``(not reported)``)."""
+    if value is UNKNOWN:
+        return "(not reported)"
+    return json.dumps(value, sort_keys=True)
+
+
+def summary_line(plan: Plan) -> str:
+    """``Plan: 1 to load, 0 to reload, ...`` with every kind that occurs (load..unload always)."""
+    counts = plan.summary
+    shown = [
+        f"{count} {_SUMMARY_WORDS[name]}"
+        for name, count in counts.items()
+        if count or name in ("load", "reload", "reuse", "unload")
+    ]
+    return "Plan: " + ", ".join(shown) + "."
+
+
+def render_plan(plan: Plan, *, host: str) -> str:
+    """The plan as text, one block per action, then diagnostics and the summary line."""
+    lines = [f"Plan for LM Studio at {host}", ""]
+    if not plan.actions:
+        lines.append("  (no profiles to deploy and no instances loaded)")
+    width = max((len(_identifier(a)) for a in plan.actions), default=0)
+    model_width = max((len(_model(a)) for a in plan.actions), default=0)
+    for action in plan.actions:
+        name = action_name(action)
+        head = (
+            f"  {SYMBOLS[name]:<3} {_identifier(action):<{width}}  "
+            f"{_model(action):<{model_width}}  {name}"
+        )
+        message = _message(action)
+        lines.append(f"{head}  ({message})" if message else head)
+        lines.extend(f"        {line}" for line in _detail_lines(action))
+    if plan.diagnostics:
+        lines.append("")
+        for diagnostic in plan.diagnostics:
+            where = f"{diagnostic.identifier}: " if diagnostic.identifier else ""
+            lines.append(f"{diagnostic.severity}: {where}{diagnostic.message}")
+    lines += ["", summary_line(plan)]
+    return "\n".join(lines) + "\n"
+
+
+def plan_document(plan: Plan, *, host: str, command: str = "plan") -> dict[str, Any]:
+    """The plan as the JSON-ready document described in docs/plan-json.md."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "command": command,
+        "host": host,
+        "status": "changes_pending" if plan.changes_pending else "no_changes",
+        "changes_pending": plan.changes_pending,
+        "prune": plan.prune,
+        "context_policy": plan.context_policy,
+        "actions": [action_document(a) for a in plan.actions],
+        "summary": dict(plan.summary),
+        "diagnostics": [
+            {"severity": d.severity, "identifier": d.identifier, "message": d.message}
+            for d in plan.diagnostics
+        ],
+        "stale_records": [r.identifier for r in plan.stale_records],
+    }
+
+
+def action_document(action: Action) -> dict[str, Any]:
+    """One action as a JSON-ready mapping."""
+    desired = _desired_of(action)
+    observed = _observed_of(action)
+    return {
+        "action": action_name(action),
+        "symbol": SYMBOLS[action_name(action)],
+        "identifier": _identifier(action),
+        "model": _model(action),
+        "type": desired.kind if desired is not None else _must(observed).kind,
+        "owned": _owned(action),
+        "message": _message(action),
+        "reasons": [_reason(d) for d in _differences(action)],
+        "desired": None if desired is None else _desired_document(desired),
+        "observed": None if observed is None else _observed_document(observed),
+    }
+
+
+def _must(observed: ObservedInstance | None) -> ObservedInstance:
+    assert observed is not None
+    return observed
+
+
+def _desired_of(action: Action) -> DesiredInstance | None:
+    match action:
+        case Load() | Reload() | Reuse() | Conflict():
+            return action.desired
+        case Unload() | Leave():
+            return None
+
+
+def _observed_of(action: Action) -> ObservedInstance | None:
+    match action:
+        case Load():
+            return None
+        case Reload() | Reuse() | Conflict() | Unload() | Leave():
+            return action.observed
+
+
+def _identifier(action: Action) -> str:
+    desired = _desired_of(action)
+    return desired.identifier if desired is not None else _must(_observed_of(action)).identifier
+
+
+def _model(action: Action) -> str:
+    desired = _desired_of(action)
+    return desired.model_key if desired is not None else _must(_observed_of(action)).model_key
+
+
+def _owned(action: Action) -> bool:
+    match action:
+        case Reload() | Reuse() | Unload():
+            return True
+        case Leave(owned=owned):
+            return owned
+        case Load() | Conflict():
+            return False
+
+
+def _message(action: Action) -> str:
+    match action:
+        case Load(notes=notes):
+            return "; ".join(notes)
+        case Reload(comparison=result):
+            fields = ", ".join(d.path for d in result.reload_reasons)
+            return f"{fields} changed"
+        case Reuse():
+            return ""
+        case Unload(reason=reason) | Leave(reason=reason) | Conflict(reason=reason):
+            return reason
+
+
+def _differences(action: Action) -> tuple[Difference, ...]:
+    match action:
+        case Reload(comparison=result) | Reuse(comparison=result):
+            return result.differences
+        case Load() | Unload() | Leave() | Conflict():
+            return ()
+
+
+def _detail_lines(action: Action) -> list[str]:
+    match action:
+        case Load(desired=want):
+            lines = [
+                f"+ {path} = {format_value(value)}" for path, value in _flatten(want.load, "load")
+            ]
+            ttl = "none (stays loaded)" if want.ttl is None else f"{want.ttl} s"
+            return [*lines, f"+ ttl = {ttl}"]
+        case Reload() | Reuse():
+            return [_difference_line(d) for d in _differences(action)]
+        case Unload() | Leave() | Conflict():
+            return []
+
+
+def _difference_line(d: Difference) -> str:
+    line = f"~ {d.path}  {format_value(d.observed)} -> {format_value(d.desired)}"
+    if d.forces_reload:
+        line += "  # forces reload"
+        if d.note:
+            line += f": {d.note}"
+    elif d.note:
+        line += f"  # {d.note}"
+    if d.origin:
+        line += f"  [{d.origin}]"
+    return line
+
+
+def _flatten(mapping: Mapping[str, Any], prefix: str) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    for key, value in sorted(mapping.items()):
+        path = f"{prefix}.{key}"
+        if key == "gpu" and isinstance(value, Mapping):
+            found.extend(_flatten(value, path))
+        elif value is not None:
+            found.append((path, value))
+    return found
+
+
+def _reason(d: Difference) -> dict[str, Any]:
+    reason: dict[str, Any] = {"path": d.path}
+    if d.observed is not UNKNOWN:
+        reason["before"] = d.observed
+    reason |= {
+        "after": d.desired,
+        "forces_reload": d.forces_reload,
+        "note": d.note or None,
+        "origin": d.origin,
+    }
+    return reason
+
+
+def _desired_document(want: DesiredInstance) -> dict[str, Any]:
+    return {
+        "load": dict(want.load),
+        "ttl": want.ttl,
+        "origins": dict(want.origins),
+    }
+
+
+def _observed_document(have: ObservedInstance) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "context_length": have.context_length,
+        "max_context_length": have.max_context_length,
+    }
+    if not isinstance(have.ttl_ms, Unknown):
+        document["ttl_ms"] = have.ttl_ms
+    document["load"] = dict(have.load)
+    return document

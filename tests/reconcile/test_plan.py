@@ -1,0 +1,173 @@
+"""The planner and its text/JSON rendering, on in-memory instances."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lmsprofiles._reconcile._model import DesiredInstance, ObservedInstance, OwnershipRecord
+from lmsprofiles._reconcile._plan import (
+    Conflict,
+    Leave,
+    Load,
+    Reload,
+    Reuse,
+    Unload,
+    action_name,
+    make_plan,
+)
+from lmsprofiles._reconcile._render import plan_document, render_plan
+
+CHAT = DesiredInstance("chat", "qwen/qwen3-8b", "llm", {"contextLength": 8192}, None)
+EMBED = DesiredInstance("embed", "nomic", "embedding", {"contextLength": 2048}, None)
+
+
+def seen(identifier: str, key: str, ctx: int = 8192, **kw: Any) -> ObservedInstance:
+    kind = kw.pop("kind", "llm")
+    return ObservedInstance(
+        identifier, key, kind, ctx, 32768, kw.pop("ttl_ms", None), {"contextLength": ctx}
+    )
+
+
+def mine(*instances: ObservedInstance) -> dict[str, OwnershipRecord]:
+    return {o.identifier: OwnershipRecord(o.identifier, o.model_key, o.kind) for o in instances}
+
+
+def kinds(plan: Any) -> list[tuple[str, str]]:
+    return [(action_name(a), type(a).__name__) for a in plan.actions]
+
+
+def test_fresh_host_loads_everything() -> None:
+    plan = make_plan([EMBED, CHAT], [], {})
+    assert [type(a) for a in plan.actions] == [Load, Load]
+    assert [a.desired.identifier for a in plan.actions if isinstance(a, Load)] == ["chat", "embed"]
+    assert plan.changes_pending
+    assert plan.summary["load"] == 2
+
+
+def test_converged_host_reuses_and_is_a_no_op() -> None:
+    chat = seen("chat", "qwen/qwen3-8b")
+    embed = seen("embed", "nomic", 2048, kind="embedding")
+    plan = make_plan([CHAT, EMBED], [chat, embed], mine(chat, embed))
+    assert [type(a) for a in plan.actions] == [Reuse, Reuse]
+    assert not plan.changes_pending
+    assert plan.diagnostics == ()
+
+
+def test_changed_context_reloads() -> None:
+    chat = seen("chat", "qwen/qwen3-8b", 4096)
+    [action] = make_plan([CHAT], [chat], mine(chat)).actions
+    assert isinstance(action, Reload)
+    assert [d.path for d in action.comparison.reload_reasons] == ["load.contextLength"]
+
+
+def test_removed_profile_is_left_without_prune_and_unloaded_with_it() -> None:
+    old = seen("old", "google/gemma-3-1b")
+    [kept] = make_plan([], [old], mine(old)).actions
+    assert isinstance(kept, Leave) and kept.owned and "--prune" in kept.reason
+    [gone] = make_plan([], [old], mine(old), prune=True).actions
+    assert isinstance(gone, Unload)
+
+
+def test_foreign_instances_are_never_touched_even_with_prune() -> None:
+    other = seen("phi", "microsoft/phi-4")
+    [action] = make_plan([], [other], {}, prune=True).actions
+    assert isinstance(action, Leave) and not action.owned
+
+
+def test_foreign_instance_holding_a_desired_identifier_is_a_conflict() -> None:
+    foreign = seen("chat", "qwen/qwen3-8b")
+    plan = make_plan([CHAT], [foreign], {}, prune=True)
+    [action] = plan.actions
+    assert isinstance(action, Conflict)
+    assert "matches the profile" in action.reason
+    assert [d.severity for d in plan.diagnostics] == ["error"]
+    assert not plan.changes_pending
+
+
+def test_replaced_instance_with_our_identifier_is_not_ours() -> None:
+    replaced = seen("chat", "google/gemma-3-1b")
+    records = {"chat": OwnershipRecord("chat", "qwen/qwen3-8b", "llm")}
+    [action] = make_plan([CHAT], [replaced], records).actions
+    assert isinstance(action, Conflict)
+    assert "replaced" in action.reason
+
+
+def test_duplicates_of_a_managed_model_are_reported() -> None:
+    chat = seen("chat", "qwen/qwen3-8b")
+    dup = seen("qwen/qwen3-8b:2", "qwen/qwen3-8b")
+    plan = make_plan([CHAT], [chat, dup], mine(chat), prune=True)
+    assert [type(a) for a in plan.actions] == [Reuse, Leave]
+    [warning] = plan.diagnostics
+    assert warning.identifier == "qwen/qwen3-8b:2" and "duplicate" in warning.message
+
+
+def test_vanished_owned_instance_is_loaded_again_and_its_record_is_stale() -> None:
+    records = {"chat": OwnershipRecord("chat", "qwen/qwen3-8b", "llm")}
+    plan = make_plan([CHAT], [], records)
+    assert [type(a) for a in plan.actions] == [Load]
+    assert [r.identifier for r in plan.stale_records] == ["chat"]
+
+
+def test_fitted_context_is_a_warning_not_a_reload() -> None:
+    big = DesiredInstance("chat", "qwen/qwen3-8b", "llm", {"contextLength": 65536}, None)
+    chat = ObservedInstance(
+        "chat", "qwen/qwen3-8b", "llm", 32768, 32768, None, {"contextLength": 65536}
+    )
+    plan = make_plan([big], [chat], mine(chat))
+    assert [type(a) for a in plan.actions] == [Reuse]
+    assert [d.severity for d in plan.diagnostics] == ["warning"]
+    assert type(make_plan([big], [chat], mine(chat), context_policy="reload").actions[0]) is Reload
+
+
+def test_load_above_known_model_maximum_is_warned() -> None:
+    big = DesiredInstance("big", "qwen/qwen3-8b", "llm", {"contextLength": 65536}, None)
+    other = seen("someone", "qwen/qwen3-8b")
+    plan = make_plan([big], [other], {})
+    assert "exceeds the model maximum 32768" in plan.diagnostics[0].message
+
+
+def test_text_rendering_uses_terraform_like_symbols() -> None:
+    chat = seen("chat", "qwen/qwen3-8b", 4096)
+    old = seen("old", "google/gemma-3-1b")
+    phi = seen("phi", "microsoft/phi-4")
+    text = render_plan(
+        make_plan([CHAT, EMBED], [chat, old, phi], mine(chat, old), prune=True), host="h:1"
+    )
+    assert "Plan for LM Studio at h:1" in text
+    assert "-/+ chat" in text
+    assert "~ load.contextLength  4096 -> 8192  # forces reload" in text
+    assert "+   embed" in text and "+ load.contextLength = 2048" in text
+    assert "-   old" in text and "?   phi" in text
+    assert text.rstrip().endswith(
+        "Plan: 1 to load, 1 to reload, 0 to reuse, 1 to unload, 1 left alone."
+    )
+
+
+def test_json_document_shape() -> None:
+    chat = seen("chat", "qwen/qwen3-8b", 4096)
+    want = DesiredInstance(
+        "chat",
+        "qwen/qwen3-8b",
+        "llm",
+        {"contextLength": 8192},
+        None,
+        {"load.contextLength": "profiles/models/chat.yaml:4:3"},
+    )
+    doc = plan_document(make_plan([want], [chat], mine(chat)), host="h:1")
+    json.dumps(doc)
+    assert doc["format_version"] == "1"
+    assert doc["status"] == "changes_pending"
+    [action] = doc["actions"]
+    assert action["action"] == "reload" and action["symbol"] == "-/+"
+    assert action["reasons"] == [
+        {
+            "path": "load.contextLength",
+            "before": 4096,
+            "after": 8192,
+            "forces_reload": True,
+            "note": None,
+            "origin": "profiles/models/chat.yaml:4:3",
+        }
+    ]
+    assert doc["summary"]["reload"] == 1
