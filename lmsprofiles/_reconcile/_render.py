@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+from lmsprofiles._reconcile._apply import ApplyResult
 from lmsprofiles._reconcile._compare import Difference
 from lmsprofiles._reconcile._model import UNKNOWN, DesiredInstance, ObservedInstance, Unknown
 from lmsprofiles._reconcile._plan import (
@@ -33,6 +34,8 @@ __all__ = [
     "format_value",
     "plan_document",
     "render_plan",
+    "render_result",
+    "result_document",
     "summary_line",
 ]
 
@@ -265,4 +268,43 @@ def _observed_document(have: ObservedInstance) -> dict[str, Any]:
     if not isinstance(have.ttl_ms, Unknown):
         document["ttl_ms"] = have.ttl_ms
     document["load"] = dict(have.load)
+    return document
+
+
+def render_result(result: ApplyResult, *, host: str) -> str:
+    """What reconcile did, the failures, and whether the read-back state matches."""
+    done = {"load": 0, "unload": 0}
+    for step in result.steps:
+        done[step.verb] = done.get(step.verb, 0) + 1
+    counts = result.plan.summary
+    lines = [
+        f"Reconciled LM Studio at {host}: {done['load']} loaded, {done['unload']} unloaded, "
+        f"{counts['reuse']} reused, {counts['leave']} left alone."
+    ]
+    if result.failures:
+        lines.append(f"{len(result.failures)} failed:")
+        lines += [f"  {f.identifier}: {f.action}: {f.message}" for f in result.failures]
+    else:
+        lines.append("Verified: the loaded instances match the profiles.")
+    return "\n".join(lines) + "\n"
+
+
+def result_document(result: ApplyResult, *, host: str) -> dict[str, Any]:
+    """The plan document of ``result.plan`` plus a ``result`` member (docs/plan-json.md)."""
+    document = plan_document(result.plan, host=host, command="reconcile")
+    if result.failures:
+        document["status"] = "failed"
+    elif result.steps:
+        document["status"] = "applied"
+    document["result"] = {
+        "steps": [
+            {"verb": s.verb, "identifier": s.identifier, "model": s.model_key} for s in result.steps
+        ],
+        "failures": [
+            {"identifier": f.identifier, "action": f.action, "message": f.message}
+            for f in result.failures
+        ],
+        "verified": not any(f.action == "verify" for f in result.failures),
+        "after": dict(result.verification.summary),
+    }
     return document

@@ -1,0 +1,218 @@
+"""The one module that talks to LM Studio, through the official ``lmstudio`` SDK.
+
+:class:`LMStudioClient` wraps ``lmstudio.Client`` (opened as a context manager so the
+greeting probe and, without a host, the SDK's port discovery run). Every SDK exception is
+translated here: an unreachable server becomes :class:`LMStudioUnreachableError` (one line
+naming the host), anything else the SDK raises becomes :class:`LMStudioError` carrying the
+server's message. The SDK is imported lazily so that importing this module stays cheap.
+
+SDK quirks guarded against (lmstudio/PROTOCOL.md §7, FIELDS.md §5-§6): unknown config keys
+are rejected instead of silently dropped; ``false`` for checkbox fields is omitted (SDK 1.5
+cannot send it; omitted means off); ``ttl`` is always passed explicitly (the SDK default is
+3600 s); instance state is read with raw ``listLoaded`` calls, which carry ``modelKey``,
+``contextLength`` and ``ttlMs`` that the SDK's typed handles drop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from types import TracebackType
+from typing import Any, Final, Self
+
+from lmsprofiles._errors import LMStudioError, LMStudioUnreachableError
+from lmsprofiles._reconcile._compare import CHECKBOX_LOAD_FIELDS
+from lmsprofiles._reconcile._model import (
+    KINDS,
+    UNKNOWN,
+    DesiredInstance,
+    Kind,
+    ObservedInstance,
+    Unknown,
+)
+
+__all__ = ["LMStudioClient", "ProgressCallback", "sdk_load_config"]
+
+ProgressCallback = Callable[[float], None]
+"""Called with the load progress, 0.0 to 1.0."""
+
+_DEFAULT_HOST_TEXT: Final = "the default local ports"
+
+
+class LMStudioClient:
+    """A connection to one LM Studio host. Use it as a context manager.
+
+    ``host`` is ``"host:port"``; ``None`` uses the SDK's discovery of a local LM Studio.
+    ``round_trips`` counts the RPC calls and load channels made so far.
+    """
+
+    def __init__(self, host: str | None = None) -> None:
+        self._requested = host
+        self._client: Any = None
+        self.round_trips = 0
+
+    @property
+    def host(self) -> str:
+        """The host in use: the discovered one once connected, else the requested one."""
+        if self._client is not None:
+            return str(self._client.api_host)
+        return self._requested or _DEFAULT_HOST_TEXT
+
+    def __enter__(self) -> Self:
+        import lmstudio
+
+        client = lmstudio.Client(self._requested)
+        try:
+            with self._translated("connect"):
+                client.__enter__()
+        except BaseException:
+            client.close()
+            raise
+        self._client = client
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the SDK client and its websockets (idempotent)."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def observe(self) -> list[ObservedInstance]:
+        """Every loaded LLM and embedding instance, with its load config.
+
+        Costs one ``listLoaded`` per namespace plus one ``getLoadConfig`` per instance.
+        """
+        found: list[ObservedInstance] = []
+        for kind in KINDS:
+            session = self._session(kind)
+            with self._translated(f"list loaded {kind} instances"):
+                raw = session.remote_call("listLoaded")
+            self.round_trips += 1
+            for info in raw or ():
+                found.append(self._observe_one(kind, info))
+        return found
+
+    def load_config(self, identifier: str, kind: Kind) -> dict[str, Any]:
+        """The load config of one loaded instance as the SDK reads it (camelCase)."""
+        import lmstudio
+
+        session = self._session(kind)
+        handle_type = lmstudio.LLM if kind == "llm" else lmstudio.EmbeddingModel
+        handle = handle_type(identifier, session)
+        with self._translated(f"read the load config of {identifier!r}"):
+            config = handle.get_load_config()
+        self.round_trips += 1
+        return dict(config.to_dict())
+
+    def load(self, desired: DesiredInstance, on_progress: ProgressCallback | None = None) -> str:
+        """Load a new instance of ``desired`` under its identifier; return the identifier."""
+        config = sdk_load_config(desired)
+        session = self._session(desired.kind)
+        with self._translated(f"load {desired.identifier!r} ({desired.model_key})"):
+            handle = session.load_new_instance(
+                desired.model_key,
+                desired.identifier,
+                ttl=desired.ttl,
+                config=config,
+                on_load_progress=on_progress,
+            )
+        self.round_trips += 1
+        return str(handle.identifier)
+
+    def unload(self, identifier: str, kind: Kind) -> None:
+        """Unload the instance ``identifier``."""
+        session = self._session(kind)
+        with self._translated(f"unload {identifier!r}"):
+            session.unload(identifier)
+        self.round_trips += 1
+
+    def _observe_one(self, kind: Kind, info: Mapping[str, Any]) -> ObservedInstance:
+        identifier = str(info["identifier"])
+        ttl_ms: int | Unknown | None = UNKNOWN
+        if "ttlMs" in info:
+            raw_ttl = info["ttlMs"]
+            ttl_ms = None if raw_ttl is None else int(raw_ttl)
+        return ObservedInstance(
+            identifier=identifier,
+            model_key=str(info.get("modelKey") or info.get("path") or identifier),
+            kind=kind,
+            context_length=_int_or_none(info.get("contextLength")),
+            max_context_length=_int_or_none(info.get("maxContextLength")),
+            ttl_ms=ttl_ms,
+            load=self.load_config(identifier, kind),
+        )
+
+    def _session(self, kind: Kind) -> Any:
+        if self._client is None:
+            raise RuntimeError("LMStudioClient used outside its 'with' block")
+        return self._client.llm if kind == "llm" else self._client.embedding
+
+    @contextlib.contextmanager
+    def _translated(self, doing: str) -> Iterator[None]:
+        import httpx
+        import lmstudio
+
+        try:
+            yield
+        except lmstudio.LMStudioClientError as exc:
+            if "not reachable" in str(exc):
+                raise LMStudioUnreachableError(
+                    f"LM Studio is not reachable at {self.host}"
+                ) from exc
+            raise LMStudioError(f"could not {doing}: {_first_line(exc)}") from exc
+        except lmstudio.LMStudioError as exc:
+            raise LMStudioError(f"could not {doing}: {_first_line(exc)}") from exc
+        except lmstudio.ValidationError as exc:
+            raise LMStudioError(f"could not {doing}: invalid value: {exc}") from exc
+        except (httpx.HTTPError, OSError) as exc:
+            raise LMStudioUnreachableError(
+                f"LM Studio is not reachable at {self.host} ({exc})"
+            ) from exc
+
+
+def sdk_load_config(desired: DesiredInstance) -> dict[str, Any]:
+    """``desired.load`` as the SDK must receive it.
+
+    ``None`` values and ``false`` checkbox values are omitted (omitted means off, and SDK 1.5
+    cannot send ``false``). Raises :class:`LMStudioError` for fields SDK 1.5 does not know
+    for this model type, which it would otherwise drop silently.
+    """
+    import lmstudio
+
+    config_type = (
+        lmstudio.LlmLoadModelConfig if desired.kind == "llm" else lmstudio.EmbeddingLoadModelConfig
+    )
+    known = set(config_type.__struct_encode_fields__)
+    unknown = sorted(set(desired.load) - known)
+    if unknown:
+        raise LMStudioError(
+            f"{desired.identifier}: the lmstudio SDK cannot set {', '.join(unknown)} "
+            f"on a{'n' if desired.kind == 'embedding' else ''} {desired.kind} model"
+        )
+    config: dict[str, Any] = {}
+    for key, value in desired.load.items():
+        if value is None or (key in CHECKBOX_LOAD_FIELDS and value is False):
+            continue
+        if isinstance(value, Mapping):
+            value = {k: v for k, v in value.items() if v is not None}
+        config[key] = value
+    return config
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return int(value)
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

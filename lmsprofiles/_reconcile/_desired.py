@@ -1,0 +1,45 @@
+"""From resolved profiles to :class:`DesiredInstance` values (a thin mapping, no logic)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lmsprofiles._reconcile._model import DesiredInstance
+
+__all__ = ["control_settings", "desired_instance", "desired_instances"]
+
+
+def control_settings() -> Any:
+    """The control settings (host, profiles dir, state dir) from ``LMSPROFILES_*``."""
+    from lmsprofiles._env import control
+
+    return control()
+
+
+def desired_instances(profiles_dir: Path) -> list[DesiredInstance]:
+    """The instances the profiles in ``profiles_dir`` deploy.
+
+    Raises ``ProfileError`` (exit 3) for invalid profiles or environment, before anything
+    else happens.
+    """
+    from lmsprofiles._profiles import load
+
+    profiles = load(profiles_dir)
+    return [desired_instance(d) for d in profiles.deployments()]
+
+
+def desired_instance(deployment: Any) -> DesiredInstance:
+    """One resolved deployment (``identifier``, ``model``, ``type``, ``ttl``, ``load``,
+    ``origins``) as a :class:`DesiredInstance`."""
+    origins: Mapping[str, Any] = getattr(deployment, "origins", {}) or {}
+    return DesiredInstance(
+        identifier=deployment.identifier,
+        model_key=deployment.model,
+        kind=deployment.type,
+        load=copy.deepcopy(dict(deployment.load)),
+        ttl=deployment.ttl,
+        origins={str(path): str(origin) for path, origin in origins.items()},
+    )
