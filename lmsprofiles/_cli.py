@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in _COMMANDS.items():
-        module: _CommandModule = importlib.import_module(module_name)  # type: ignore[assignment]
+        module: _CommandModule = importlib.import_module(module_name)
         command_parser = sub.add_parser(
             name,
             help=help_text,
@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.profiles = getattr(args, "profiles", None)
     args.host = getattr(args, "host", None)
     module_name = _COMMANDS[args.command][0]
-    module: _CommandModule = importlib.import_module(module_name)  # type: ignore[assignment]
+    module: _CommandModule = importlib.import_module(module_name)
     try:
         return module.run(args.command, args)
     except ProfileError as exc:

@@ -254,16 +254,7 @@ def parse_value(text: str, fld: Field) -> Any:
     check = next((m for m in fld.metadata if isinstance(m, f._Check)), None)
     lowered = stripped.lower()
     if isinstance(check, f.Num):
-        if check.off is not None and lowered in _FALSE[:1]:
-            return False
-        try:
-            return int(stripped)
-        except ValueError:
-            pass
-        try:
-            return float(stripped)
-        except ValueError:
-            raise ValueError(f"must be {check.words} (got {text!r})") from None
+        return _parse_number(text, check)
     if isinstance(check, f.Bool):
         if lowered in _TRUE:
             return True
@@ -286,6 +277,18 @@ def parse_value(text: str, fld: Field) -> Any:
     if isinstance(check, f.JsonObject):
         return _json(stripped, dict)
     return text
+
+
+def _parse_number(text: str, check: f.Num) -> Any:
+    stripped = text.strip()
+    if check.off is not None and stripped.lower() == "false":
+        return False
+    for parse in (int, float):
+        try:
+            return parse(stripped)
+        except ValueError:
+            pass
+    raise ValueError(f"must be {check.words} (got {text!r})")
 
 
 def _json(text: str, kind: type[Any]) -> Any:

@@ -8,6 +8,7 @@ call-site overrides.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import os
 from collections.abc import Iterator, Mapping
@@ -76,7 +77,7 @@ class ModelProfile:
 
 
 @functools.cache
-def _omitted_false(model: type[BaseModel]) -> frozenset[str]:
+def omitted_false(model: type[BaseModel]) -> frozenset[str]:
     """Checkbox fields whose ``false`` is sent as "not set" (LM Studio's default is off)."""
     names = set()
     for alias, fld in fields_of(model).items():
@@ -87,7 +88,7 @@ def _omitted_false(model: type[BaseModel]) -> frozenset[str]:
 
 
 def _sdk_dict(values: Mapping[str, Any], model: type[BaseModel]) -> dict[str, Any]:
-    omit = _omitted_false(model)
+    omit = omitted_false(model)
     return {k: _copy(v) for k, v in values.items() if not (v is False and k in omit)}
 
 
@@ -196,7 +197,8 @@ class ProfileSet:
         self._cache: dict[tuple[str, str | None], ResolvedConfig] = {}
 
     def __repr__(self) -> str:
-        return f"<ProfileSet {str(self.root)!r}: {len(self._models)} models, {len(self._requests)} requests>"
+        counts = f"{len(self._models)} models, {len(self._requests)} requests"
+        return f"<ProfileSet {str(self.root)!r}: {counts}>"
 
     @property
     def models(self) -> Mapping[str, ModelProfile]:
@@ -314,8 +316,6 @@ def _for_embedding(layer: _Layer) -> _Layer:
 
 
 def _unknown(kind: str, name: str, known: list[str]) -> Problem:
-    import difflib
-
     close = difflib.get_close_matches(name, known, n=1)
     hint = (
         f"; did you mean {close[0]!r}?"
@@ -458,9 +458,9 @@ def _validate(
             f", request {request!r})" if request else ")"
         )
         fallback = Origin("file", profile.source, 1, 1)
-        for exc, prefix in failed:
+        for error, prefix in failed:
             problems += _errors_to_problems(
-                exc, prefix, where, fallback, partial=False, context=context
+                error, prefix, where, fallback, partial=False, context=context
             )
         for path, message in rule_hits:
             origin = _locate(path, where) or fallback
@@ -591,19 +591,7 @@ def load(
                 "unexpected file: profiles are global.yaml, models/*.yaml and requests/*.yaml",
             )
         )
-    requests: dict[str, str | None] = {}
-    for file in _yaml_files(root / "requests"):
-        read_request = _read_layer(file, f.RequestFile, "request", problems)
-        if read_request is None:
-            requests[file.stem] = None
-            continue
-        _, data, where = read_request
-        requests[file.stem] = (
-            data.get("description") if isinstance(data.get("description"), str) else None
-        )
-        layers.requests[file.stem] = _Layer(
-            "request", {k: v for k, v in data.items() if k == "inference"}, where
-        )
+    requests = _read_requests(root, layers, problems)
     models = _read_models(root, layers, requests, problems)
     overrides_ = overrides(environ, list(models), problems)
     if overrides_.shared.data:
@@ -617,6 +605,23 @@ def load(
     if problems:
         raise ProfileError(problems)
     return profile_set
+
+
+def _read_requests(root: FsPath, layers: _Layers, problems: list[Problem]) -> dict[str, str | None]:
+    requests: dict[str, str | None] = {}
+    for file in _yaml_files(root / "requests"):
+        read_request = _read_layer(file, f.RequestFile, "request", problems)
+        if read_request is None:
+            requests[file.stem] = None
+            continue
+        _, data, where = read_request
+        requests[file.stem] = (
+            data.get("description") if isinstance(data.get("description"), str) else None
+        )
+        layers.requests[file.stem] = _Layer(
+            "request", {k: v for k, v in data.items() if k == "inference"}, where
+        )
+    return requests
 
 
 def _env_layer(
@@ -640,9 +645,8 @@ def _read_models(
         if read_model is None:
             continue
         doc, data, where = read_model
-        identifier = (
-            data.get("identifier") if isinstance(data.get("identifier"), str) else file.stem
-        )
+        written = data.get("identifier")
+        identifier: str = written if isinstance(written, str) else file.stem
         here = where.get(("identifier",)) or Origin("file", doc.source, 1, 1)
         if identifier in claimed:
             first = claimed[identifier]
@@ -650,13 +654,12 @@ def _read_models(
             problems.append(_problem(here, ("identifier",), message))
             continue
         claimed[identifier] = here
-        own_requests = data.get("requests") if isinstance(data.get("requests"), dict) else {}
+        raw_requests = data.get("requests")
+        own_requests: dict[str, Any] = raw_requests if isinstance(raw_requests, dict) else {}
         for name in own_requests:
             if name not in requests:
                 origin = where.get(("requests", name)) or here
                 line, column = doc.position(("requests", name), key=True)
-                import difflib
-
                 close = difflib.get_close_matches(name, list(requests), n=1)
                 hint = (
                     f"; did you mean {close[0]!r}?"

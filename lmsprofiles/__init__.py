@@ -1,0 +1,87 @@
+"""lmsprofiles: configuration as code for LM Studio models.
+
+Layered YAML profiles and ``LMSPROFILES_*`` variables, validated into the load and inference
+configs the official ``lmstudio`` SDK accepts::
+
+    import lmsprofiles
+
+    profiles = lmsprofiles.load("profiles")
+    cfg = profiles.resolve("qwen-chat", request="creative", maxTokens=64)
+    cfg.load, cfg.inference, cfg.origin("inference.temperature")
+
+Names are imported on first use, so ``import lmsprofiles`` stays cheap for the CLI.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "PRECEDENCE",
+    "ApplyError",
+    "LMStudioError",
+    "LMStudioUnreachableError",
+    "LmsProfilesError",
+    "LockHeldError",
+    "ModelProfile",
+    "Origin",
+    "Problem",
+    "ProfileError",
+    "ProfileSet",
+    "ResolvedConfig",
+    "UnknownModelError",
+    "UnknownRequestError",
+    "load",
+]
+
+_HOMES = {
+    "PRECEDENCE": "lmsprofiles._profiles",
+    "ModelProfile": "lmsprofiles._profiles",
+    "ProfileSet": "lmsprofiles._profiles",
+    "ResolvedConfig": "lmsprofiles._profiles",
+    "load": "lmsprofiles._profiles",
+    "Origin": "lmsprofiles._origin",
+    **{
+        name: "lmsprofiles._errors"
+        for name in (
+            "ApplyError",
+            "LMStudioError",
+            "LMStudioUnreachableError",
+            "LmsProfilesError",
+            "LockHeldError",
+            "Problem",
+            "ProfileError",
+            "UnknownModelError",
+            "UnknownRequestError",
+        )
+    },
+}
+
+if TYPE_CHECKING:
+    from lmsprofiles._errors import (
+        ApplyError,
+        LmsProfilesError,
+        LMStudioError,
+        LMStudioUnreachableError,
+        LockHeldError,
+        Problem,
+        ProfileError,
+        UnknownModelError,
+        UnknownRequestError,
+    )
+    from lmsprofiles._origin import Origin
+    from lmsprofiles._profiles import PRECEDENCE, ModelProfile, ProfileSet, ResolvedConfig, load
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'lmsprofiles' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
