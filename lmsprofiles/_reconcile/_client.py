@@ -214,5 +214,17 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    """The server's own title (and cause) on one line, else the exception's first line."""
+    server = getattr(exc, "server_error", None)
+    title = getattr(server, "title", None)
+    if isinstance(title, str) and title:
+        cause = getattr(server, "cause", None)
+        if isinstance(cause, str) and cause and cause not in title:
+            return f"{title} ({cause})"
+        return title
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    if lines[0].endswith(":") and len(lines) > 1:
+        return f"{lines[0]} {lines[1]}"
+    return lines[0]
