@@ -354,7 +354,10 @@ def _call_site(overrides: Mapping[str, Any], kind: str) -> _Layer:
 # Validation
 
 
-def _locate(path: Path, where: Mapping[Path, Any]) -> Origin | None:
+def _locate(
+    path: Path, where: Mapping[Path, Any], layers: tuple[_Layer, ...] = ()
+) -> Origin | None:
+    """The origin of ``path``, else of its nearest ancestor a layer wrote."""
     probe = path
     while probe:
         entry = where.get(probe)
@@ -363,11 +366,10 @@ def _locate(path: Path, where: Mapping[Path, Any]) -> Origin | None:
             origin = unset if unset is not None else entry
             if isinstance(origin, Origin):
                 return origin
+        for layer in reversed(layers):
+            if probe in layer.where:
+                return layer.where[probe]
         probe = probe[:-1]
-    # a missing key inside a mapping: point at the first value set under it
-    for key, entry in where.items():
-        if key[: len(path) - 1] == path[:-1] and isinstance(entry, Origin):
-            return entry
     return None
 
 
@@ -393,6 +395,7 @@ def _errors_to_problems(
     *,
     partial: bool,
     context: str = "",
+    layers: tuple[_Layer, ...] = (),
 ) -> list[Problem]:
     problems = []
     for error in exc.errors():
@@ -403,9 +406,9 @@ def _errors_to_problems(
         ):
             continue
         path = (*prefix, *error["loc"])
-        origin = _locate(path, where) or fallback
+        origin = _locate(path, where, layers) or fallback
         message = _message(error)
-        if error["type"] == "missing" and origin.kind == "file":
+        if error["type"] == "missing" and origin.source != fallback.source:
             message += context
         problems.append(_problem(origin, path, message, exact=path in where))
     return problems
@@ -460,10 +463,10 @@ def _validate(
         fallback = Origin("file", profile.source, 1, 1)
         for error, prefix in failed:
             problems += _errors_to_problems(
-                error, prefix, where, fallback, partial=False, context=context
+                error, prefix, where, fallback, partial=False, context=context, layers=layers
             )
         for path, message in rule_hits:
-            origin = _locate(path, where) or fallback
+            origin = _locate(path, where, layers) or fallback
             suffix = context if origin.source != profile.source else ""
             problems.append(_problem(origin, path, message + suffix))
     return resolved, problems
