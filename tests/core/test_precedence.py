@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,9 @@ from tests.conftest import WriteTree
 VALUES = {name: round(0.1 * (i + 1), 1) for i, name in enumerate(PRECEDENCE)}
 
 
-def _setup(write_tree: WriteTree, tmp_path: Path, layers: set[str]) -> tuple[Any, Any, dict[str, Any]]:
+def _setup(
+    write_tree: WriteTree, tmp_path: Path, layers: set[str]
+) -> tuple[Any, Any, dict[str, Any]]:
     files = {
         "models/chat.yaml": "model: qwen/qwen3-8b\n",
         "requests/creative.yaml": "description: d\n",
@@ -42,7 +45,7 @@ def _setup(write_tree: WriteTree, tmp_path: Path, layers: set[str]) -> tuple[Any
     return root, user, {"env": env, "call_site": call_site}
 
 
-PAIRS = list(zip(PRECEDENCE, PRECEDENCE[1:], strict=False))
+PAIRS = list(itertools.pairwise(PRECEDENCE))
 
 
 @pytest.mark.parametrize(("lower", "higher"), PAIRS, ids=[f"{a}<{b}" for a, b in PAIRS])
@@ -69,7 +72,9 @@ def test_each_layer_alone_takes_effect_and_is_named_as_origin(
 def test_full_stack_order_is_the_documented_list(write_tree: WriteTree, tmp_path: Path) -> None:
     root, user, extra = _setup(write_tree, tmp_path, set(PRECEDENCE))
     profiles = lmsprofiles.load(root, env=extra["env"], user_config=user)
-    assert profiles.resolve("chat", request="creative").inference["temperature"] == VALUES["env-model"]
+    assert (
+        profiles.resolve("chat", request="creative").inference["temperature"] == VALUES["env-model"]
+    )
     cfg = profiles.resolve("chat", request="creative", **extra["call_site"])
     assert cfg.inference["temperature"] == VALUES["call-site"]
     assert str(cfg.origin("inference.temperature")) == "call-site"
@@ -90,7 +95,9 @@ def test_user_config_comes_from_platform_config_dir(write_tree: WriteTree, tmp_p
 
 def test_merge_tags_work_in_every_file_layer(write_tree: WriteTree, tmp_path: Path) -> None:
     user = tmp_path / "user.yaml"
-    user.write_text("inference:\n  stopStrings: [u]\nload:\n  gpu: {ratio: 0.5, mainGpu: 1, splitStrategy: favorMainGpu}\n")
+    user.write_text(
+        "inference:\n  stopStrings: [u]\nload:\n  gpu: {ratio: 0.5, mainGpu: 1, splitStrategy: favorMainGpu}\n"
+    )
     root = write_tree(
         {
             "global.yaml": "inference:\n  stopStrings: !append [g]\nload:\n  gpu: !replace {ratio: 0.25}\n",
@@ -128,7 +135,9 @@ def test_null_in_a_higher_layer_restores_lm_studio_default(write_tree: WriteTree
 
 
 def test_env_null_unsets_and_call_site_none_unsets(write_tree: WriteTree) -> None:
-    root = write_tree({"global.yaml": "load:\n  contextLength: 4096\n", "models/chat.yaml": "model: m\n"})
+    root = write_tree(
+        {"global.yaml": "load:\n  contextLength: 4096\n", "models/chat.yaml": "model: m\n"}
+    )
     env = {"LMSPROFILES_LOAD__CONTEXT_LENGTH": "null"}
     assert lmsprofiles.load(root, env=env).resolve("chat").load == {}
     assert lmsprofiles.load(root).resolve("chat", contextLength=None).load == {}

@@ -27,8 +27,10 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
     (
         "malformed YAML",
         {"models/a.yaml": "model: m\nload: [1\n"},
-        ["profiles/models/a.yaml:3:1: invalid YAML: while parsing a flow sequence: "
-         "expected ',' or ']', but got '<stream end>'"],
+        [
+            "profiles/models/a.yaml:3:1: invalid YAML: while parsing a flow sequence: "
+            "expected ',' or ']', but got '<stream end>'"
+        ],
     ),
     (
         "duplicate key",
@@ -43,39 +45,51 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
     (
         "unknown key with did-you-mean",
         {"models/a.yaml": "model: m\nload:\n  contextLenght: 4096\n"},
-        ["profiles/models/a.yaml:3:3: load.contextLenght: unknown key 'contextLenght'; "
-         "did you mean 'contextLength'?"],
+        [
+            "profiles/models/a.yaml:3:3: load.contextLenght: unknown key 'contextLenght'; "
+            "did you mean 'contextLength'?"
+        ],
     ),
     (
         "known synonym",
         {"models/a.yaml": "model: m\ninference:\n  topP: 0.9\n"},
-        ["profiles/models/a.yaml:3:3: inference.topP: unknown key 'topP'; did you mean "
-         "'topPSampling'?"],
+        [
+            "profiles/models/a.yaml:3:3: inference.topP: unknown key 'topP'; did you mean "
+            "'topPSampling'?"
+        ],
     ),
     (
         "field the SDK drops",
         {"models/a.yaml": "model: m\nload:\n  autoFit: true\n"},
-        ["profiles/models/a.yaml:3:3: load.autoFit: 'autoFit' is not supported by lmstudio "
-         "SDK 1.5, which would drop it silently"],
+        [
+            "profiles/models/a.yaml:3:3: load.autoFit: 'autoFit' is not supported by lmstudio "
+            "SDK 1.5, which would drop it silently"
+        ],
     ),
     (
         "wrong type",
         {"models/a.yaml": "model: m\nload:\n  contextLength: '4096'\n"},
-        ["profiles/models/a.yaml:3:18: load.contextLength: must be an integer >= 1 "
-         "(got the string '4096')"],
+        [
+            "profiles/models/a.yaml:3:18: load.contextLength: must be an integer >= 1 "
+            "(got the string '4096')"
+        ],
     ),
     (
         "out of range",
         {"global.yaml": "inference:\n  topPSampling: 1.5\n", "models/a.yaml": "model: m\n"},
-        ["profiles/global.yaml:2:17: inference.topPSampling: must be a number from 0 to 1 "
-         "(got 1.5)"],
+        [
+            "profiles/global.yaml:2:17: inference.topPSampling: must be a number from 0 to 1 "
+            "(got 1.5)"
+        ],
     ),
     (
         "false the SDK cannot send",
         {"models/a.yaml": "model: m\ninference:\n  repeatPenalty: false\n"},
-        ["profiles/models/a.yaml:3:18: inference.repeatPenalty: false cannot be sent by "
-         "lmstudio SDK 1.5 (it would send it as a checked value); write 1 for no repeat "
-         "penalty"],
+        [
+            "profiles/models/a.yaml:3:18: inference.repeatPenalty: false cannot be sent by "
+            "lmstudio SDK 1.5 (it would send it as a checked value); write 1 for no repeat "
+            "penalty"
+        ],
     ),
     (
         "cross-field rule across files",
@@ -83,8 +97,10 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
             "global.yaml": "load:\n  flashAttention: false\n",
             "models/a.yaml": "model: m\nload:\n  llamaVCacheQuantizationType: q8_0\n",
         },
-        ["profiles/models/a.yaml:3:32: load.llamaVCacheQuantizationType: a quantized V cache "
-         "needs flashAttention: true"],
+        [
+            "profiles/models/a.yaml:3:32: load.llamaVCacheQuantizationType: a quantized V cache "
+            "needs flashAttention: true"
+        ],
     ),
     (
         "missing nested key only shows once merged",
@@ -98,56 +114,76 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
     ),
     (
         "unknown request name",
-        {"models/a.yaml": "model: m\nrequests:\n  creatve:\n    inference: {}\n",
-         "requests/creative.yaml": "inference: {}\n"},
-        ["profiles/models/a.yaml:3:3: requests.creatve: unknown request 'creatve'; did you "
-         "mean 'creative'?"],
+        {
+            "models/a.yaml": "model: m\nrequests:\n  creatve:\n    inference: {}\n",
+            "requests/creative.yaml": "inference: {}\n",
+        },
+        [
+            "profiles/models/a.yaml:3:3: requests.creatve: unknown request 'creatve'; did you "
+            "mean 'creative'?"
+        ],
     ),
     (
         "two profiles claim one identifier",
         {"models/a.yaml": "model: m\n", "models/b.yaml": "model: n\nidentifier: a\n"},
-        ["profiles/models/b.yaml:2:13: identifier: identifier 'a' is already claimed by "
-         "profiles/models/a.yaml"],
+        [
+            "profiles/models/b.yaml:2:13: identifier: identifier 'a' is already claimed by "
+            "profiles/models/a.yaml"
+        ],
     ),
     (
         "unknown merge tag",
         {"models/a.yaml": "model: m\nload:\n  contextLength: !merge 4\n"},
-        ["profiles/models/a.yaml:3:18: load.contextLength: unknown tag !merge; use !append, "
-         "!replace, !reset"],
+        [
+            "profiles/models/a.yaml:3:18: load.contextLength: unknown tag !merge; use !append, "
+            "!replace, !reset"
+        ],
     ),
     (
         "!append on a scalar",
         {"models/a.yaml": "model: m\ninference:\n  stopStrings: !append x\n"},
-        ["profiles/models/a.yaml:3:16: inference.stopStrings: !append needs a list, e.g. "
-         "!append [x]"],
+        [
+            "profiles/models/a.yaml:3:16: inference.stopStrings: !append needs a list, e.g. "
+            "!append [x]"
+        ],
     ),
     (
         "embedding model with an LLM-only field",
         {"models/e.yaml": "model: e\ntype: embedding\nload:\n  flashAttention: true\n"},
-        ["profiles/models/e.yaml:4:3: load.flashAttention: 'flashAttention' is not an "
-         "embedding load field; embedding models take gpu, contextLength, ropeFrequencyBase, "
-         "ropeFrequencyScale, keepModelInMemory, tryMmap"],
+        [
+            "profiles/models/e.yaml:4:3: load.flashAttention: 'flashAttention' is not an "
+            "embedding load field; embedding models take gpu, contextLength, ropeFrequencyBase, "
+            "ropeFrequencyScale, keepModelInMemory, tryMmap"
+        ],
     ),
     (
         "both spellings of one key",
         {"models/a.yaml": "model: m\nload:\n  contextLength: 1\n  context_length: 2\n"},
-        ["profiles/models/a.yaml:4:3: load.context_length: 'contextLength' is given twice "
-         "(as 'contextLength' and 'context_length')"],
+        [
+            "profiles/models/a.yaml:4:3: load.context_length: 'contextLength' is given twice "
+            "(as 'contextLength' and 'context_length')"
+        ],
     ),
     (
         "snake_case key inside tool parameters",
-        {"models/a.yaml": "model: m\ninference:\n  rawTools:\n    type: toolArray\n    tools:\n"
-         "      - type: function\n        function:\n          name: f\n          parameters:\n"
-         "            type: object\n            properties: {user_name: {type: string}}\n"},
-        ["profiles/models/a.yaml:10:13: inference.rawTools.tools[0].function.parameters: key "
-         "'user_name' contains '_': lmstudio SDK 1.5 renames such keys in tool parameters (it "
-         "would send 'userName'); rename it, or give the tool to the SDK's act() instead"],
+        {
+            "models/a.yaml": "model: m\ninference:\n  rawTools:\n    type: toolArray\n    tools:\n"
+            "      - type: function\n        function:\n          name: f\n          parameters:\n"
+            "            type: object\n            properties: {user_name: {type: string}}\n"
+        },
+        [
+            "profiles/models/a.yaml:10:13: inference.rawTools.tools[0].function.parameters: key "
+            "'user_name' contains '_': lmstudio SDK 1.5 renames such keys in tool parameters (it "
+            "would send 'userName'); rename it, or give the tool to the SDK's act() instead"
+        ],
     ),
     (
         "unexpected file",
         {"models/a.yaml": "model: m\n", "extra.yaml": "x: 1\n"},
-        ["profiles/extra.yaml: unexpected file: profiles are global.yaml, models/*.yaml and "
-         "requests/*.yaml"],
+        [
+            "profiles/extra.yaml: unexpected file: profiles are global.yaml, models/*.yaml and "
+            "requests/*.yaml"
+        ],
     ),
 ]
 
@@ -184,8 +220,7 @@ ENV_CASES = [
     ),
     (
         {"LMSPROFILES_LOAD__CONTEXT_LENGTH": "big"},
-        "LMSPROFILES_LOAD__CONTEXT_LENGTH: load.contextLength: must be an integer >= 1 "
-        "(got 'big')",
+        "LMSPROFILES_LOAD__CONTEXT_LENGTH: load.contextLength: must be an integer >= 1 (got 'big')",
     ),
     (
         {"LMSPROFILES_LOAD__CONTEXT_LENGTH": "0"},
@@ -204,7 +239,7 @@ ENV_CASES = [
     (
         {"LMSPROFILES_INFERENCE__STOP_STRINGS": "a,b"},
         "LMSPROFILES_INFERENCE__STOP_STRINGS: inference.stopStrings: must be a JSON list, e.g. "
-        "[\"a\", \"b\"] (got 'a,b')",
+        '["a", "b"] (got \'a,b\')',
     ),
     (
         {"LMSPROFILES_LOAD__FLASH_ATTENTION": "maybe"},
@@ -229,10 +264,14 @@ def test_unknown_model_and_request_at_resolve(write_tree: WriteTree) -> None:
     profiles = lmsprofiles.load(root)
     with pytest.raises(lmsprofiles.UnknownModelError) as model_error:
         profiles.resolve("caht")
-    assert str(model_error.value) == "call-site: no model profile named 'caht'; did you mean 'chat'?"
+    assert (
+        str(model_error.value) == "call-site: no model profile named 'caht'; did you mean 'chat'?"
+    )
     with pytest.raises(lmsprofiles.UnknownRequestError) as request_error:
         profiles.resolve("chat", request="creativ")
-    assert "no request profile named 'creativ'; did you mean 'creative'?" in str(request_error.value)
+    assert "no request profile named 'creativ'; did you mean 'creative'?" in str(
+        request_error.value
+    )
     with pytest.raises(ProfileError) as override_error:
         profiles.resolve("chat", temprature=1)
     assert str(override_error.value) == (
@@ -241,8 +280,7 @@ def test_unknown_model_and_request_at_resolve(write_tree: WriteTree) -> None:
     with pytest.raises(ProfileError) as value_error:
         profiles.resolve("chat", maxTokens=0)
     assert str(value_error.value) == (
-        "call-site: inference.maxTokens: must be an integer >= 1, or false to switch it off "
-        "(got 0)"
+        "call-site: inference.maxTokens: must be an integer >= 1, or false to switch it off (got 0)"
     )
 
 
