@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 __all__ = [
     "PRECEDENCE",
     "ApplyError",
+    "AsyncSession",
+    "InstanceConflictError",
     "LMStudioError",
     "LMStudioUnreachableError",
     "LmsProfilesError",
@@ -30,8 +32,11 @@ __all__ = [
     "ProfileError",
     "ProfileSet",
     "ResolvedConfig",
+    "Session",
     "UnknownModelError",
     "UnknownRequestError",
+    "connect",
+    "connect_async",
     "load",
 ]
 
@@ -42,6 +47,10 @@ _HOMES = {
     "ResolvedConfig": "lmsprofiles._profiles",
     "load": "lmsprofiles._profiles",
     "Origin": "lmsprofiles._origin",
+    **{
+        name: "lmsprofiles._runtime"
+        for name in ("AsyncSession", "InstanceConflictError", "Session", "connect", "connect_async")
+    },
     **{
         name: "lmsprofiles._errors"
         for name in (
@@ -72,6 +81,13 @@ if TYPE_CHECKING:
     )
     from lmsprofiles._origin import Origin
     from lmsprofiles._profiles import PRECEDENCE, ModelProfile, ProfileSet, ResolvedConfig, load
+    from lmsprofiles._runtime import (
+        AsyncSession,
+        InstanceConflictError,
+        Session,
+        connect,
+        connect_async,
+    )
 
 
 def __getattr__(name: str) -> Any:

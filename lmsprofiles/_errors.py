@@ -85,6 +85,11 @@ class ProfileError(LmsProfilesError, ValueError):
         self.problems: tuple[Problem, ...] = tuple(sorted(set(problems), key=_problem_order))
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    @classmethod
+    def single(cls, source: str, message: str, path: str = "") -> ProfileError:
+        """An error with one problem that has no file position."""
+        return cls([Problem(source, None, None, path, message)])
+
 
 class UnknownModelError(ProfileError):
     """No model profile has the identifier that was asked for."""

@@ -111,7 +111,8 @@ def merge(layers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for layer in layers:
         result = _MERGER.merge(result, copy.deepcopy(dict(layer)))
-    return _drop_unset(settle(result))
+    merged: dict[str, Any] = _drop_unset(settle(result))
+    return merged
 
 
 def _drop_unset(value: Any) -> Any:

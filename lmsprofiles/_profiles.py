@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
-from typing import Any, Final, Literal, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 import platformdirs
 from pydantic import BaseModel, ValidationError
@@ -26,6 +26,9 @@ from lmsprofiles._keys import canonicalize, fields_of, spellings, unknown_key_me
 from lmsprofiles._merge import Path, merge, settle, trace, unset_origin
 from lmsprofiles._origin import DEFAULT, Origin
 from lmsprofiles._yaml import Document, describe, dotted, read
+
+if TYPE_CHECKING:
+    from lmstudio import LlmLoadModelConfigDict, LlmPredictionConfigDict
 
 __all__ = ["PRECEDENCE", "ModelProfile", "ProfileSet", "ResolvedConfig", "load"]
 
@@ -121,15 +124,19 @@ class ResolvedConfig:
     _layers: tuple[_Layer, ...] = field(repr=False)
 
     @property
-    def load(self) -> dict[str, Any]:
-        """Load config for ``load_new_instance(config=...)``."""
+    def load(self) -> LlmLoadModelConfigDict:
+        """Load config for ``load_new_instance(config=...)`` (typed as the SDK's dict).
+
+        For an embedding model it holds only embedding load fields.
+        """
         model = f.EmbeddingLoad if self.type == "embedding" else f.LlmLoad
-        return _sdk_dict(self.values.get("load", {}), model)
+        return cast("LlmLoadModelConfigDict", _sdk_dict(self.values.get("load", {}), model))
 
     @property
-    def inference(self) -> dict[str, Any]:
+    def inference(self) -> LlmPredictionConfigDict:
         """Inference config for ``respond``/``complete``/``respond_stream(config=...)``."""
-        return _sdk_dict(self.values.get("inference", {}), f.Inference)
+        sdk = _sdk_dict(self.values.get("inference", {}), f.Inference)
+        return cast("LlmPredictionConfigDict", sdk)
 
     @functools.cached_property
     def origins(self) -> Mapping[str, Origin]:

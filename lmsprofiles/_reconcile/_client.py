@@ -31,7 +31,7 @@ from lmsprofiles._reconcile._model import (
     Unknown,
 )
 
-__all__ = ["LMStudioClient", "ProgressCallback", "sdk_load_config"]
+__all__ = ["LMStudioClient", "ProgressCallback", "sdk_load_config", "translated"]
 
 ProgressCallback = Callable[[float], None]
 """Called with the load progress, 0.0 to 1.0."""
@@ -155,27 +155,31 @@ class LMStudioClient:
             raise RuntimeError("LMStudioClient used outside its 'with' block")
         return self._client.llm if kind == "llm" else self._client.embedding
 
-    @contextlib.contextmanager
-    def _translated(self, doing: str) -> Iterator[None]:
-        import httpx
-        import lmstudio
+    def _translated(self, doing: str) -> contextlib.AbstractContextManager[None]:
+        return translated(self.host, doing)
 
-        try:
-            yield
-        except lmstudio.LMStudioClientError as exc:
-            if "not reachable" in str(exc):
-                raise LMStudioUnreachableError(
-                    f"LM Studio is not reachable at {self.host}"
-                ) from exc
-            raise LMStudioError(f"could not {doing}: {_first_line(exc)}") from exc
-        except lmstudio.LMStudioError as exc:
-            raise LMStudioError(f"could not {doing}: {_first_line(exc)}") from exc
-        except lmstudio.ValidationError as exc:
-            raise LMStudioError(f"could not {doing}: invalid value: {exc}") from exc
-        except (httpx.HTTPError, OSError) as exc:
-            raise LMStudioUnreachableError(
-                f"LM Studio is not reachable at {self.host} ({exc})"
-            ) from exc
+
+@contextlib.contextmanager
+def translated(host: str, doing: str) -> Iterator[None]:
+    """Turn any SDK exception raised in the block into an lmsprofiles error.
+
+    Works around ``await`` as well, so the async runtime API shares it.
+    """
+    import httpx
+    import lmstudio
+
+    try:
+        yield
+    except lmstudio.LMStudioClientError as exc:
+        if "not reachable" in str(exc):
+            raise LMStudioUnreachableError(f"LM Studio is not reachable at {host}") from exc
+        raise LMStudioError(f"could not {doing}: {_first_line(exc)}") from exc
+    except lmstudio.LMStudioError as exc:
+        raise LMStudioError(f"could not {doing}: {_first_line(exc)}") from exc
+    except lmstudio.ValidationError as exc:
+        raise LMStudioError(f"could not {doing}: invalid value: {exc}") from exc
+    except (httpx.HTTPError, OSError) as exc:
+        raise LMStudioUnreachableError(f"LM Studio is not reachable at {host} ({exc})") from exc
 
 
 def sdk_load_config(desired: DesiredInstance) -> dict[str, Any]:
