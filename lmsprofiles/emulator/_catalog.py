@@ -1,0 +1,278 @@
+"""The emulator's catalog: the "downloaded" models and the emulator settings.
+
+A catalog is a YAML file parsed with ruamel.yaml and validated with pydantic (``extra="forbid"``).
+Every problem is reported as ``FILE:LINE:COL: dotted.path: message`` through
+:class:`CatalogError`, a :class:`~lmsprofiles._errors.ProfileError` (CLI exit code 3).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from lmsprofiles._errors import Problem, ProfileError
+
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "CatalogModel",
+    "ContextPolicy",
+    "EmulatorSettings",
+    "ModelFaults",
+    "default_catalog",
+    "load_catalog",
+    "parse_catalog",
+]
+
+ContextPolicy = Literal["clamp", "reject", "accept"]
+"""What a load asking for more than ``maxContextLength`` gets.
+
+``clamp``: the load succeeds and the instance's actual ``contextLength`` is ``maxContextLength``
+(``getLoadConfig`` still reports what was sent). ``reject``: the load fails. ``accept``: the
+instance runs with the requested context length.
+"""
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+
+
+def _parse_size(value: object) -> object:
+    """Accept a byte count as an int or a string with a unit (``48GiB``, ``512 MB``)."""
+    if isinstance(value, str):
+        match = _SIZE_RE.match(value)
+        if match is None or match.group(2).lower() not in _UNITS:
+            raise ValueError(f"not a size: {value!r} (use bytes or e.g. '48GiB', '512MB')")
+        return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    return value
+
+
+ByteSize = Annotated[int, BeforeValidator(_parse_size), Field(ge=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class ModelFaults(_Strict):
+    """Faults injected into the loads of one model (or, set at run time, of every model).
+
+    All fields are optional and combine: a slow load can also be dropped part-way.
+    """
+
+    load_error: str | None = Field(default=None, alias="loadError", min_length=1)
+    """Every load fails with this message (a ``channelError``, as LM Studio sends)."""
+    load_seconds: float | None = Field(default=None, alias="loadSeconds", ge=0, le=3600)
+    """A load takes this long, streaming a progress packet every ``progressInterval``."""
+    drop_connection_at: float | None = Field(default=None, alias="dropConnectionAt", gt=0, le=1)
+    """Close the websocket once load progress reaches this fraction; the load is abandoned."""
+
+    def merged(self, override: ModelFaults | None) -> ModelFaults:
+        """These faults with every field that ``override`` sets replacing ours."""
+        if override is None:
+            return self
+        return self.model_copy(update=override.model_dump(exclude_unset=True))
+
+
+class CatalogModel(_Strict):
+    """One "downloaded" model. The wire fields are reported as LM Studio reports them."""
+
+    model_key: str = Field(alias="modelKey", min_length=1)
+    type: Literal["llm", "embedding"]
+    format: Literal["gguf", "safetensors", "onnx", "ggml", "mlx_placeholder", "torch_safetensors"]
+    display_name: str = Field(alias="displayName", min_length=1)
+    path: str = Field(min_length=1)
+    size_bytes: ByteSize = Field(alias="sizeBytes")
+    params_string: str | None = Field(default=None, alias="paramsString")
+    architecture: str | None = None
+    max_context_length: int = Field(alias="maxContextLength", ge=1)
+    vision: bool = False
+    trained_for_tool_use: bool = Field(default=False, alias="trainedForToolUse")
+    kv_bytes_per_token: ByteSize = Field(default=0, alias="kvBytesPerToken")
+    """Memory an instance needs per token of context, on top of ``sizeBytes``."""
+    embedding_length: int = Field(default=768, alias="embeddingLength", ge=1, le=65536)
+    """Length of the vectors ``embed`` returns (embedding models only)."""
+    faults: ModelFaults = ModelFaults()
+
+    @model_validator(mode="after")
+    def _llm_only_fields(self) -> CatalogModel:
+        if self.type == "embedding" and (self.vision or self.trained_for_tool_use):
+            raise ValueError("vision and trainedForToolUse apply to llm models only")
+        return self
+
+    def wire_info(self) -> dict[str, Any]:
+        """The model as ``listDownloadedModels`` reports it (``ModelInfo``)."""
+        info: dict[str, Any] = {
+            "type": self.type,
+            "modelKey": self.model_key,
+            "format": self.format,
+            "displayName": self.display_name,
+            "path": self.path,
+            "sizeBytes": self.size_bytes,
+        }
+        if self.params_string is not None:
+            info["paramsString"] = self.params_string
+        if self.architecture is not None:
+            info["architecture"] = self.architecture
+        if self.type == "llm":
+            info["vision"] = self.vision
+            info["trainedForToolUse"] = self.trained_for_tool_use
+        info["maxContextLength"] = self.max_context_length
+        return info
+
+    def memory_bytes(self, context_length: int) -> int:
+        """Memory one instance with this context length takes from the budget."""
+        return self.size_bytes + context_length * self.kv_bytes_per_token
+
+
+class EmulatorSettings(_Strict):
+    """Emulator-wide settings (the catalog's ``settings`` block)."""
+
+    memory_budget: ByteSize = Field(default=48 * 1024**3, alias="memoryBudget")
+    """Loads that would push the summed instance memory above this fail ("insufficient memory")."""
+    context_policy: ContextPolicy = Field(default="clamp", alias="contextPolicy")
+    default_context_length: int = Field(default=2048, alias="defaultContextLength", ge=1)
+    """Context length of a load that does not set one (capped at the model's maximum)."""
+    load_seconds: float = Field(default=0.0, alias="loadSeconds", ge=0, le=3600)
+    """How long every load takes unless the model's faults say otherwise."""
+    progress_interval: float = Field(default=0.05, alias="progressInterval", gt=0, le=10)
+    """Seconds between load progress packets (well below the SDK's 60 s sync timeout)."""
+    ttl_check_interval: float = Field(default=0.05, alias="ttlCheckInterval", gt=0, le=60)
+    """How often idle instances are checked against their ttl."""
+    unresponsive: bool = False
+    """Authenticate connections, then never answer anything (the SDK times out)."""
+    token_seconds: float = Field(default=0.0, alias="tokenSeconds", ge=0, le=10)
+    """Pause between streamed fragments of a prediction (lets tests cancel mid-stream)."""
+    tokens_per_second: float = Field(default=1000.0, alias="tokensPerSecond", gt=0)
+    """The generation speed reported in prediction stats (predictions are not slowed down)."""
+
+
+class Catalog(_Strict):
+    """A whole catalog: ``settings`` and the list of ``models``."""
+
+    settings: EmulatorSettings = EmulatorSettings()
+    models: tuple[CatalogModel, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique(self) -> Catalog:
+        seen: set[str] = set()
+        for model in self.models:
+            for name in {model.model_key, model.path}:
+                if name in seen:
+                    raise ValueError(f"model key or path {name!r} appears twice")
+                seen.add(name)
+        return self
+
+    def find(self, key_or_path: str) -> CatalogModel | None:
+        """The model whose key or path is exactly ``key_or_path``."""
+        for model in self.models:
+            if key_or_path in (model.model_key, model.path):
+                return model
+        return None
+
+
+class CatalogError(ProfileError):
+    """A catalog file cannot be read or is invalid (CLI exit code 3)."""
+
+
+def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
+    """Read and validate a catalog file; ``None`` gives the catalog shipped with the package.
+
+    Raises :class:`CatalogError` listing every problem with its file, line and column.
+    """
+    if path is None:
+        return default_catalog()
+    source = os.fspath(path)
+    try:
+        text = Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CatalogError(
+            [Problem(source, None, None, "", f"cannot read catalog: {reason}")]
+        ) from None
+    return parse_catalog(text, source)
+
+
+def default_catalog() -> Catalog:
+    """The catalog shipped inside the package (``default_catalog.yaml``)."""
+    text = resources.files(__package__).joinpath("default_catalog.yaml").read_text("utf-8")
+    return parse_catalog(text, "<default catalog>")
+
+
+def parse_catalog(text: str, source: str = "<catalog>") -> Catalog:
+    """Parse catalog YAML text; ``source`` names it in error messages."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    yaml = YAML(typ="rt")
+    try:
+        data = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(str(p) for p in (exc.context, exc.problem) if p) or str(exc)
+        line = mark.line + 1 if mark is not None else None
+        column = mark.column + 1 if mark is not None else None
+        raise CatalogError([Problem(source, line, column, "", message)]) from None
+    except YAMLError as exc:
+        raise CatalogError([Problem(source, None, None, "", str(exc))]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise CatalogError([Problem(source, 1, 1, "", "a catalog must be a mapping")])
+    try:
+        return Catalog.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            line, column = _position(data, loc)
+            dotted = ".".join(str(part) for part in loc)
+            problems.append(Problem(source, line, column, dotted, error["msg"]))
+        raise CatalogError(problems) from None
+
+
+def _position(data: object, loc: Sequence[int | str]) -> tuple[int | None, int | None]:
+    """1-based line and column of the deepest node of ``loc`` found in ruamel data."""
+    line: int | None = None
+    column: int | None = None
+    node = data
+    for part in loc:
+        lc = getattr(node, "lc", None)
+        if isinstance(node, Mapping) and part in node:
+            if lc is not None:
+                line, column = lc.key(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            if lc is not None:
+                line, column = lc.item(part)
+            node = node[part]
+        else:
+            if line is None and lc is not None:
+                line, column = lc.line, lc.col
+            break
+    if line is None:
+        return 1, 1
+    return line + 1, (column or 0) + 1
