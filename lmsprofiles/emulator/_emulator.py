@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -118,7 +119,7 @@ class Emulator:
         try:
             self._port = await server.start(self.bind, self._requested_port)
         except OSError as exc:
-            reason = exc.strerror or str(exc)
+            reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
             where = f"{self.bind}:{self._requested_port}"
             raise EmulatorError(f"cannot listen on {where}: {reason}") from None
         try:
@@ -168,10 +169,8 @@ class Emulator:
         if thread is None:
             return
         if loop is not None and stop_event is not None and not loop.is_closed():
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop closed in the meantime
                 loop.call_soon_threadsafe(stop_event.set)
-            except RuntimeError:  # the loop closed in the meantime
-                pass
         thread.join()
         self._thread = self._loop = self._stop_event = None
 

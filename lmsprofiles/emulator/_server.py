@@ -442,9 +442,9 @@ class _Session:
         text, stop_reason = _reply(config, history)
         tokens = _text.split_tokens(text)
         max_tokens = checkbox_value(config, "llm.prediction.maxPredictedTokens")
-        if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens >= 1:
-            if len(tokens) > max_tokens:
-                tokens, stop_reason = tokens[:max_tokens], "maxPredictedTokensReached"
+        limited = isinstance(max_tokens, int) and not isinstance(max_tokens, bool)
+        if limited and 1 <= max_tokens < len(tokens):
+            tokens, stop_reason = tokens[:max_tokens], "maxPredictedTokensReached"
         room = max(instance.context_length - prompt_tokens, 0)
         policy = config.get("llm.prediction.contextOverflowPolicy")
         if policy == "stopAtLimit" and len(tokens) > room:

@@ -306,13 +306,15 @@ class ServerState:
 
 
 def _matches(instance: Instance, query: Mapping[str, Any]) -> bool:
-    checks = {
-        "identifier": lambda v: v == instance.identifier,
-        "path": lambda v: v in (instance.model.path, instance.model.model_key),
-        "domain": lambda v: v == instance.model.type,
-        "vision": lambda v: bool(v) == instance.model.vision,
-    }
-    return all(check(query[key]) for key, check in checks.items() if query.get(key) is not None)
+    """Whether ``instance`` meets every criterion ``query`` sets (unknown criteria are ignored)."""
+    model = instance.model
+    wanted = {k: v for k, v in query.items() if v is not None}
+    return (
+        wanted.get("identifier", instance.identifier) == instance.identifier
+        and wanted.get("path", model.path) in (model.path, model.model_key)
+        and wanted.get("domain", model.type) == model.type
+        and bool(wanted.get("vision", model.vision)) == model.vision
+    )
 
 
 def _check_ttl(ttl_ms: object) -> int | None:
