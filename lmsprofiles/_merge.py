@@ -17,7 +17,6 @@ without calling any strategy.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -110,9 +109,22 @@ def merge(layers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """
     result: dict[str, Any] = {}
     for layer in layers:
-        result = _MERGER.merge(result, copy.deepcopy(dict(layer)))
+        result = _MERGER.merge(result, _fresh(dict(layer)))
     merged: dict[str, Any] = _drop_unset(settle(result))
     return merged
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of a layer tree that shares no mutable part with it (deepmerge mutates)."""
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fresh(v) for v in value]
+    if isinstance(value, Replace):
+        return Replace(_fresh(value.value))
+    if isinstance(value, Append):
+        return Append(tuple(_fresh(v) for v in value.items))
+    return value
 
 
 def _drop_unset(value: Any) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import functools
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
@@ -237,17 +237,21 @@ class ProfileSet:
         """
         base = self._cache.get((identifier, request))
         if base is None:
-            base = self._resolve(identifier, request, None)
+            base = self._resolve(identifier, request)
             self._cache[(identifier, request)] = base
         if not overrides:
             return base
-        return self._resolve(
-            identifier, request, _call_site(overrides, self._models[identifier].type)
-        )
+        call_site = _call_site(overrides, base.type)
+        # the cached values are already the merge of every lower layer
+        merged = merge([base.values, call_site.data])
+        layers = (*base._layers, call_site)
+        profile = self._models[identifier]
+        resolved, problems = _validate(profile, request, layers, merged, call_site.data.keys())
+        if problems:
+            raise ProfileError(problems)
+        return resolved
 
-    def _resolve(
-        self, identifier: str, request: str | None, call_site: _Layer | None
-    ) -> ResolvedConfig:
+    def _resolve(self, identifier: str, request: str | None) -> ResolvedConfig:
         profile = self._models.get(identifier)
         if profile is None:
             raise UnknownModelError([_unknown("model", identifier, list(self._models))])
@@ -262,7 +266,7 @@ class ProfileSet:
                 f"{identifier!r} is an embedding model; it takes no request kinds",
             )
             raise ProfileError([problem])
-        layers = self._layers.stack(profile, request, call_site)
+        layers = self._layers.stack(profile, request, None)
         resolved, problems = _validate(profile, request, layers)
         if problems:
             raise ProfileError(problems)
@@ -429,13 +433,24 @@ def _problem(origin: Origin, path: Path, message: str, *, exact: bool = True) ->
 
 
 def _validate(
-    profile: ModelProfile, request: str | None, layers: tuple[_Layer, ...]
+    profile: ModelProfile,
+    request: str | None,
+    layers: tuple[_Layer, ...],
+    merged: dict[str, Any] | None = None,
+    sections: Collection[str] = ("load", "inference", "ttl"),
 ) -> tuple[ResolvedConfig, list[Problem]]:
-    merged = merge(layer.data for layer in layers)
+    """Validate the merge of ``layers`` (``merged`` if the caller has it already).
+
+    Only ``sections`` are checked: a caller that knows the others are valid skips them.
+    """
+    if merged is None:
+        merged = merge(layer.data for layer in layers)
     load_model = f.EmbeddingLoad if profile.type == "embedding" else f.LlmLoad
     problems: list[Problem] = []
     failed: list[tuple[ValidationError, Path]] = []
     for section, model in (("load", load_model), ("inference", f.Inference)):
+        if section not in sections:
+            continue
         value = merged.get(section, {})
         try:
             model.model_validate(value)
@@ -443,7 +458,8 @@ def _validate(
             failed.append((exc, (section,)))
     ttl = merged.get("ttl")
     try:
-        f.GlobalFile.model_validate({"ttl": ttl})
+        if "ttl" in sections:
+            f.GlobalFile.model_validate({"ttl": ttl})
     except ValidationError as exc:
         failed.append((exc, ()))
     resolved = ResolvedConfig(
@@ -459,7 +475,7 @@ def _validate(
     rule_hits = [
         ((section, *sub), message)
         for section in ("load", "inference")
-        if isinstance(merged.get(section), dict) and not failed
+        if section in sections and isinstance(merged.get(section), dict) and not failed
         for sub, message in f.RULES[section](merged[section])
     ]
     if failed or rule_hits:
