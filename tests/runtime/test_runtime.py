@@ -177,7 +177,9 @@ def test_errors_are_lmsprofiles_errors(
 
 
 def test_unreachable_host(profiles_dir: Path, state_dir: Path) -> None:
-    with pytest.raises(lmsprofiles.LMStudioUnreachableError, match=r"not reachable at 127\.0\.0\.1:9"):
+    with pytest.raises(
+        lmsprofiles.LMStudioUnreachableError, match=r"not reachable at 127\.0\.0\.1:9"
+    ):
         with lmsprofiles.connect(profiles_dir, host="127.0.0.1:9", state_dir=state_dir):
             pass
 
