@@ -111,10 +111,14 @@ class _Base:
     def __init__(
         self,
         profiles: ProfileSet | str | os.PathLike[str],
-        host: str | None,
-        state_dir: str | os.PathLike[str] | None,
-        context_policy: ContextPolicy,
+        host: str | None = None,
+        *,
+        state_dir: str | os.PathLike[str] | None = None,
+        context_policy: ContextPolicy = DEFAULT_CONTEXT_POLICY,
     ) -> None:
+        """``profiles`` is a :class:`ProfileSet` or a profile dir; ``host`` defaults to
+        ``$LMSPROFILES_HOST``, else the SDK's discovery; ``state_dir`` holds the ownership
+        records shared with ``reconcile``."""
         self.profiles = _profiles(profiles)
         self._host = host or self.profiles.control.host
         self._state_dir = Path(state_dir) if state_dir else self.profiles.control.state_dir
@@ -144,20 +148,13 @@ class _Base:
 class Session(_Base):
     """A synchronous session on one LM Studio host. Use :func:`connect`."""
 
-    def __init__(
-        self,
-        profiles: ProfileSet | str | os.PathLike[str],
-        host: str | None = None,
-        *,
-        state_dir: str | os.PathLike[str] | None = None,
-        context_policy: ContextPolicy = DEFAULT_CONTEXT_POLICY,
-    ) -> None:
-        super().__init__(profiles, host, state_dir, context_policy)
-        self._client = LMStudioClient(self._host)
+    _client: LMStudioClient | None = None
 
     def __enter__(self) -> Self:
-        self._client.__enter__()
-        self._open_store(self._client.host)
+        client = LMStudioClient(self._host)
+        client.__enter__()
+        self._client = client
+        self._open_store(client.host)
         return self
 
     def __exit__(
@@ -171,12 +168,21 @@ class Session(_Base):
     def close(self) -> None:
         """Close the SDK client."""
         self._handles.clear()
-        self._client.close()
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
     @property
     def host(self) -> str:
         """The LM Studio host of this session."""
-        return self._client.host
+        if self._client is not None:
+            return self._client.host
+        return self._host or "the default local ports"
+
+    def _connected(self) -> LMStudioClient:
+        if self._client is None:
+            raise RuntimeError("use the session in a 'with' block")
+        return self._client
 
     def llm(self, identifier: str) -> Any:
         """An SDK ``LLM`` handle to the instance of the model profile ``identifier``."""
@@ -238,11 +244,11 @@ class Session(_Base):
         decision = decide(
             desired, observed, owned=self._owned(identifier), context_policy=self._context_policy
         )
-        session = self._client._session(kind)
+        session = self._connected()._session(kind)
         if decision.action == "reload":
-            self._client.unload(identifier, kind)
+            self._connected().unload(identifier, kind)
         if decision.action in ("load", "reload"):
-            self._client.load(desired)
+            self._connected().load(desired)
             self._remember(desired)
         with translated(self.host, f"get {identifier!r}"):
             handle = session.model(identifier, ttl=desired.ttl, config=sdk_load_config(desired))
@@ -250,28 +256,19 @@ class Session(_Base):
         return handle
 
     def _find(self, identifier: str, kind: Kind) -> ObservedInstance | None:
-        session = self._client._session(kind)
+        session = self._connected()._session(kind)
         with translated(self.host, f"list loaded {kind} instances"):
             listed = session.remote_call("listLoaded") or []
         for info in listed:
             if info.get("identifier") == identifier:
-                return self._client._observe_one(kind, info)
+                return self._connected()._observe_one(kind, info)
         return None
 
 
 class AsyncSession(_Base):
     """An asynchronous session on one LM Studio host. Use :func:`connect_async`."""
 
-    def __init__(
-        self,
-        profiles: ProfileSet | str | os.PathLike[str],
-        host: str | None = None,
-        *,
-        state_dir: str | os.PathLike[str] | None = None,
-        context_policy: ContextPolicy = DEFAULT_CONTEXT_POLICY,
-    ) -> None:
-        super().__init__(profiles, host, state_dir, context_policy)
-        self._client: Any = None
+    _client: Any = None
 
     async def __aenter__(self) -> Self:
         import lmstudio
@@ -388,26 +385,10 @@ def _observed(kind: Kind, info: Mapping[str, Any], load: Mapping[str, Any]) -> O
     )
 
 
-def connect(
-    profiles: ProfileSet | str | os.PathLike[str],
-    host: str | None = None,
-    *,
-    state_dir: str | os.PathLike[str] | None = None,
-    context_policy: ContextPolicy = DEFAULT_CONTEXT_POLICY,
-) -> Session:
-    """A session on LM Studio at ``host`` (default: ``$LMSPROFILES_HOST``, else discovery).
+connect = Session
+"""``connect(profiles, host=None, *, state_dir=None, context_policy="warn")``: a
+:class:`Session`, to use as a context manager."""
 
-    Use it as a context manager. ``profiles`` is a :class:`ProfileSet` or a profile dir.
-    """
-    return Session(profiles, host, state_dir=state_dir, context_policy=context_policy)
-
-
-def connect_async(
-    profiles: ProfileSet | str | os.PathLike[str],
-    host: str | None = None,
-    *,
-    state_dir: str | os.PathLike[str] | None = None,
-    context_policy: ContextPolicy = DEFAULT_CONTEXT_POLICY,
-) -> AsyncSession:
-    """Like :func:`connect`, on the SDK's ``AsyncClient``; use ``async with``."""
-    return AsyncSession(profiles, host, state_dir=state_dir, context_policy=context_policy)
+connect_async = AsyncSession
+"""Like :data:`connect`, on the SDK's ``AsyncClient``: an :class:`AsyncSession` for
+``async with``."""
