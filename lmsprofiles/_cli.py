@@ -21,7 +21,7 @@ exit codes:
   1  runtime error (LM Studio unreachable, SDK error)
   2  changes pending (plan --detailed-exitcode, reconcile --dry-run)
   3  invalid profiles or environment (nothing was contacted)
-  4  reconcile applied its plan only in part
+  4  reconcile applied its plan only in part (or a foreign instance blocked a profile)
   5  another reconcile holds the lock for this host
 """
 
