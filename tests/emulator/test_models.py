@@ -12,8 +12,9 @@ from tests.emulator.conftest import CODER, GEMMA, NOMIC, QWEN
 
 
 def _raw_error(exc: lms.LMStudioServerError) -> dict[str, Any]:
-    raw: dict[str, Any] = exc._raw_error  # the SDK keeps the server's error object here
-    return raw
+    raw = exc._raw_error  # the SDK keeps the server's error object here
+    assert raw is not None
+    return dict(raw)
 
 
 def test_list_loaded_is_empty_at_start(client: lms.Client) -> None:
@@ -152,7 +153,7 @@ def test_get_load_config_fills_lm_studio_defaults(client: lms.Client) -> None:
 def test_get_load_config_round_trips_what_was_sent(
     client: lms.Client, lmstudio_emulator: Emulator
 ) -> None:
-    sent: dict[str, Any] = {
+    sent: lms.LlmLoadModelConfigDict = {
         "contextLength": 4096,
         "gpu": {"ratio": 0.5, "mainGpu": 1, "splitStrategy": "favorMainGpu", "disabledGpus": [0]},
         "ropeFrequencyBase": 10000.0,
@@ -163,8 +164,8 @@ def test_get_load_config_round_trips_what_was_sent(
         "flashAttention": True,
     }
     handle = client.llm.load_new_instance(QWEN, config=sent)
-    config = handle.get_load_config().to_dict()
-    expected = {k: v for k, v in sent.items() if k != "llamaVCacheQuantizationType"}
+    config: dict[str, Any] = dict(handle.get_load_config().to_dict())
+    expected = {k: v for k, v in dict(sent).items() if k != "llamaVCacheQuantizationType"}
     assert {k: config[k] for k in expected} == expected
     assert "llamaVCacheQuantizationType" not in config  # treated as unchecked (off)
     stored = lmstudio_emulator.instance(QWEN).load_config

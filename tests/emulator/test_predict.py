@@ -72,7 +72,7 @@ def test_chat_history_answers_the_last_user_message(llm: lms.LLM) -> None:
 
 
 def test_complete(llm: lms.LLM) -> None:
-    result = llm.complete("Once upon", config={"max_tokens": 3})
+    result = llm.complete("Once upon", config={"maxTokens": 3})
     assert result.content == "Echo: Once upon. "
     assert result.stats.stop_reason == "maxPredictedTokensReached"
 
@@ -104,7 +104,8 @@ def test_context_overflow_stop_at_limit(client: lms.Client) -> None:
     tiny = client.llm.load_new_instance(GEMMA, config={"contextLength": 8})
     result = tiny.respond("one two three", config={"contextOverflowPolicy": "stopAtLimit"})
     assert result.stats.stop_reason == "contextLengthReached"
-    assert (result.stats.prompt_tokens_count or 0) + result.stats.predicted_tokens_count <= 8
+    stats = result.stats
+    assert (stats.prompt_tokens_count or 0) + (stats.predicted_tokens_count or 0) <= 8
 
 
 _SCHEMA: dict[str, Any] = {

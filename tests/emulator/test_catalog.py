@@ -1,0 +1,136 @@
+"""Catalog parsing and validation: the shipped catalog, custom catalogs, errors with positions."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import lmstudio as lms
+import pytest
+
+from lmsprofiles._errors import ProfileError
+from lmsprofiles.emulator import (
+    Catalog,
+    CatalogError,
+    Emulator,
+    default_catalog,
+    load_catalog,
+    parse_catalog,
+)
+from tests.emulator.conftest import CODER, GEMMA, NOMIC, QWEN
+
+SMALL = """\
+settings:
+  memoryBudget: 2 GiB
+  contextPolicy: reject
+  defaultContextLength: 1024
+models:
+  - modelKey: acme/tiny
+    type: llm
+    format: gguf
+    displayName: Tiny
+    path: acme/tiny-GGUF/tiny.gguf
+    sizeBytes: 1GB
+    maxContextLength: 4096
+    kvBytesPerToken: 1024
+    faults:
+      loadSeconds: 0.1
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "catalog.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_default_catalog_has_the_models_the_example_profiles_use() -> None:
+    catalog = default_catalog()
+    models = {m.model_key: m for m in catalog.models}
+    assert set(models) == {QWEN, CODER, GEMMA, NOMIC}
+    assert (models[QWEN].type, models[QWEN].max_context_length) == ("llm", 40960)
+    assert models[CODER].max_context_length == 131072
+    assert (models[NOMIC].type, models[NOMIC].size_bytes) == ("embedding", 84106624)
+    assert models[NOMIC].max_context_length == 2048
+    assert models[GEMMA].max_context_length == 32768
+    assert all(m.format == "gguf" for m in catalog.models)
+    at_max = sum(m.memory_bytes(m.max_context_length) for m in catalog.models)
+    assert at_max <= catalog.settings.memory_budget == 48 * 1024**3
+    assert load_catalog(None) == catalog
+
+
+def test_custom_catalog_file(tmp_path: Path) -> None:
+    catalog = load_catalog(_write(tmp_path, SMALL))
+    assert catalog.settings.memory_budget == 2 * 1024**3
+    (tiny,) = catalog.models
+    assert tiny.size_bytes == 10**9
+    assert tiny.faults.load_seconds == 0.1
+    with Emulator(_write(tmp_path, SMALL)).running() as emu, lms.Client(emu.host) as client:
+        assert [m.model_key for m in client.list_downloaded_models()] == ["acme/tiny"]
+        handle = client.llm.load_new_instance("acme/tiny")
+        assert handle.get_context_length() == 1024
+        with pytest.raises(lms.LMStudioServerError, match="maxContextLength"):
+            client.llm.load_new_instance("acme/tiny", config={"contextLength": 8192})
+
+
+def test_empty_catalog_is_valid() -> None:
+    assert parse_catalog("") == Catalog()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "models:\n  - modelKey: x\n    tpye: llm\n",
+            "c.yaml:3:5: models.0.tpye: Extra inputs are not permitted",
+        ),
+        ("settings:\n  memoryBudget: lots\n", "c.yaml:2:3: settings.memoryBudget: Value error"),
+        ("settings:\n  contextPolicy: squash\n", "c.yaml:2:3: settings.contextPolicy: Input"),
+        ("settings: {a: 1\n", "c.yaml:2:1:"),
+        ("settings: {}\nsettings: {}\n", "c.yaml:2:1: while constructing a mapping"),
+        ("- 1\n", "c.yaml:1:1: a catalog must be a mapping"),
+    ],
+)
+def test_problems_have_file_line_and_column(text: str, expected: str) -> None:
+    with pytest.raises(CatalogError) as caught:
+        parse_catalog(text, "c.yaml")
+    assert isinstance(caught.value, ProfileError)
+    assert caught.value.exit_code == 3
+    assert any(str(p).startswith(expected) for p in caught.value.problems), caught.value
+
+
+def test_every_missing_field_is_reported_at_the_model() -> None:
+    with pytest.raises(CatalogError) as caught:
+        parse_catalog("models:\n  - modelKey: x\n    type: llm\n", "c.yaml")
+    missing = sorted(p.path for p in caught.value.problems)
+    assert missing == [
+        "models.0.displayName",
+        "models.0.format",
+        "models.0.maxContextLength",
+        "models.0.path",
+        "models.0.sizeBytes",
+    ]
+    assert {(p.line, p.column) for p in caught.value.problems} == {(2, 5)}
+
+
+def test_duplicate_model_keys_are_rejected() -> None:
+    model = (
+        "  - {modelKey: a, type: llm, format: gguf, displayName: A, path: %s, sizeBytes: 1,"
+        " maxContextLength: 8}\n"
+    )
+    with pytest.raises(CatalogError, match="appears twice"):
+        parse_catalog("models:\n" + model % "p1" + model % "p2")
+
+
+def test_embedding_models_cannot_claim_vision() -> None:
+    text = (
+        "models:\n  - {modelKey: e, type: embedding, format: gguf, displayName: E, path: e,"
+        " sizeBytes: 1, maxContextLength: 8, vision: true}\n"
+    )
+    with pytest.raises(CatalogError, match="llm models only"):
+        parse_catalog(text)
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="cannot read catalog"):
+        load_catalog(tmp_path / "missing.yaml")
