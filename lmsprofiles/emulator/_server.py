@@ -84,9 +84,10 @@ class ProtocolServer:
     async def _reap_forever(self) -> None:
         while True:
             await asyncio.sleep(self.state.catalog.settings.ttl_check_interval)
-            self._expire()
+            self.expire_idle()
 
-    def _expire(self) -> None:
+    def expire_idle(self) -> None:
+        """Unload every instance whose ttl has run out."""
         for instance in self.state.expire():
             _LOG.info("ttl expired, unloaded %s", instance.identifier)
 
@@ -155,7 +156,7 @@ class _Session:
             if not isinstance(message, dict):
                 await self._warn("message is not a JSON object")
                 continue
-            self.server._expire()
+            self.server.expire_idle()
             await self._dispatch(message)
 
     async def close(self) -> None:
