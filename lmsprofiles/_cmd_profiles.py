@@ -48,8 +48,14 @@ def run(command: str, args: argparse.Namespace) -> int:
 def profile_dir(args: argparse.Namespace) -> Path:
     """The profile directory: ``--profiles``, else ``$LMSPROFILES_PROFILES``, else ./profiles."""
     from lmsprofiles._env import control
+    from lmsprofiles._errors import ProfileError
 
-    return Path(args.profiles) if args.profiles else control().profiles
+    if args.profiles:
+        return Path(args.profiles)
+    try:
+        return control().profiles
+    except ProfileError:
+        return Path("profiles")  # load() reports the bad variable with every other problem
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -91,7 +97,7 @@ def _parse_sets(items: list[str], profiles: Any, identifier: str) -> dict[str, A
     from lmsprofiles import _fields as f
     from lmsprofiles._env import parse_value
     from lmsprofiles._errors import Problem, ProfileError
-    from lmsprofiles._keys import Field, fields_of, spellings
+    from lmsprofiles._keys import Field, fields_of, spellings, unknown_key_message
 
     overrides: dict[str, Any] = {}
     problems = []
@@ -103,10 +109,12 @@ def _parse_sets(items: list[str], profiles: Any, identifier: str) -> dict[str, A
         for model in (f.LlmLoad, f.Inference):
             if fld is None and name in spellings(model):
                 fld = fields_of(model)[spellings(model)[name]]
-        if not sep or fld is None:
-            overrides[name] = text  # resolve() reports the unknown name with a suggestion
-            if not sep:
-                problems.append(Problem("--set", None, None, item, "expected FIELD=VALUE"))
+        if not sep:
+            problems.append(Problem("--set", None, None, item, "expected FIELD=VALUE"))
+            continue
+        if fld is None:
+            message = unknown_key_message(name, f.Inference)
+            problems.append(Problem("--set", None, None, name, message))
             continue
         try:
             overrides[name] = parse_value(text, fld)

@@ -130,7 +130,9 @@ def overrides(
 ) -> Overrides:
     """Parse every override variable; append a problem for each one that is wrong."""
     by_env: dict[str, str] = {}
-    for identifier in identifiers:
+    clashes: dict[str, list[str]] = {}
+    for identifier in sorted(identifiers):
+        clashes.setdefault(env_name(identifier), []).append(identifier)
         by_env.setdefault(env_name(identifier), identifier)
     result = Overrides()
     for name in sorted(environ):
@@ -138,7 +140,16 @@ def overrides(
             continue
         segments = name[len(PREFIX) :].split("__")
         head = segments[0].upper()
-        if head == "MODELS" and len(segments) >= 3 and segments[1].upper() in by_env:
+        scope = segments[1].upper() if len(segments) > 1 else ""
+        if head == "MODELS" and len(clashes.get(scope, ())) > 1:
+            names = " and ".join(repr(i) for i in clashes[scope])
+            message = f"ambiguous: {scope} names both {names}; give one an identifier: key"
+            problems.append(Problem(name, None, None, "", message))
+        elif head == "MODELS" and scope in by_env and len(segments) < 3:
+            example = f"{PREFIX}MODELS__{scope}__LOAD__CONTEXT_LENGTH"
+            message = f"unknown variable; name a field after the model, e.g. {example}"
+            problems.append(Problem(name, None, None, "", message))
+        elif head == "MODELS" and len(segments) >= 3 and scope in by_env:
             identifier = by_env[segments[1].upper()]
             layer = result.models.setdefault(identifier, EnvLayer())
             _assign(name, segments[2:], environ[name], layer, problems, by_env)
@@ -247,7 +258,7 @@ def _unknown(name: str, by_env: Mapping[str, str]) -> str:
 def parse_value(text: str, fld: Field) -> Any:
     """Parse a variable's text by the type of the field it sets; ValueError says why not."""
     stripped = text.strip()
-    if stripped.lower() in ("", "null", "none"):
+    if stripped.lower() in ("", "null"):
         return None
     if fld.model is not None:
         return _json(stripped, list if fld.container == "list" else dict)

@@ -78,7 +78,8 @@ class _Check:
     def __get_pydantic_json_schema__(
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        return self.json_schema()
+        # null is allowed everywhere: it unsets the value (LM Studio's default applies)
+        return {"anyOf": [self.json_schema(), {"type": "null"}]}
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,9 @@ _SECTIONS: Mapping[type[BaseModel], str] = {
 def unknown_key_message(key: str, model: type[BaseModel]) -> str:
     """Why ``key`` is not a key of ``model``, with the closest valid key."""
     section = _SECTIONS.get(model)
-    reason = f.UNSUPPORTED.get(section or "", {}).get(key)
+    first, *rest = key.split("_")
+    camel = first + "".join(w[:1].upper() + w[1:] for w in rest)
+    reason = f.UNSUPPORTED.get(section or "", {}).get(camel)
     if reason is not None:
         return f"'{key}' {reason}"
     if model is f.EmbeddingLoad and key in spellings(f.LlmLoad):

@@ -23,7 +23,7 @@ from lmsprofiles import _fields as f
 from lmsprofiles._env import Control, EnvLayer, control, overrides
 from lmsprofiles._errors import Problem, ProfileError, UnknownModelError, UnknownRequestError
 from lmsprofiles._keys import canonicalize, fields_of, spellings, unknown_key_message
-from lmsprofiles._merge import Path, merge, settle, trace, unset_origin
+from lmsprofiles._merge import Path, Replace, merge, settle, trace, unset_origin
 from lmsprofiles._origin import DEFAULT, Origin
 from lmsprofiles._yaml import Document, describe, dotted, read
 
@@ -319,7 +319,9 @@ def _for_embedding(layer: _Layer) -> _Layer:
     if "ttl" in layer.data:
         data["ttl"] = layer.data["ttl"]
     load = layer.data.get("load")
-    if isinstance(load, dict):
+    if isinstance(load, Replace) and isinstance(load.value, dict):
+        data["load"] = Replace({k: v for k, v in load.value.items() if k in allowed})
+    elif isinstance(load, dict):
         data["load"] = {k: v for k, v in load.items() if k in allowed}
     elif "load" in layer.data:
         data["load"] = load
@@ -380,6 +382,9 @@ def _locate(
         for layer in reversed(layers):
             if probe in layer.where:
                 return layer.where[probe]
+        below = next((o for p, o in where.items() if p[: len(probe)] == probe), None)
+        if isinstance(below, Origin):
+            return below  # e.g. an unknown key: point at what was written under it
         probe = probe[:-1]
     return None
 
@@ -541,12 +546,12 @@ def _unexpected_files(root: FsPath) -> Iterator[FsPath]:
     for entry in sorted(root.iterdir()):
         if entry.is_file() and entry.suffix in _YAML_SUFFIXES and entry.stem != "global":
             yield entry
-        elif (
-            entry.is_dir()
-            and entry.name not in ("models", "requests")
-            and not entry.name.startswith(".")
-        ):
-            yield from (p for p in entry.rglob("*") if p.suffix in _YAML_SUFFIXES)
+        elif entry.is_dir() and not entry.name.startswith("."):
+            if entry.name in ("models", "requests"):  # only their subdirectories are stray
+                nested = (p for sub in entry.iterdir() if sub.is_dir() for p in sub.rglob("*"))
+            else:
+                nested = entry.rglob("*")
+            yield from sorted(p for p in nested if p.suffix in _YAML_SUFFIXES)
 
 
 def _sub(

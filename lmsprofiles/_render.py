@@ -44,7 +44,9 @@ def as_json(cfg: ResolvedConfig, *, show_origin: bool) -> str:
         origins |= {path: str(origin) for path, origin in sorted(cfg.origins.items())}
         for section, model in _sections(cfg):
             for alias in fields_of(model):
-                origins.setdefault(f"{section}.{alias}", str(DEFAULT))
+                key = f"{section}.{alias}"
+                if not any(k.startswith((key + ".", key + "[")) for k in origins):
+                    origins.setdefault(key, str(DEFAULT))
         doc["origins"] = dict(sorted(origins.items()))
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 

@@ -177,8 +177,8 @@ def _convert_seq(
             problems.append(
                 Problem(
                     doc.source,
-                    line + 1,
-                    column + 1,
+                    line,
+                    column,
                     dotted(sub),
                     "merge tags apply to mapping values, not list items",
                 )

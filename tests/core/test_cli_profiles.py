@@ -171,7 +171,7 @@ def test_render_embedding_model_skips_llm_only_globals(
         ),
         (
             ["render", "qwen-chat", "--set", "topP=0.5"],
-            "call-site: topP: unknown key 'topP'; did you mean 'topPSampling'?",
+            "--set: topP: unknown key 'topP'; did you mean 'topPSampling'?",
         ),
     ],
 )
@@ -290,3 +290,46 @@ def test_junk_yaml_never_raises_a_traceback(
     else:
         for identifier in profiles.identifiers:
             profiles.resolve(identifier)
+
+
+def test_render_set_reports_every_bad_override(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["render", "qwen-chat", "--set", "maxTokens=abc", "--set", "foo=1"]) == 3
+    err = capsys.readouterr().err.splitlines()
+    assert err[:2] == [
+        "--set: foo: unknown key 'foo'; valid keys: " + ", ".join(_inference_fields()),
+        "--set: maxTokens: must be an integer >= 1, or false to switch it off (got 'abc')",
+    ]
+
+
+def _inference_fields() -> list[str]:
+    from lmsprofiles import _fields as f
+    from lmsprofiles._keys import fields_of
+
+    return list(fields_of(f.Inference))
+
+
+def test_render_json_origin_of_a_nested_field_is_not_a_default(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["render", "qwen-chat", "--format", "json", "--show-origin"]) == 0
+    origins = json.loads(capsys.readouterr().out)["origins"]
+    assert "load.gpu" not in origins
+    assert origins["load.gpu.ratio"] == "profiles/global.yaml:6:12"
+
+
+def test_bad_host_variable_does_not_hide_other_problems(
+    example: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LMSPROFILES_HOST", "http://x")
+    monkeypatch.setenv("LMSPROFILES_FOO", "1")
+    assert main(["validate"]) == 3
+    err = capsys.readouterr().err
+    assert "LMSPROFILES_HOST: give host:port" in err and "LMSPROFILES_FOO: unknown variable" in err
+
+
+def test_schema_allows_null_to_unset_any_scalar() -> None:
+    doc = json.loads((REPO / "schema.json").read_text())
+    ttl = doc["$defs"]["GlobalFile"]["properties"]["ttl"]
+    assert {"type": "null"} in ttl["anyOf"]

@@ -286,3 +286,85 @@ def test_unknown_model_and_request_at_resolve(write_tree: WriteTree) -> None:
 
 def test_missing_directory(tmp_path: Path) -> None:
     assert problems(tmp_path / "nope") == ["nope: no such profile directory"]
+
+
+def test_tag_on_a_list_item_is_located_exactly(write_tree: WriteTree) -> None:
+    root = write_tree({"models/a.yaml": "model: m\ninference:\n  stopStrings: [!append x]\n"})
+    assert problems(root) == [
+        "profiles/models/a.yaml:3:17: inference.stopStrings[0]: merge tags apply to mapping "
+        "values, not list items"
+    ]
+
+
+def test_snake_case_spelling_of_an_unsupported_field_gets_the_reason(write_tree: WriteTree) -> None:
+    root = write_tree({"models/a.yaml": "model: m\nload:\n  auto_fit: true\n"})
+    assert problems(root) == [
+        "profiles/models/a.yaml:3:3: load.auto_fit: 'auto_fit' is not supported by lmstudio "
+        "SDK 1.5, which would drop it silently"
+    ]
+
+
+def test_yaml_in_subdirectories_of_models_is_not_ignored(write_tree: WriteTree) -> None:
+    root = write_tree({"models/a.yaml": "model: m\n", "models/team/b.yaml": "bogus: 1\n"})
+    assert problems(root) == [
+        "profiles/models/team/b.yaml: unexpected file: profiles are global.yaml, models/*.yaml "
+        "and requests/*.yaml"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {"LMSPROFILES_MODELS__EMBED__INFERENCE__TEMPERATURE": "1"},
+            "LMSPROFILES_MODELS__EMBED__INFERENCE__TEMPERATURE: inference: "
+            "'inference' is not a field here (embedding models take only embedding load fields)",
+        ),
+        (
+            {"LMSPROFILES_MODELS__CHAT": "1"},
+            "LMSPROFILES_MODELS__CHAT: unknown variable; name a field after the model, e.g. "
+            "LMSPROFILES_MODELS__CHAT__LOAD__CONTEXT_LENGTH",
+        ),
+        (
+            {"LMSPROFILES_MODELS__QWEN_CHAT__LOAD__CONTEXT_LENGTH": "9"},
+            "LMSPROFILES_MODELS__QWEN_CHAT__LOAD__CONTEXT_LENGTH: ambiguous: QWEN_CHAT names both "
+            "'qwen-chat' and 'qwen_chat'; give one an identifier: key",
+        ),
+    ],
+)
+def test_more_environment_problems(
+    write_tree: WriteTree, env: dict[str, str], expected: str
+) -> None:
+    root = write_tree(
+        {
+            "models/chat.yaml": "model: m\n",
+            "models/embed.yaml": "model: e\ntype: embedding\n",
+            "models/qwen-chat.yaml": "model: q\n",
+            "models/qwen_chat.yaml": "model: q\n",
+        }
+    )
+    assert expected in problems(root, env)
+
+
+def test_none_is_a_value_for_choice_fields_in_the_environment(write_tree: WriteTree) -> None:
+    root = write_tree({"models/chat.yaml": "model: m\n"})
+    env = {"LMSPROFILES_INFERENCE__STRUCTURED__TYPE": "none"}
+    cfg = lmsprofiles.load(root, env=env).resolve("chat")
+    assert cfg.inference == {"structured": {"type": "none"}}
+
+
+def test_replace_in_global_load_still_fits_embedding_models(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "global.yaml": "load: !replace\n  flashAttention: true\n  contextLength: 4096\n",
+            "models/e.yaml": "model: e\ntype: embedding\n",
+        }
+    )
+    assert lmsprofiles.load(root).resolve("e").load == {"contextLength": 4096}
+
+
+def test_bad_control_variable_is_reported_with_every_other_problem(write_tree: WriteTree) -> None:
+    root = write_tree({"models/chat.yaml": "model: m\n"})
+    found = problems(root, {"LMSPROFILES_HOST": "http://x", "LMSPROFILES_FOO": "1"})
+    assert "LMSPROFILES_HOST: give host:port without a scheme, e.g. localhost:1234" in found
+    assert any(p.startswith("LMSPROFILES_FOO: unknown variable") for p in found)
