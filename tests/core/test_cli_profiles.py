@@ -333,3 +333,29 @@ def test_schema_allows_null_to_unset_any_scalar() -> None:
     doc = json.loads((REPO / "schema.json").read_text())
     ttl = doc["$defs"]["GlobalFile"]["properties"]["ttl"]
     assert {"type": "null"} in ttl["anyOf"]
+
+
+_IMPORTS = """
+import contextlib, io, sys
+from lmsprofiles._cli import main
+with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+    main(sys.argv[1:])
+print(" ".join(sorted({m.split(".")[0] for m in sys.modules})))
+"""
+
+
+@pytest.mark.parametrize(
+    ("argv", "banned"),
+    [
+        (["--help"], {"lmstudio", "websockets", "httpx", "rich", "pydantic", "ruamel", "asyncio"}),
+        (["validate"], {"lmstudio", "websockets", "httpx", "rich"}),
+        (["render", "coder"], {"lmstudio", "websockets", "httpx", "rich"}),
+    ],
+)
+def test_light_commands_do_not_import_heavy_modules(
+    example: Path, argv: list[str], banned: set[str]
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTS, *argv], capture_output=True, text=True, check=True
+    )
+    assert banned.isdisjoint(done.stdout.split())
