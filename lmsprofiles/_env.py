@@ -152,7 +152,7 @@ def overrides(
         elif head == "MODELS" and len(segments) >= 3 and scope in by_env:
             identifier = by_env[segments[1].upper()]
             layer = result.models.setdefault(identifier, EnvLayer())
-            _assign(name, segments[2:], environ[name], layer, problems, by_env)
+            _assign(name, segments[2:], environ[name], layer, problems)
         elif head == "MODELS" and len(segments) >= 2:
             known = ", ".join(sorted(by_env)) or "none"
             guess = difflib.get_close_matches(segments[1].upper(), list(by_env), n=1)
@@ -160,7 +160,7 @@ def overrides(
             message = f"no model profile with the identifier {segments[1]!r} ({known}){hint}"
             problems.append(Problem(name, None, None, "", message))
         else:
-            _assign(name, segments, environ[name], result.shared, problems, by_env)
+            _assign(name, segments, environ[name], result.shared, problems)
     return result
 
 
@@ -170,11 +170,10 @@ def _assign(
     text: str,
     layer: EnvLayer,
     problems: list[Problem],
-    by_env: Mapping[str, str],
 ) -> None:
     path = _match(segments)
     if path is None:
-        problems.append(Problem(name, None, None, "", _unknown(name, by_env)))
+        problems.append(Problem(name, None, None, "", _unknown(name)))
         return
     target, fld = path
     try:
@@ -228,20 +227,19 @@ def _match(segments: list[str]) -> tuple[Path, Field] | None:
     return path, fld
 
 
-def _candidates(by_env: Mapping[str, str]) -> list[str]:
+def _candidates() -> list[str]:
     names = [PREFIX + c for c in _CONTROL] + [f"{PREFIX}TTL"]
     for head, model in _SECTIONS.items():
-        for alias, fld in fields_of(model).items():
+        for fld in fields_of(model).values():
             base = f"{PREFIX}{head}__{fld.name.upper()}"
             if fld.model is not None and fld.container == "":
                 names.extend(f"{base}__{sub.name.upper()}" for sub in fields_of(fld.model).values())
             names.append(base)
-            del alias
     return names
 
 
-def _unknown(name: str, by_env: Mapping[str, str]) -> str:
-    candidates = _candidates(by_env)
+def _unknown(name: str) -> str:
+    candidates = _candidates()
     upper = name.upper()
     if upper.startswith(f"{PREFIX}MODELS__"):
         parts = upper.split("__")

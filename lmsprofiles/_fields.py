@@ -796,7 +796,3 @@ def _inference_rules(inference: Mapping[str, Any]) -> list[tuple[tuple[str, ...]
 
 
 RULES: Mapping[str, Rule] = {"load": _load_rules, "inference": _inference_rules}
-
-
-MODEL_KEYS = ("model", "identifier", "type", "deploy")
-"""Keys of a model file that describe the instance rather than merge with other layers."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -27,11 +26,15 @@ from typing import Any, Literal, Self
 
 from lmsprofiles._errors import LmsProfilesError, ProfileError
 from lmsprofiles._profiles import ProfileSet, ResolvedConfig, load
-from lmsprofiles._reconcile._client import LMStudioClient, sdk_load_config, translated
+from lmsprofiles._reconcile._client import (
+    LMStudioClient,
+    observed_instance,
+    sdk_load_config,
+    translated,
+)
 from lmsprofiles._reconcile._compare import DEFAULT_CONTEXT_POLICY, ContextPolicy, compare
 from lmsprofiles._reconcile._desired import desired_instance
 from lmsprofiles._reconcile._model import (
-    UNKNOWN,
     DesiredInstance,
     ObservedInstance,
     OwnershipRecord,
@@ -221,19 +224,12 @@ class Session(_Base):
     def _call(self, identifier: str, kind: Kind, doing: str, call: Any) -> Any:
         import lmstudio
 
-        for attempt in (1, 2):
-            handle = self._handle(identifier, kind)
+        with translated(self.host, f"{doing} with {identifier!r}"):
             try:
-                with translated(self.host, f"{doing} with {identifier!r}"):
-                    try:
-                        return call(handle)
-                    except lmstudio.LMStudioModelNotFoundError:
-                        if attempt == 2:
-                            raise
-                        self._handles.pop(identifier, None)  # gone meanwhile: decide again
-            except LmsProfilesError:
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
+                return call(self._handle(identifier, kind))
+            except lmstudio.LMStudioModelNotFoundError:
+                self._handles.pop(identifier, None)  # gone meanwhile: decide again, once
+            return call(self._handle(identifier, kind))
 
     def _handle(self, identifier: str, kind: Kind) -> Any:
         handle = self._handles.get(identifier)
@@ -315,24 +311,32 @@ class AsyncSession(_Base):
     ) -> Any:
         """Async :meth:`Session.respond`."""
         cfg = self.config(identifier, request, **overrides)
-        handle = await self._handle(identifier, "llm")
-        with translated(self.host, f"respond with {identifier!r}"):
-            return await handle.respond(history, config=cfg.inference)
+        return await self._call(
+            identifier, "llm", "respond", lambda m: m.respond(history, config=cfg.inference)
+        )
 
     async def complete(
         self, identifier: str, prompt: str, request: str | None = None, **overrides: Any
     ) -> Any:
         """Async :meth:`Session.complete`."""
         cfg = self.config(identifier, request, **overrides)
-        handle = await self._handle(identifier, "llm")
-        with translated(self.host, f"complete with {identifier!r}"):
-            return await handle.complete(prompt, config=cfg.inference)
+        return await self._call(
+            identifier, "llm", "complete", lambda m: m.complete(prompt, config=cfg.inference)
+        )
 
     async def embed(self, identifier: str, text: str | list[str]) -> Any:
         """Async :meth:`Session.embed`."""
-        handle = await self._handle(identifier, "embedding")
-        with translated(self.host, f"embed with {identifier!r}"):
-            return await handle.embed(text)
+        return await self._call(identifier, "embedding", "embed", lambda m: m.embed(text))
+
+    async def _call(self, identifier: str, kind: Kind, doing: str, call: Any) -> Any:
+        import lmstudio
+
+        with translated(self.host, f"{doing} with {identifier!r}"):
+            try:
+                return await call(await self._handle(identifier, kind))
+            except lmstudio.LMStudioModelNotFoundError:
+                self._handles.pop(identifier, None)  # gone meanwhile: decide again, once
+            return await call(await self._handle(identifier, kind))
 
     async def _handle(self, identifier: str, kind: Kind) -> Any:
         handle = self._handles.get(identifier)
@@ -368,21 +372,8 @@ class AsyncSession(_Base):
             for info in listed:
                 if info.get("identifier") == identifier:
                     config = await handle_type(identifier, session).get_load_config()
-                    return _observed(kind, info, config.to_dict())
+                    return observed_instance(kind, info, config.to_dict())
         return None
-
-
-def _observed(kind: Kind, info: Mapping[str, Any], load: Mapping[str, Any]) -> ObservedInstance:
-    ttl = info.get("ttlMs", UNKNOWN)
-    return ObservedInstance(
-        identifier=str(info["identifier"]),
-        model_key=str(info.get("modelKey") or info.get("path")),
-        kind=kind,
-        context_length=info.get("contextLength"),
-        max_context_length=info.get("maxContextLength"),
-        ttl_ms=UNKNOWN if ttl is UNKNOWN else (None if ttl is None else int(ttl)),
-        load=dict(load),
-    )
 
 
 connect = Session

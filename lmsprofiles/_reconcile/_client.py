@@ -31,7 +31,13 @@ from lmsprofiles._reconcile._model import (
     Unknown,
 )
 
-__all__ = ["LMStudioClient", "ProgressCallback", "sdk_load_config", "translated"]
+__all__ = [
+    "LMStudioClient",
+    "ProgressCallback",
+    "observed_instance",
+    "sdk_load_config",
+    "translated",
+]
 
 ProgressCallback = Callable[[float], None]
 """Called with the load progress, 0.0 to 1.0."""
@@ -135,20 +141,8 @@ class LMStudioClient:
         self.round_trips += 1
 
     def _observe_one(self, kind: Kind, info: Mapping[str, Any]) -> ObservedInstance:
-        identifier = str(info["identifier"])
-        ttl_ms: int | Unknown | None = UNKNOWN
-        if "ttlMs" in info:
-            raw_ttl = info["ttlMs"]
-            ttl_ms = None if raw_ttl is None else int(raw_ttl)
-        return ObservedInstance(
-            identifier=identifier,
-            model_key=str(info.get("modelKey") or info.get("path") or identifier),
-            kind=kind,
-            context_length=_int_or_none(info.get("contextLength")),
-            max_context_length=_int_or_none(info.get("maxContextLength")),
-            ttl_ms=ttl_ms,
-            load=self.load_config(identifier, kind),
-        )
+        load = self.load_config(str(info["identifier"]), kind)
+        return observed_instance(kind, info, load)
 
     def _session(self, kind: Kind) -> Any:
         if self._client is None:
@@ -209,6 +203,26 @@ def sdk_load_config(desired: DesiredInstance) -> dict[str, Any]:
             value = {k: v for k, v in value.items() if v is not None}
         config[key] = value
     return config
+
+
+def observed_instance(
+    kind: Kind, info: Mapping[str, Any], load: Mapping[str, Any]
+) -> ObservedInstance:
+    """An instance from its raw ``listLoaded`` entry and its load config (camelCase)."""
+    identifier = str(info["identifier"])
+    ttl_ms: int | Unknown | None = UNKNOWN
+    if "ttlMs" in info:
+        raw_ttl = info["ttlMs"]
+        ttl_ms = None if raw_ttl is None else int(raw_ttl)
+    return ObservedInstance(
+        identifier=identifier,
+        model_key=str(info.get("modelKey") or info.get("path") or identifier),
+        kind=kind,
+        context_length=_int_or_none(info.get("contextLength")),
+        max_context_length=_int_or_none(info.get("maxContextLength")),
+        ttl_ms=ttl_ms,
+        load=dict(load),
+    )
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -258,3 +258,16 @@ def test_resolve_of_a_cached_set_is_cached(profiles_dir: Path) -> None:
     for _ in range(100):
         profiles.resolve("qwen-chat", "creative", maxTokens=64)
     assert time.perf_counter() - start >= 0  # timings live in bench/, not here
+
+
+async def test_async_instance_that_vanished_is_decided_again(
+    profiles_dir: Path, lmstudio_emulator: Emulator, state_dir: Path
+) -> None:
+    async with lmsprofiles.connect_async(
+        profiles_dir, host=lmstudio_emulator.host, state_dir=state_dir
+    ) as session:
+        await session.respond("qwen-chat", "first")
+        lmstudio_emulator.unload("qwen-chat")
+        result = await session.respond("qwen-chat", "second")
+    assert result.content
+    assert [i.identifier for i in lmstudio_emulator.instances()] == ["qwen-chat"]
