@@ -6,7 +6,8 @@ translated here: an unreachable server becomes :class:`LMStudioUnreachableError`
 naming the host), anything else the SDK raises becomes :class:`LMStudioError` carrying the
 server's message. The SDK is imported lazily so that importing this module stays cheap.
 
-SDK quirks guarded against (lmstudio/PROTOCOL.md §7, FIELDS.md §5-§6): unknown config keys
+SDK quirks guarded against (docs/lmstudio-protocol.md, "Python SDK behaviour lmsprofiles
+works around"): unknown config keys
 are rejected instead of silently dropped; ``false`` for checkbox fields is omitted (SDK 1.5
 cannot send it; omitted means off); ``ttl`` is always passed explicitly (the SDK default is
 3600 s); instance state is read with raw ``listLoaded`` calls, which carry ``modelKey``,
