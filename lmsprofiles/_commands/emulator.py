@@ -1,4 +1,4 @@
-"""``emulator`` subcommand: run the LM Studio emulator until SIGINT or SIGTERM.
+"""``lmsprofiles emulator``: run the bundled LM Studio emulator until SIGINT or SIGTERM.
 
 Only the standard library is imported at module level so that ``lmsprofiles --help`` stays
 fast; websockets, pydantic and ruamel.yaml are imported by :func:`run`.
@@ -9,12 +9,23 @@ from __future__ import annotations
 import argparse
 import sys
 
+from lmsprofiles._commands._options import add_globals
+
+HELP = "run the bundled LM Studio emulator"
+
 DEFAULT_PORT = 41343
 """The first port the SDK's default discovery probes, so ``lms.Client()`` finds the emulator."""
 
 
-def configure(command: str, parser: argparse.ArgumentParser) -> None:
-    """Add the options of ``emulator`` (``--host`` is the global option: the bind address)."""
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``emulator``; its ``--host`` is the address to bind."""
+    parser.add_argument(
+        "--host",
+        metavar="ADDRESS",
+        default=argparse.SUPPRESS,
+        help="address to bind (default: 127.0.0.1); LMSPROFILES_HOST is not read",
+    )
+    add_globals(parser, own=("host",))
     parser.add_argument(
         "--port",
         type=int,
@@ -29,13 +40,12 @@ def configure(command: str, parser: argparse.ArgumentParser) -> None:
         help="catalog YAML of models and emulator settings (default: the bundled catalog)",
     )
     parser.epilog = (
-        "For this command --host is the address to bind (default 127.0.0.1).\n"
         "Prints 'listening on HOST:PORT' when ready; stops on SIGINT or SIGTERM.\n\n"
         + (parser.epilog or "")
     )
 
 
-def run(command: str, args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; return 0, or raise an ``LmsProfilesError``."""
     import asyncio
     import signal
