@@ -36,7 +36,7 @@ from lmsprofiles._origin import Origin
 from lmsprofiles._yaml import dotted
 
 PREFIX = "LMSPROFILES_"
-_CONTROL = ("HOST", "PROFILES", "STATE_DIR")
+_CONTROL = ("HOST", "PROFILES", "STATE_DIR", "TIMEOUT")
 _SECTIONS: Mapping[str, type[BaseModel]] = {"LOAD": f.LlmLoad, "INFERENCE": f.Inference}
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
@@ -54,12 +54,22 @@ class Control(BaseSettings):
     state_dir: FsPath | None = None
     """Where reconcile keeps ownership records and locks; None: the platform's state dir."""
 
+    timeout: float | None = None
+    """Seconds to wait for each answer from LM Studio; None: the default (60)."""
+
     @field_validator("host")
     @classmethod
-    def _host_without_scheme(cls, value: str | None) -> str | None:
-        if value is not None and ("://" in value or ":" not in value):
-            raise ValueError("give host:port without a scheme, e.g. localhost:1234")
-        return value or None
+    def _host(cls, value: str | None) -> str | None:
+        from lmsprofiles._reconcile._host import parse_host
+
+        return None if value is None else parse_host(value)
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, value: Any) -> Any:
+        from lmsprofiles._reconcile._timeout import parse_timeout
+
+        return parse_timeout(value) if isinstance(value, str) else value
 
     @classmethod
     def settings_customise_sources(

@@ -13,5 +13,13 @@ from typing import Final
 
 __all__ = ["COMMANDS"]
 
-COMMANDS: Final = ("validate", "render", "schema", "plan", "reconcile", "emulator")
+COMMANDS: Final = (
+    "validate",
+    "render",
+    "schema",
+    "plan",
+    "reconcile",
+    "adopt",
+    "emulator",
+)
 """Command names in the order ``--help`` lists them; each is a module of this package."""

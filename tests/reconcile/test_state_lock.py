@@ -13,20 +13,22 @@ import pytest
 from lmsprofiles._errors import LmsProfilesError, LockHeldError
 from lmsprofiles._reconcile._lock import host_lock, lock_path
 from lmsprofiles._reconcile._model import OwnershipRecord
+from lmsprofiles._reconcile._ownership import State
 from lmsprofiles._reconcile._state import OwnershipStore, default_state_dir, host_slug
 
 
 def test_records_round_trip_and_file_is_per_host(tmp_path: Path) -> None:
     store = OwnershipStore(tmp_path, "127.0.0.1:1234")
-    assert store.read() == {}
+    assert store.read() == State()
     records = {
         "chat": OwnershipRecord("chat", "qwen/qwen3-8b", "llm", None, "2026-01-01T00:00:00+00:00"),
         "embed": OwnershipRecord("embed", "nomic", "embedding", 600, ""),
     }
-    store.write(records)
+    store.write(State(records))
     assert store.path == tmp_path / "hosts" / "127.0.0.1_1234.json"
-    assert OwnershipStore(tmp_path, "127.0.0.1:1234").read() == records
-    assert OwnershipStore(tmp_path, "other:1").read() == {}
+    assert OwnershipStore(tmp_path, "127.0.0.1:1234").read() == State(records)
+    assert OwnershipStore(tmp_path, "localhost:1234").read() == State(records)
+    assert OwnershipStore(tmp_path, "other:1").read() == State()
     assert [p.name for p in store.path.parent.iterdir()] == ["127.0.0.1_1234.json"]
 
 
