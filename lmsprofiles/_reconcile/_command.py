@@ -100,6 +100,8 @@ def execute(options: Options, out: TextIO | None = None) -> int:
         operation = options.command
         with host_lock(state_dir, client.host, operation=operation, timeout=options.lock_timeout):
             state = store.read(set_aside_damaged=operation == "adopt")
+            if store.outdated:
+                store.write(state)
             plan = _plan(options, desired, client, state)
             if not options.json_output:
                 for moved in store.set_aside:

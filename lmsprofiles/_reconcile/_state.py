@@ -82,6 +82,8 @@ class OwnershipStore:
         self.path = state_dir / "hosts" / f"{host_slug(self.key)}.json"
         self.set_aside: list[Path] = []
         """Damaged files :meth:`read` moved aside, with their new names."""
+        self.outdated = False
+        """:meth:`read` found an older format or files of older versions: write to migrate."""
 
     def read(self, *, set_aside_damaged: bool = False) -> State:
         """The records and intents; empty if there is no file.
@@ -94,6 +96,7 @@ class OwnershipStore:
         for legacy in self._legacy_files():
             old = self._read_file(legacy, set_aside_damaged=set_aside_damaged)
             state = State({**old.records, **state.records}, {**old.intents, **state.intents})
+            self.outdated = True
         return state
 
     def write(self, state: State) -> None:
@@ -176,7 +179,7 @@ class OwnershipStore:
                 "that match the profiles"
             ) from exc
         try:
-            return _parse(data)
+            state, version = _parse(data)
         except _Newer as exc:
             raise StateError(
                 f"the state file {path} was written by a newer lmsprofiles ({exc}); "
@@ -189,13 +192,15 @@ class OwnershipStore:
             raise StateError(
                 f"the state file {path} is damaged ({_describe(exc)}); {_RECOVERY}"
             ) from None
+        self.outdated = self.outdated or version != _FORMAT_VERSION
+        return state
 
 
 class _Newer(ValueError):
     pass
 
 
-def _parse(data: bytes) -> State:
+def _parse(data: bytes) -> tuple[State, int]:
     document = json.loads(data.decode("utf-8"))
     if not isinstance(document, dict):
         raise TypeError("not a JSON object")
@@ -212,7 +217,7 @@ def _parse(data: bytes) -> State:
         str(identifier): _intent(str(identifier), entry)
         for identifier, entry in _mapping(document.get("intents", {})).items()
     }
-    return State(records, intents)
+    return State(records, intents), version
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
