@@ -218,6 +218,10 @@ def translated(host: str, doing: str, timeout: float | None = None) -> Iterator[
             f"LM Studio at {host} accepted the connection but did not answer its greeting "
             "within 1 s; is it an LM Studio API server?"
         ) from exc
+    except lmstudio.LMStudioWebsocketError as exc:
+        raise LMStudioUnreachableError(
+            f"lost the connection to LM Studio at {host} (could not {doing}: {_first_line(exc)})"
+        ) from exc
     except lmstudio.LMStudioClientError as exc:
         if "not reachable" in str(exc):
             raise LMStudioUnreachableError(f"LM Studio is not reachable at {host}") from exc

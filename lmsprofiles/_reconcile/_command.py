@@ -75,6 +75,7 @@ def execute(options: Options, out: TextIO | None = None) -> int:
     A blocked plan or a partial apply raises :class:`ApplyError` (exit 4) after the output.
     """
     stream = out if out is not None else sys.stdout
+    _quiet_sdk_logs()
     settings = control_settings()
     host = _host(options.host) if options.host else settings.host
     timeout = options.timeout or settings.timeout or DEFAULT_TIMEOUT
@@ -130,6 +131,19 @@ def execute(options: Options, out: TextIO | None = None) -> int:
         names = ", ".join(dict.fromkeys(f"{i} ({a})" for i, a, _ in failures))
         message = f"reconcile applied its plan only in part; failed: {names}"
     raise ApplyError(message, [(i, m) for i, _, m in failures])
+
+
+def _quiet_sdk_logs() -> None:
+    """Keep the SDK's log records off stderr: every failure is reported as one line.
+
+    Without a handler anywhere, Python prints warnings and errors of any logger on stderr
+    (``logging.lastResort``); a command-line run has no log configuration of its own.
+    """
+    import logging
+
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
 
 
 def _host(text: str) -> str:

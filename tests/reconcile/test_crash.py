@@ -141,3 +141,52 @@ def test_session_killed_after_its_load_leaves_an_instance_reconcile_owns(host: H
     reference = host.loaded()["qwen-chat"].instance_reference
     assert_converges(host)
     assert host.loaded()["qwen-chat"].instance_reference == reference
+
+
+def test_sigint_during_apply_exits_130_and_the_next_run_converges(host: Host) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LMSPROFILES_")}
+    env[ENV] = "loaded:qwen-chat"
+    command = [sys.executable, "-m", "lmsprofiles", "reconcile", *host_args(host)]
+    process = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    assert process.stderr.readline().startswith("failpoint loaded qwen-chat")
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert err.strip().endswith("interrupted")
+    reference = host.loaded()["qwen-chat"].instance_reference
+    assert_converges(host)
+    assert host.loaded()["qwen-chat"].instance_reference == reference
+
+
+def test_connection_dropped_mid_apply_exits_1_and_the_next_run_converges(host: Host) -> None:
+    host.emulator.set_faults("qwen/qwen3-8b", drop_connection_at=0.5)
+    result = host.run("reconcile")
+    assert result.code == 1
+    assert result.err.startswith(f"error: lost the connection to LM Studio at {host.emulator.host}")
+    assert result.err.count("\n") == 1
+    [path] = (host.state_dir / "hosts").glob("*.json")
+    assert set(json.loads(path.read_text())["intents"]) == {"qwen-chat"}  # outcome unknown
+    host.emulator.clear_faults()
+    assert_converges(host)
+    assert set(host.loaded()) == ALL
+
+
+def test_server_restarted_between_runs(host: Host, tmp_path: Path) -> None:
+    from lmsprofiles.emulator import Emulator
+
+    first = Emulator().start()
+    port = first.port
+    try:
+        restarted = Host(first, host.profiles, host.state_dir, host.capsys)
+        assert restarted.run("reconcile").code == 0
+    finally:
+        first.stop()
+    with Emulator(port=port).running() as second:
+        restarted = Host(second, host.profiles, host.state_dir, host.capsys)
+        plan = restarted.run("plan", "--detailed-exitcode")
+        assert plan.code == 2 and "Plan: 3 to load" in plan.out
+        assert_converges(restarted)
+        assert set(restarted.loaded()) == ALL

@@ -323,3 +323,26 @@ def test_a_port_that_accepts_and_never_answers(
     err = capsys.readouterr().err
     assert err.startswith(f"error: LM Studio at {address} accepted the connection but did not")
     assert err.count("\n") == 1
+
+
+def test_a_server_that_is_not_lm_studio(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class NotFound(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_error(404)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        address = f"127.0.0.1:{server.server_address[1]}"
+        argv = ["reconcile", "--profiles", str(EXAMPLE), "--state-dir", str(tmp_path)]
+        assert main([*argv, "--host", address]) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert capsys.readouterr().err == f"error: LM Studio is not reachable at {address}\n"
