@@ -38,8 +38,9 @@ GLOBALS: Final[Mapping[str, tuple[str, dict[str, Any]]]] = {
     "host": (
         "--host",
         {
-            "metavar": "HOST:PORT",
-            "help": "LM Studio API host (default: $LMSPROFILES_HOST, else the SDK's discovery)",
+            "metavar": "HOST[:PORT]",
+            "help": "LM Studio API host; the port defaults to 1234 (default: $LMSPROFILES_HOST, "
+            "else the SDK's discovery)",
         },
     ),
     "state_dir": (

@@ -346,3 +346,18 @@ def test_a_server_that_is_not_lm_studio(tmp_path: Path, capsys: pytest.CaptureFi
         server.shutdown()
         server.server_close()
     assert capsys.readouterr().err == f"error: LM Studio is not reachable at {address}\n"
+
+
+def test_every_test_the_fault_table_names_exists() -> None:
+    import re
+
+    table = (Path(__file__).resolve().parents[2] / "docs" / "reliability.md").read_text()
+    named = set(re.findall(r"\b(test_[a-z0-9_]+)\b(?!\.py)", table))
+    tests = Path(__file__).resolve().parents[1]
+    defined = {
+        name
+        for path in tests.rglob("test_*.py")
+        for name in re.findall(r"^(?:async )?def (test_[a-z0-9_]+)", path.read_text(), re.M)
+    }
+    assert len(named) > 20
+    assert named <= defined, named - defined
