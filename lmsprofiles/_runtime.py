@@ -271,7 +271,9 @@ class _Base:
 
     def _open_store(self, host: str) -> None:
         self._store = OwnershipStore(self._state_dir, host)
-        self._lock = HostLock(self._state_dir, host, operation="session")
+        self._lock = HostLock(
+            self._state_dir, host, operation="session", wait_option="lock_timeout="
+        )
 
     def _storage(self, request: object) -> tuple[bool, Any]:
         """Do a storage request (lock, state file): ``(True, result)``, or ``(False, None)``

@@ -6,6 +6,12 @@ translated here: an unreachable server becomes :class:`LMStudioUnreachableError`
 naming the host), anything else the SDK raises becomes :class:`LMStudioError` carrying the
 server's message. The SDK is imported lazily so that importing this module stays cheap.
 
+``timeout`` bounds every wait: the SDK's synchronous timeout covers each answer (a load's
+progress messages each count), and opening the websockets, which the SDK does not bound,
+runs under a watchdog (:func:`~lmsprofiles._reconcile._timeout.run_bounded`). A dropped
+websocket is a lost connection (:class:`LMStudioUnreachableError`), a silent server a
+:class:`LMStudioTimeoutError`: the outcome of a step under way is then unknown.
+
 SDK quirks guarded against (lmstudio/PROTOCOL.md §7, FIELDS.md §5-§6): unknown config keys
 are rejected instead of silently dropped; ``false`` for checkbox fields is omitted (SDK 1.5
 cannot send it; omitted means off); ``ttl`` is always passed explicitly (the SDK default is
@@ -210,8 +216,8 @@ def translated(host: str, doing: str, timeout: float | None = None) -> Iterator[
     except (TimeoutError, lmstudio.LMStudioTimeoutError) as exc:
         within = f" within {timeout:g} s" if timeout is not None else ""
         raise LMStudioTimeoutError(
-            f"LM Studio at {host} did not answer{within} (could not {doing}); "
-            "see --timeout or LMSPROFILES_TIMEOUT"
+            f"LM Studio at {host} did not answer{within} (could not {doing}); if it is "
+            "only slow, allow more with --timeout or LMSPROFILES_TIMEOUT (timeout= in code)"
         ) from exc
     except httpx.TimeoutException as exc:
         raise LMStudioTimeoutError(

@@ -10,6 +10,7 @@ is read back. ``plan`` and ``reconcile --dry-run`` are read-only and take no loc
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import sys
 import tempfile
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from lmsprofiles._errors import ApplyError, ProfileError, UnknownModelError
+from lmsprofiles._errors import ApplyError, Problem, ProfileError, UnknownModelError
 from lmsprofiles._reconcile._apply import ApplyResult, apply_plan
 from lmsprofiles._reconcile._client import LMStudioClient
 from lmsprofiles._reconcile._compare import ContextPolicy
@@ -27,7 +28,15 @@ from lmsprofiles._reconcile._host import parse_host
 from lmsprofiles._reconcile._lock import host_lock
 from lmsprofiles._reconcile._model import DesiredInstance
 from lmsprofiles._reconcile._ownership import State
-from lmsprofiles._reconcile._plan import Plan, make_plan
+from lmsprofiles._reconcile._plan import (
+    Conflict,
+    Invalid,
+    Load,
+    Plan,
+    Reload,
+    Reuse,
+    make_plan,
+)
 from lmsprofiles._reconcile._progress import make_reporter
 from lmsprofiles._reconcile._render import (
     plan_document,
@@ -166,10 +175,6 @@ def _state_dir(options: Options, from_env: Path | None) -> Path | None:
 def _check_adopt_names(adopt: bool | Collection[str], desired: Sequence[DesiredInstance]) -> None:
     if isinstance(adopt, bool):
         return
-    import difflib
-
-    from lmsprofiles._errors import Problem
-
     known = [d.identifier for d in desired]
     problems = []
     for name in adopt:
@@ -232,8 +237,6 @@ def _failures_that_count(options: Options, result: ApplyResult) -> list[tuple[st
 
 
 def _why_not_adopted(plan: Plan, identifier: str) -> str:
-    from lmsprofiles._reconcile._plan import Conflict, Invalid, Load, Reload, Reuse
-
     for action in plan.actions:
         match action:
             case Load(desired=want) if want.identifier == identifier:

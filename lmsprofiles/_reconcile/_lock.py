@@ -45,10 +45,13 @@ class HostLock:
     one process (two threads of a session, a session and an in-process reconcile).
     """
 
-    def __init__(self, state_dir: Path, host: str, *, operation: str) -> None:
+    def __init__(
+        self, state_dir: Path, host: str, *, operation: str, wait_option: str = "--lock-timeout"
+    ) -> None:
         self.path = lock_path(state_dir, host)
         self.host = host
         self.operation = operation
+        self.wait_option = wait_option
         self._fd: int | None = None
 
     def acquire(self, timeout: float) -> None:
@@ -59,7 +62,7 @@ class HostLock:
         except OSError as exc:
             raise StateError(f"cannot open the lock file {self.path}: {exc.strerror}") from exc
         try:
-            _acquire(fd, self.path, self.host, timeout)
+            _acquire(fd, self.path, self.host, timeout, self.wait_option)
             _write_holder(fd, self.operation)
         except BaseException:
             os.close(fd)
@@ -93,7 +96,7 @@ def host_lock(state_dir: Path, host: str, *, operation: str, timeout: float) -> 
         lock.release()
 
 
-def _acquire(fd: int, path: Path, host: str, timeout: float) -> None:
+def _acquire(fd: int, path: Path, host: str, timeout: float, wait_option: str) -> None:
     deadline = time.monotonic() + max(timeout, 0.0)
     while True:
         try:
@@ -103,7 +106,7 @@ def _acquire(fd: int, path: Path, host: str, timeout: float) -> None:
             if time.monotonic() >= deadline:
                 raise LockHeldError(
                     f"another lmsprofiles run holds the lock for {host}: {_holder(path)} "
-                    f"(lock file {path}; waited {timeout:g} s, see --lock-timeout)"
+                    f"(lock file {path}; waited {timeout:g} s, see {wait_option})"
                 ) from None
             time.sleep(_POLL_SECONDS)
 

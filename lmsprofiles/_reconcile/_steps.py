@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar, cast
 
 from lmsprofiles._errors import LMStudioError, LMStudioTimeoutError, LMStudioUnreachableError
 from lmsprofiles._reconcile._failpoint import failpoint
@@ -128,13 +128,11 @@ def load_flow(state: State, desired: DesiredInstance) -> Flow[Outcome]:
 def drive(flow: Flow[T], handle: Callable[[Any], Any]) -> T:
     """Run ``flow`` to its end, doing each request with ``handle`` (blocking)."""
     value: Any = None
-    error: BaseException | None = None
+    error: Exception | None = None
     while True:
-        try:
-            request = flow.send(value) if error is None else flow.throw(error)
-        except StopIteration as stop:
-            result: T = stop.value
-            return result
+        done, request = _advance(flow, value, error)
+        if done:
+            return cast(T, request)
         try:
             value, error = handle(request), None
         except Exception as exc:  # handed to the flow, which may handle it
@@ -144,14 +142,20 @@ def drive(flow: Flow[T], handle: Callable[[Any], Any]) -> T:
 async def drive_async(flow: Flow[T], handle: Callable[[Any], Awaitable[Any]]) -> T:
     """Run ``flow`` to its end, doing each request with the coroutine ``handle``."""
     value: Any = None
-    error: BaseException | None = None
+    error: Exception | None = None
     while True:
-        try:
-            request = flow.send(value) if error is None else flow.throw(error)
-        except StopIteration as stop:
-            result: T = stop.value
-            return result
+        done, request = _advance(flow, value, error)
+        if done:
+            return cast(T, request)
         try:
             value, error = await handle(request), None
         except Exception as exc:  # handed to the flow, which may handle it
             value, error = None, exc
+
+
+def _advance(flow: Flow[Any], value: Any, error: Exception | None) -> tuple[bool, Any]:
+    """Give the flow the last result (or error): ``(False, next request)`` or ``(True, result)``."""
+    try:
+        return False, flow.send(value) if error is None else flow.throw(error)
+    except StopIteration as stop:
+        return True, stop.value

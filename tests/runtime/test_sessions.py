@@ -18,21 +18,8 @@ import pytest
 import lmsprofiles
 from lmsprofiles._cli import main
 from lmsprofiles.emulator import Emulator
-from tests.conftest import EXAMPLE_PROFILES
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def profiles_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "profiles"
-    shutil.copytree(EXAMPLE_PROFILES, target)
-    return target
-
-
-@pytest.fixture
-def state_dir(tmp_path: Path) -> Path:
-    return tmp_path / "state"
 
 
 def records(state_dir: Path) -> dict[str, Any]:
