@@ -143,12 +143,14 @@ class _Downloaded:
 
 @dataclass(frozen=True)
 class _Lock:
-    """Take the host lock."""
+    """Take the host lock; the result is the held lock, for :class:`_Unlock`."""
 
 
 @dataclass(frozen=True)
 class _Unlock:
-    """Give the host lock back."""
+    """Give the held ``lock`` back."""
+
+    lock: HostLock
 
 
 @dataclass(frozen=True)
@@ -173,11 +175,11 @@ def _acquire(desired: DesiredInstance, context_policy: ContextPolicy) -> Flow[An
     identifier = desired.identifier
     observed = yield _Find(identifier, desired.kind)
     if observed is None or not _fits(desired, observed, context_policy):
-        yield _Lock()
+        lock: HostLock = yield _Lock()
         try:
             yield from _change(desired, context_policy)
         finally:
-            yield _Unlock()
+            yield _Unlock(lock)
     return (yield _Model(desired))
 
 
@@ -261,7 +263,9 @@ class _Base:
         self._lock_timeout = lock_timeout
         self._handles: dict[str, Any] = {}
         self._store: OwnershipStore | None = None
-        self._lock: HostLock | None = None
+        self._guard = threading.Lock()
+        self._per_identifier: dict[str, Any] = {}
+        """One lock per identifier (threading or asyncio): one decision and load at a time."""
 
     def config(
         self, identifier: str, request: str | None = None, **overrides: Any
@@ -271,19 +275,20 @@ class _Base:
 
     def _open_store(self, host: str) -> None:
         self._store = OwnershipStore(self._state_dir, host)
-        self._lock = HostLock(
-            self._state_dir, host, operation="session", wait_option="lock_timeout="
-        )
 
     def _storage(self, request: object) -> tuple[bool, Any]:
         """Do a storage request (lock, state file): ``(True, result)``, or ``(False, None)``
         if ``request`` is not one. Blocking: the async session runs it in a thread."""
-        store, lock = self._store, self._lock
-        assert store is not None and lock is not None
+        store = self._store
+        assert store is not None
         match request:
             case _Lock():
+                lock = HostLock(
+                    store.state_dir, store.key, operation="session", wait_option="lock_timeout="
+                )
                 lock.acquire(self._lock_timeout)
-            case _Unlock():
+                return True, lock
+            case _Unlock(lock=lock):
                 lock.release()
             case _Read():
                 return True, store.read()
@@ -309,11 +314,6 @@ class Session(_Base):
     """
 
     _client: LMStudioClient | None = None
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._guard = threading.Lock()
-        self._per_identifier: dict[str, threading.Lock] = {}
 
     def __enter__(self) -> Self:
         client = LMStudioClient(self._host, timeout=self.timeout)
@@ -399,7 +399,7 @@ class Session(_Base):
             return handle
         desired = _desired(self.config(identifier), kind)
         with self._guard:
-            lock = self._per_identifier.setdefault(identifier, threading.Lock())
+            lock: threading.Lock = self._per_identifier.setdefault(identifier, threading.Lock())
         with lock:
             handle = self._handles.get(identifier)
             if handle is None:
@@ -445,10 +445,6 @@ class AsyncSession(_Base):
     """
 
     _client: Any = None
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._per_identifier: dict[str, asyncio.Lock] = {}
 
     async def __aenter__(self) -> Self:
         import lmstudio
@@ -534,7 +530,7 @@ class AsyncSession(_Base):
         if handle is not None:
             return handle
         desired = _desired(self.config(identifier), kind)
-        lock = self._per_identifier.setdefault(identifier, asyncio.Lock())
+        lock: asyncio.Lock = self._per_identifier.setdefault(identifier, asyncio.Lock())
         async with lock:
             handle = self._handles.get(identifier)
             if handle is None:
@@ -544,7 +540,9 @@ class AsyncSession(_Base):
 
     async def _do(self, request: object) -> Any:
         match request:
-            case _Lock() | _Unlock() | _Read() | Save():
+            case _Lock():
+                return await self._take_lock(request)
+            case _Unlock() | _Read() | Save():
                 return (await asyncio.to_thread(self._storage, request))[1]
         if self._client is None:
             raise RuntimeError("use the session in an 'async with' block")
@@ -570,6 +568,16 @@ class AsyncSession(_Base):
                             desired.identifier, ttl=desired.ttl, config=sdk_load_config(desired)
                         )
         raise AssertionError(f"unknown request {request!r}")
+
+    async def _take_lock(self, request: _Lock) -> HostLock:
+        """Wait for the host lock in a thread; if cancelled meanwhile, give it back once taken."""
+        waiting = asyncio.ensure_future(asyncio.to_thread(self._storage, request))
+        try:
+            lock: HostLock = (await asyncio.shield(waiting))[1]
+        except asyncio.CancelledError:
+            waiting.add_done_callback(_release_if_taken)
+            raise
+        return lock
 
     def _namespace(self, kind: Kind) -> Any:
         return self._client.llm if kind == "llm" else self._client.embedding
@@ -606,6 +614,11 @@ class AsyncSession(_Base):
                     on_load_progress=progress,
                 )
         return str(handle.identifier)
+
+
+def _release_if_taken(waiting: asyncio.Future[tuple[bool, Any]]) -> None:
+    if not waiting.cancelled() and waiting.exception() is None:
+        waiting.result()[1].release()
 
 
 async def _close_quietly(client: Any) -> None:

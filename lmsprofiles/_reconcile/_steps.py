@@ -1,5 +1,9 @@
 """Write-ahead loads and unloads as I/O-free flows, shared by reconcile and the sessions.
 
+Every exception of a request, ``KeyboardInterrupt`` and task cancellation included, is thrown
+into the flow, so its ``finally`` blocks run (and may still yield, e.g. to release a lock)
+before the exception reaches the caller.
+
 A flow is a generator that yields the I/O it needs (:class:`Save`, :class:`CallLoad`,
 :class:`CallUnload`, and for sessions more requests) and receives the results; a driver
 does the I/O: :func:`drive` for blocking code, :func:`drive_async` for asyncio. So the
@@ -128,32 +132,32 @@ def load_flow(state: State, desired: DesiredInstance) -> Flow[Outcome]:
 def drive(flow: Flow[T], handle: Callable[[Any], Any]) -> T:
     """Run ``flow`` to its end, doing each request with ``handle`` (blocking)."""
     value: Any = None
-    error: Exception | None = None
+    error: BaseException | None = None
     while True:
         done, request = _advance(flow, value, error)
         if done:
             return cast(T, request)
         try:
             value, error = handle(request), None
-        except Exception as exc:  # handed to the flow, which may handle it
+        except BaseException as exc:  # handed to the flow: it may handle it, or clean up
             value, error = None, exc
 
 
 async def drive_async(flow: Flow[T], handle: Callable[[Any], Awaitable[Any]]) -> T:
     """Run ``flow`` to its end, doing each request with the coroutine ``handle``."""
     value: Any = None
-    error: Exception | None = None
+    error: BaseException | None = None
     while True:
         done, request = _advance(flow, value, error)
         if done:
             return cast(T, request)
         try:
             value, error = await handle(request), None
-        except Exception as exc:  # handed to the flow, which may handle it
+        except BaseException as exc:  # handed to the flow: it may handle it, or clean up
             value, error = None, exc
 
 
-def _advance(flow: Flow[Any], value: Any, error: Exception | None) -> tuple[bool, Any]:
+def _advance(flow: Flow[Any], value: Any, error: BaseException | None) -> tuple[bool, Any]:
     """Give the flow the last result (or error): ``(False, next request)`` or ``(True, result)``."""
     try:
         return False, flow.send(value) if error is None else flow.throw(error)

@@ -17,6 +17,7 @@ import pytest
 
 import lmsprofiles
 from lmsprofiles._cli import main
+from lmsprofiles._reconcile._lock import HostLock, host_lock
 from lmsprofiles.emulator import Emulator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -173,3 +174,43 @@ def test_malformed_host_and_state_dir_are_profile_errors(
     regular.write_text("")
     with pytest.raises(lmsprofiles.ProfileError, match="is not a directory"):
         lmsprofiles.connect(profiles_dir, "localhost:1234", state_dir=regular)
+
+
+async def test_a_cancelled_load_gives_the_host_lock_back(
+    profiles_dir: Path, lmstudio_emulator: Emulator, state_dir: Path
+) -> None:
+    lmstudio_emulator.set_faults(load_seconds=30)
+    async with lmsprofiles.connect_async(
+        profiles_dir, lmstudio_emulator.host, state_dir=state_dir
+    ) as session:
+        task = asyncio.create_task(session.llm("qwen-chat"))
+        while not lmstudio_emulator.memory_used:
+            await asyncio.sleep(0.02)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        with host_lock(state_dir, session.host, operation="test", timeout=0):
+            pass  # not held any more
+    assert set(json.loads(next((state_dir / "hosts").glob("*.json")).read_text())["intents"]) == {
+        "qwen-chat"
+    }  # the outcome is unknown: the next run resolves it
+
+
+async def test_a_task_cancelled_while_waiting_for_the_lock_never_keeps_it(
+    profiles_dir: Path, lmstudio_emulator: Emulator, state_dir: Path
+) -> None:
+    async with lmsprofiles.connect_async(
+        profiles_dir, lmstudio_emulator.host, state_dir=state_dir
+    ) as session:
+        held = HostLock(state_dir, session.host, operation="test")
+        held.acquire(0)
+        task = asyncio.create_task(session.llm("qwen-chat"))
+        await asyncio.sleep(0.2)  # the task waits for the lock
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        held.release()
+        again = HostLock(state_dir, session.host, operation="test")
+        await asyncio.to_thread(again.acquire, 10)  # the waiter took it and gave it back
+        again.release()
+    assert lmstudio_emulator.instances() == []
