@@ -23,5 +23,6 @@ COMMANDS: Final[Mapping[str, str]] = {
     "import": "import_",
     "export": "export",
     "emulator": "emulator",
+    "completion": "completion",
 }
 """Command name -> its module in this package, in the order ``--help`` lists them."""
