@@ -69,6 +69,8 @@ def run_import(options: ImportOptions, out: TextIO | None = None, err: TextIO | 
         for item in draft.skipped:
             where = f" ({item.where})" if item.where else ""
             print(f"warning: not imported: {item.key}{where}: {item.reason}", file=err)
+    err.flush()
+    for draft in drafts:
         text = render_draft(draft)
         target = options.target / draft.path
         if options.dry_run:
