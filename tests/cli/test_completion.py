@@ -12,6 +12,7 @@ import pytest
 
 from lmsprofiles._cli import build_parser, main
 from lmsprofiles._commands import COMMANDS
+from tests.core.test_cli_profiles import _IMPORTS
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -117,15 +118,6 @@ def test_zsh_loads_the_script_and_registers_the_function(
         "_lmsprofiles: function",
     ]
     assert done.stderr == ""
-
-
-_IMPORTS = """
-import contextlib, io, sys
-from lmsprofiles._cli import main
-with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
-    main(sys.argv[1:])
-print(" ".join(sorted({m.split(".")[0] for m in sys.modules})))
-"""
 
 
 @pytest.mark.parametrize(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import signal
-import subprocess
-import sys
 
 import lmstudio as lms
 import pytest
 
 from lmsprofiles._cli import main
 from lmsprofiles._commands.emulator import bind_address
+from tests.emulator.test_cli import _emulator_process
 
 
 @pytest.mark.parametrize(
@@ -64,23 +63,10 @@ def test_a_port_in_host_and_a_different_port_option_conflict(
 
 @pytest.mark.parametrize("form", ["127.0.0.1:0", "http://127.0.0.1:0"])
 def test_the_emulator_serves_on_the_port_given_with_host(form: str) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lmsprofiles", "emulator", "--host", form],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.startswith("listening on 127.0.0.1:"), line
-        host = line.removeprefix("listening on ").strip()
+    with _emulator_process("--host", form) as (process, host):
+        assert host.startswith("127.0.0.1:")
         with lms.Client(host) as client:
             assert client.llm.list_loaded() == []
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=10)
         assert process.returncode == 0, err
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate(timeout=10)
