@@ -18,15 +18,7 @@ from lmsprofiles._errors import Problem, ProfileError
 from lmsprofiles._interop._draft import Draft, file_stem
 from lmsprofiles._interop._kv import Skipped
 
-__all__ = ["LMS_FLAGS", "looks_like_lms_load", "make_lms_load", "parse_lms_load"]
-
-LMS_FLAGS: Final[Mapping[str, str]] = {
-    "load.contextLength": "--context-length",
-    "load.gpu.ratio": "--gpu",
-    "ttl": "--ttl",
-    "identifier": "--identifier",
-}
-"""Profile paths ``lms load`` has a flag for."""
+__all__ = ["looks_like_lms_load", "make_lms_load", "parse_lms_load"]
 
 _CONTROL: Final = frozenset({";", "&&", "||", "|", "&", "(", ")", ";;", "|&"})
 _NO_VALUE: Final = frozenset({"-y", "--yes", "--exact", "--verbose", "--quiet"})
@@ -73,9 +65,7 @@ class _Load:
     estimate_only: bool = False
 
 
-def parse_lms_load(
-    text: str, source: str, *, label: str, name: str | None = None, first_line: int = 1
-) -> list[Draft]:
+def parse_lms_load(text: str, source: str, *, label: str, name: str | None = None) -> list[Draft]:
     """One model profile per ``lms load`` in ``text`` (a command line or a shell script).
 
     Lines that run something else are not looked at. Raises ``ProfileError`` for an
@@ -83,7 +73,7 @@ def parse_lms_load(
     """
     problems: list[Problem] = []
     loads: list[_Load] = []
-    for number, line in _logical_lines(text, first_line):
+    for number, line in _logical_lines(text, 1):
         try:
             tokens = list(_lexer(line))
         except ValueError as exc:
