@@ -111,6 +111,11 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
         default="warn",
         help=_CONTEXT_POLICY_HELP,
     )
+    parser.add_argument(
+        "--no-color",
+        action="store_true",
+        help="never colour the plan (it is coloured on a terminal unless NO_COLOR is set)",
+    )
 
 
 def run_plan(command: str, args: argparse.Namespace, **extra: Any) -> int:
@@ -127,6 +132,7 @@ def run_plan(command: str, args: argparse.Namespace, **extra: Any) -> int:
             json_output=args.json,
             emulator=args.emulator,
             context_policy=args.context_policy,
+            no_color=args.no_color,
             **extra,
         )
     )

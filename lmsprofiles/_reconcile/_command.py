@@ -52,6 +52,7 @@ class Options:
     detailed_exitcode: bool = False
     dry_run: bool = False
     lock_timeout: float = 0.0
+    no_color: bool = False
 
 
 def execute(options: Options, out: TextIO | None = None) -> int:
@@ -84,7 +85,7 @@ def execute(options: Options, out: TextIO | None = None) -> int:
         ):
             plan = _plan(options, desired, client, store)
             if not options.json_output:
-                stream.write(render_plan(plan, host=client.host) + "\n")
+                stream.write(_plan_text(options, plan, client.host, stream) + "\n")
             result = _apply(options, plan, desired, client, store, stream)
     _emit_result(options, result, client.host, stream)
     if result.failures:
@@ -140,7 +141,15 @@ def _emit_plan(options: Options, plan: Plan, host: str, stream: TextIO) -> None:
         document = plan_document(plan, host=host, command=command)
         _write_json(document, stream)
     else:
-        stream.write(render_plan(plan, host=host))
+        stream.write(_plan_text(options, plan, host, stream))
+
+
+def _plan_text(options: Options, plan: Plan, host: str, stream: TextIO) -> str:
+    """The plan as text, coloured by action when ``stream`` is a terminal."""
+    from lmsprofiles._color import color_plan, use_color
+
+    text = render_plan(plan, host=host)
+    return color_plan(text) if use_color(stream, no_color=options.no_color) else text
 
 
 def _emit_result(options: Options, result: ApplyResult, host: str, stream: TextIO) -> None:
