@@ -11,6 +11,7 @@ in :data:`UNSUPPORTED` so that a profile naming them is told why instead of "unk
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -107,6 +108,8 @@ class Num(_Check):
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not number or (self.kind == "integer" and not isinstance(value, int)):
             raise _fail(f"must be {self.words}", value)
+        if not math.isfinite(value):
+            raise _fail(f"must be {self.words}, not NaN or infinity", value)
         if (self.ge is not None and value < self.ge) or (self.le is not None and value > self.le):
             raise _fail(f"must be {self.words}", value)
         return value
@@ -211,7 +214,7 @@ class Ratio(_Check):
             return value
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             raise _fail("must be a number from 0 to 1, 'max' or 'off'", value)
-        return value
+        return value  # NaN fails the range check above
 
     def json_schema(self) -> dict[str, Any]:
         return {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"enum": ["max", "off"]}]}
@@ -226,6 +229,13 @@ class JsonObject(_Check):
     def validate(self, value: Any) -> Any:
         if not isinstance(value, dict):
             raise _fail("must be a mapping (a JSON schema)", value)
+        where = _not_finite(value)
+        if where is not None:
+            path, number = where
+            message = (
+                f"numbers in it must not be NaN or infinity (got {describe(number)} at {path})"
+            )
+            raise PydanticCustomError("lmsprofiles", "{msg}", {"msg": message})
         bad = _underscore_key(value) if self.no_underscores else None
         if bad is not None:
             message = (
@@ -238,6 +248,20 @@ class JsonObject(_Check):
 
     def json_schema(self) -> dict[str, Any]:
         return {"type": "object"}
+
+
+def _not_finite(value: Any) -> tuple[str, float] | None:
+    """The first NaN or infinity in a free-form value, with its dotted path."""
+    todo: list[tuple[str, Any]] = [("", value)]
+    while todo:
+        path, item = todo.pop()
+        if isinstance(item, dict):
+            todo += [(f"{path}.{k}" if path else str(k), v) for k, v in reversed(item.items())]
+        elif isinstance(item, list):
+            todo += [(f"{path}[{i}]", v) for i, v in reversed(list(enumerate(item)))]
+        elif isinstance(item, float) and not math.isfinite(item):
+            return path or "the top", item
+    return None
 
 
 def _underscore_key(value: Any) -> str | None:

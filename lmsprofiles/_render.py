@@ -48,7 +48,7 @@ def as_json(cfg: ResolvedConfig, *, show_origin: bool) -> str:
                 if not any(k.startswith((key + ".", key + "[")) for k in origins):
                     origins.setdefault(key, str(DEFAULT))
         doc["origins"] = dict(sorted(origins.items()))
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def as_yaml(cfg: ResolvedConfig, *, show_origin: bool) -> str:
