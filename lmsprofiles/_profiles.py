@@ -24,7 +24,7 @@ from lmsprofiles import _fields as f
 from lmsprofiles._env import Control, EnvLayer, control, overrides
 from lmsprofiles._errors import Problem, ProfileError, UnknownModelError, UnknownRequestError
 from lmsprofiles._keys import canonicalize, fields_of, spellings, unknown_key_message
-from lmsprofiles._merge import Path, Replace, merge, settle, trace, unset_origin
+from lmsprofiles._merge import Path, Replace, merge_traced, settle, unset_origin
 from lmsprofiles._origin import DEFAULT, Origin
 from lmsprofiles._yaml import DEFAULT_LIMITS, Document, Limits, describe, dotted, read
 
@@ -124,6 +124,7 @@ class ResolvedConfig:
     request: str | None
     _values: Mapping[str, Any] = field(repr=False)
     _layers: tuple[_Layer, ...] = field(repr=False)
+    _traced: Mapping[Path, Any] = field(repr=False)
 
     @property
     def values(self) -> dict[str, Any]:
@@ -149,9 +150,8 @@ class ResolvedConfig:
     @functools.cached_property
     def origins(self) -> Mapping[str, Origin]:
         """Dotted path -> origin, for every value set or unset by a layer (read-only)."""
-        traced = trace([(layer.data, layer.where) for layer in self._layers])
         result: dict[str, Origin] = {}
-        for path, entry in traced.items():
+        for path, entry in self._traced.items():
             unset = unset_origin(entry)
             if unset is not None:
                 result[dotted(path)] = _as_unset(unset)
@@ -251,7 +251,7 @@ class ProfileSet:
             return base
         call_site = _call_site(overrides, base.type)
         # the cached values are already the merge of every lower layer
-        merged = merge([base._values, call_site.data])
+        merged = merge_traced([(call_site.data, call_site.where)], (base._values, base._traced))
         layers = (*base._layers, call_site)
         profile = self._models[identifier]
         resolved, problems = _validate(profile, request, layers, merged, call_site.data.keys())
@@ -449,15 +449,16 @@ def _validate(
     profile: ModelProfile,
     request: str | None,
     layers: tuple[_Layer, ...],
-    merged: dict[str, Any] | None = None,
+    merged_traced: tuple[dict[str, Any], dict[Path, Any]] | None = None,
     sections: Collection[str] = ("load", "inference", "ttl"),
 ) -> tuple[ResolvedConfig, list[Problem]]:
-    """Validate the merge of ``layers`` (``merged`` if the caller has it already).
+    """Validate the merge of ``layers`` (``merged_traced`` if the caller has it already).
 
     Only ``sections`` are checked: a caller that knows the others are valid skips them.
     """
-    if merged is None:
-        merged = merge(layer.data for layer in layers)
+    if merged_traced is None:
+        merged_traced = merge_traced((layer.data, layer.where) for layer in layers)
+    merged, where = merged_traced
     load_model = f.EmbeddingLoad if profile.type == "embedding" else f.LlmLoad
     problems: list[Problem] = []
     failed: list[tuple[ValidationError, Path]] = []
@@ -484,6 +485,7 @@ def _validate(
         request=request,
         _values=merged,
         _layers=layers,
+        _traced=where,
     )
     rule_hits = [
         ((section, *sub), message)
@@ -492,7 +494,6 @@ def _validate(
         for sub, message in f.RULES[section](merged[section])
     ]
     if failed or rule_hits:
-        where = trace([(layer.data, layer.where) for layer in layers])
         context = f" (model {profile.identifier!r}" + (
             f", request {request!r})" if request else ")"
         )
