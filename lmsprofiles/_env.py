@@ -341,6 +341,8 @@ def parse_value(text: str, fld: Field, limits: Limits = DEFAULT_LIMITS, level: i
 def _parse_number(text: str, check: f.Num) -> Any:
     if check.off is not None and text.strip().lower() == "false":
         return False
+    if check.unit is not None and text.strip()[:1].isdigit() and any(c.isalpha() for c in text):
+        return f.with_unit(text.strip(), check.unit)
     return _number(text, f"must be {check.words}", integer=check.kind == "integer")
 
 

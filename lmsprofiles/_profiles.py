@@ -364,7 +364,8 @@ def _call_site(overrides: Mapping[str, Any], kind: str) -> _Layer:
             continue
         path: Path = (section, alias) if section else (alias,)
         node = data.setdefault(section, {}) if section else data
-        node[alias] = value
+        model = {None: f.GlobalFile, "load": load_model, "inference": f.Inference}[section]
+        node[alias] = f.normalize(fields_of(model)[alias].metadata, value)
         where[path] = Origin("call-site", "call-site", path=dotted(path))
     if problems:
         raise ProfileError(problems)
