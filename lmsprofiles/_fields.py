@@ -128,9 +128,12 @@ def with_unit(text: str, unit: str) -> int:
             raise ValueError(f"{number} is out of range")
         if suffix not in table:
             fixed = "".join(n + _UNIT_WORDS[unit].get(u, u) for n, u in parts)
-            hint = f"; did you mean {fixed!r}?" if fixed != text.replace(" ", "") and all(
-                _UNIT_WORDS[unit].get(u, u) in table for _, u in parts
-            ) else ""
+            hint = (
+                f"; did you mean {fixed!r}?"
+                if fixed != text.replace(" ", "")
+                and all(_UNIT_WORDS[unit].get(u, u) in table for _, u in parts)
+                else ""
+            )
             units = ", ".join(table)
             raise ValueError(f"unknown unit {suffix!r} in {text!r}{hint} (units: {units})")
         total += int(number) * table[suffix]

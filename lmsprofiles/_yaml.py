@@ -61,7 +61,7 @@ class Limits:
 
     max_file_bytes: int = 256 * 1024
     max_depth: int = 64
-    max_nodes: int = 100_000
+    max_nodes: int = 20_000
 
 
 DEFAULT_LIMITS: Final = Limits()
