@@ -15,7 +15,6 @@ feed :class:`_Builder`.
 
 from __future__ import annotations
 
-import datetime
 import math
 import os
 import stat
@@ -626,6 +625,4 @@ def describe(value: Any) -> str:
         return "a mapping"
     if isinstance(value, (list, tuple)):
         return "a list"
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return f"the date {value.isoformat()}"
     return type(value).__name__
