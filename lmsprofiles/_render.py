@@ -40,7 +40,13 @@ def as_json(cfg: ResolvedConfig, *, show_origin: bool, hide_defaults: bool = Fal
     With ``hide_defaults`` the fields nobody set get no ``origins`` entry.
     """
     return (
-        json.dumps(_document(cfg, show_origin, hide_defaults), indent=2, ensure_ascii=False) + "\n"
+        json.dumps(
+            _document(cfg, show_origin, hide_defaults),
+            indent=2,
+            ensure_ascii=False,
+            allow_nan=False,
+        )
+        + "\n"
     )
 
 
@@ -49,7 +55,7 @@ def all_as_json(
 ) -> str:
     """Several resolved configs as one JSON list of :func:`as_json` documents."""
     docs = [_document(cfg, show_origin, hide_defaults) for cfg in configs]
-    return json.dumps(docs, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(docs, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def all_as_yaml(
