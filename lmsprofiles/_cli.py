@@ -66,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_globals(parser, *GLOBALS)
     parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
-        module = _command(name)
+    for name, module_name in COMMANDS.items():
+        module = _command(module_name)
         help_text: str = module.HELP
         command_parser = sub.add_parser(
             name,
@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
+    from lmsprofiles._commands import COMMANDS
     from lmsprofiles._commands._options import check_globals
     from lmsprofiles._errors import LmsProfilesError, ProfileError
 
@@ -90,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     check_globals(parser, args)
     try:
-        code: int = _command(args.command).run(args)
+        code: int = _command(COMMANDS[args.command]).run(args)
         return code
     except ProfileError as exc:
         for problem in exc.problems:

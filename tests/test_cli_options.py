@@ -73,7 +73,7 @@ def test_command_help_lists_only_the_options_it_takes(capsys: pytest.CaptureFixt
 def test_every_command_is_a_module_with_help_configure_and_run() -> None:
     import importlib
 
-    for name in COMMANDS:
-        module = importlib.import_module(f"lmsprofiles._commands.{name}")
+    for module_name in COMMANDS.values():
+        module = importlib.import_module(f"lmsprofiles._commands.{module_name}")
         assert isinstance(module.HELP, str) and module.HELP
         assert callable(module.configure) and callable(module.run)

@@ -9,17 +9,21 @@ itself lives elsewhere in the package and is imported inside ``run``, so that
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 __all__ = ["COMMANDS"]
 
-COMMANDS: Final = (
-    "validate",
-    "render",
-    "schema",
-    "plan",
-    "reconcile",
-    "adopt",
-    "emulator",
-)
-"""Command names in the order ``--help`` lists them; each is a module of this package."""
+COMMANDS: Final[Mapping[str, str]] = {
+    "validate": "validate",
+    "render": "render",
+    "schema": "schema",
+    "plan": "plan",
+    "reconcile": "reconcile",
+    "adopt": "adopt",
+    "import": "import_",
+    "export": "export",
+    "emulator": "emulator",
+    "completion": "completion",
+}
+"""Command name -> its module in this package, in the order ``--help`` lists them."""

@@ -120,6 +120,11 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run against a fresh in-process LM Studio emulator instead of --host",
     )
+    parser.add_argument(
+        "--no-color",
+        action="store_true",
+        help="never colour the plan (it is coloured on a terminal unless NO_COLOR is set)",
+    )
 
 
 def add_plan_options(parser: argparse.ArgumentParser) -> None:
@@ -162,6 +167,7 @@ def run_plan(command: str, args: argparse.Namespace, **extra: Any) -> int:
             timeout=args.timeout,
             json_output=args.json,
             emulator=args.emulator,
+            no_color=args.no_color,
             **(shared | extra),
         )
     )

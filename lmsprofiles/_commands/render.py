@@ -8,16 +8,28 @@ from typing import Any
 
 from lmsprofiles._commands._options import add_globals, profile_dir
 
-HELP = "print the resolved configs of one model"
+HELP = "print the resolved configs of one model, or of every model"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``render``."""
     add_globals(parser, "profiles")
-    parser.add_argument("model", metavar="MODEL", help="instance identifier of the model")
-    parser.add_argument("--request", metavar="NAME", help="apply this request overlay")
+    parser.add_argument(
+        "model", metavar="MODEL", nargs="?", help="instance identifier of the model"
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="every model, one YAML document each (a JSON list with --format json)",
+    )
+    parser.add_argument("--request", metavar="NAME", help="apply this request overlay (to LLMs)")
     parser.add_argument(
         "--show-origin", action="store_true", help="show where every value comes from"
+    )
+    parser.add_argument(
+        "--hide-defaults",
+        action="store_true",
+        help="with --show-origin: leave out the fields nobody set (LM Studio's defaults)",
     )
     parser.add_argument("--format", choices=("yaml", "json"), default="yaml")
     parser.add_argument(
@@ -30,18 +42,44 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the resolved config and return 0; raise ``ProfileError`` for bad input."""
+    """Print the resolved config(s) and return 0; raise ``ProfileError`` for bad input."""
     from lmsprofiles import _render
     from lmsprofiles._profiles import load
 
+    if (args.model is None) == (not args.all):
+        print("lmsprofiles render: error: give MODEL or --all (not both)", file=sys.stderr)
+        return 2
+    if args.hide_defaults and not args.show_origin:
+        print("lmsprofiles render: error: --hide-defaults needs --show-origin", file=sys.stderr)
+        return 2
     profiles = load(profile_dir(args))
     overrides = parse_sets(args.set)
-    cfg = profiles.resolve(args.model, args.request, **overrides)
+    options = {"show_origin": args.show_origin, "hide_defaults": args.hide_defaults}
+    if not args.all:
+        cfg = profiles.resolve(args.model, args.request, **overrides)
+        render = _render.as_json if args.format == "json" else _render.as_yaml
+        sys.stdout.write(render(cfg, **options))
+        return 0
+    configs = []
+    for identifier in profiles.identifiers:
+        embedding = profiles.models[identifier].type == "embedding"
+        request = None if embedding else args.request  # embedding models take none
+        own = _for_embedding(overrides) if embedding else overrides
+        configs.append(profiles.resolve(identifier, request, **own))
     if args.format == "json":
-        sys.stdout.write(_render.as_json(cfg, show_origin=args.show_origin))
+        sys.stdout.write(_render.all_as_json(configs, **options))
     else:
-        sys.stdout.write(_render.as_yaml(cfg, show_origin=args.show_origin))
+        sys.stdout.write(_render.all_as_yaml(configs, **options))
     return 0
+
+
+def _for_embedding(overrides: dict[str, Any]) -> dict[str, Any]:
+    """The ``--set`` overrides that apply to an embedding model (ttl, embedding load fields)."""
+    from lmsprofiles import _fields as f
+    from lmsprofiles._keys import spellings
+
+    names = spellings(f.EmbeddingLoad)
+    return {k: v for k, v in overrides.items() if k == "ttl" or k in names}
 
 
 def parse_sets(items: list[str]) -> dict[str, Any]:

@@ -27,9 +27,14 @@ from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Final, Self
 
-from lmsprofiles._errors import LMStudioError, LMStudioTimeoutError, LMStudioUnreachableError
+from lmsprofiles._errors import (
+    LMStudioError,
+    LMStudioTimeoutError,
+    LMStudioUnreachableError,
+    ProfileError,
+)
 from lmsprofiles._reconcile._compare import CHECKBOX_LOAD_FIELDS
-from lmsprofiles._reconcile._host import server_key
+from lmsprofiles._reconcile._host import parse_host, server_key
 from lmsprofiles._reconcile._model import (
     KINDS,
     UNKNOWN,
@@ -59,13 +64,19 @@ _DEFAULT_HOST_TEXT: Final = "the default local ports"
 class LMStudioClient:
     """A connection to one LM Studio host. Use it as a context manager.
 
-    ``host`` is ``"host:port"``; ``None`` uses the SDK's discovery of a local LM Studio.
+    ``host`` is ``"host:port"`` (a malformed one is a ``ProfileError``, exit 3); ``None``
+    uses the SDK's discovery of a local LM Studio.
     ``timeout`` bounds connecting and every wait for an answer (seconds). The SDK's
     synchronous timeout is process-wide: it is set while the client is open and restored
     when it closes. ``round_trips`` counts the RPC calls and load channels made so far.
     """
 
     def __init__(self, host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        if host is not None:
+            try:
+                host = parse_host(host)
+            except ValueError as exc:
+                raise ProfileError.single("host", str(exc)) from None
         self._requested = host
         self._client: Any = None
         self._previous_timeout: float | None = None

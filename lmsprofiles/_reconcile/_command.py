@@ -76,6 +76,7 @@ class Options:
     lock_timeout: float = 0.0
     timeout: float | None = None
     adopt: bool | tuple[str, ...] = False
+    no_color: bool = False
 
 
 def execute(options: Options, out: TextIO | None = None) -> int:
@@ -116,7 +117,7 @@ def execute(options: Options, out: TextIO | None = None) -> int:
             if not options.json_output:
                 for moved in store.set_aside:
                     stream.write(f"The damaged state file was moved to {moved}.\n")
-                stream.write(render_plan(plan, host=client.host) + "\n")
+                stream.write(_plan_text(options, plan, client.host, stream) + "\n")
             reporter = make_reporter(stream, json_output=options.json_output)
             try:
                 result = apply_plan(
@@ -254,7 +255,15 @@ def _emit_plan(options: Options, plan: Plan, host: str, stream: TextIO) -> None:
         document = plan_document(plan, host=host, command=command)
         _write_json(document, stream)
     else:
-        stream.write(render_plan(plan, host=host))
+        stream.write(_plan_text(options, plan, host, stream))
+
+
+def _plan_text(options: Options, plan: Plan, host: str, stream: TextIO) -> str:
+    """The plan as text, coloured by action when ``stream`` is a terminal."""
+    from lmsprofiles._color import color_plan, use_color
+
+    text = render_plan(plan, host=host)
+    return color_plan(text) if use_color(stream, no_color=options.no_color) else text
 
 
 def _emit_result(options: Options, result: ApplyResult, host: str, stream: TextIO) -> None:
