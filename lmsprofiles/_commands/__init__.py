@@ -20,6 +20,7 @@ COMMANDS: Final[Mapping[str, str]] = {
     "schema": "schema",
     "plan": "plan",
     "reconcile": "reconcile",
+    "adopt": "adopt",
     "import": "import_",
     "export": "export",
     "emulator": "emulator",
