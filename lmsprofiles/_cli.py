@@ -1,8 +1,9 @@
 """The ``lmsprofiles`` command line: argument parsing and the one place that owns exit codes.
 
-Each subcommand lives in a module that exposes ``configure(command, parser)`` and
-``run(command, args) -> int``. Those modules import only the standard library at import time,
-so ``lmsprofiles --help`` and ``validate`` never pay for the SDK or websockets.
+Each command is a module of :mod:`lmsprofiles._commands` exposing ``HELP``,
+``configure(parser)`` and ``run(args) -> int``. Those modules import only the standard
+library at import time, so ``lmsprofiles --help`` and ``validate`` never pay for the SDK or
+websockets.
 """
 
 from __future__ import annotations
@@ -11,35 +12,23 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import Protocol
+from types import ModuleType
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
 
 EXIT_CODES = """\
 exit codes:
   0  success, nothing to change
-  1  runtime error (LM Studio unreachable, SDK error)
+  1  runtime error (LM Studio unreachable or not answering, SDK error, damaged state file)
   2  changes pending (plan --detailed-exitcode, reconcile --dry-run)
-  3  invalid profiles or environment (nothing was contacted)
-  4  reconcile applied its plan only in part (or a foreign instance blocked a profile)
-  5  another reconcile holds the lock for this host
+  3  invalid profiles, options or environment (nothing was contacted)
+  4  the plan is blocked (conflict, invalid profile) or was applied only in part
+  5  another run holds the lock for this server
 """
 
-# command -> (module, one-line help)
-_COMMANDS: dict[str, tuple[str, str]] = {
-    "validate": ("lmsprofiles._cmd_profiles", "check the profiles and the environment"),
-    "render": ("lmsprofiles._cmd_profiles", "print the resolved configs of one model"),
-    "schema": ("lmsprofiles._cmd_profiles", "write schema.json, or check that it is current"),
-    "plan": ("lmsprofiles._reconcile.cli", "show what reconcile would change"),
-    "reconcile": ("lmsprofiles._reconcile.cli", "make LM Studio match the profiles"),
-    "emulator": ("lmsprofiles.emulator._cli", "run the bundled LM Studio emulator"),
-}
 
-
-class _CommandModule(Protocol):
-    def configure(self, command: str, parser: argparse.ArgumentParser) -> None: ...
-
-    def run(self, command: str, args: argparse.Namespace) -> int: ...
+def _command(name: str) -> ModuleType:
+    return importlib.import_module(f"lmsprofiles._commands.{name}")
 
 
 def _version() -> str:
@@ -63,54 +52,47 @@ class _VersionAction(argparse.Action):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (exposed for the CLI reference and tests)."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--profiles",
-        metavar="DIR",
-        default=argparse.SUPPRESS,
-        help="profile directory (default: $LMSPROFILES_PROFILES, else ./profiles)",
-    )
-    common.add_argument(
-        "--host",
-        metavar="HOST:PORT",
-        default=argparse.SUPPRESS,
-        help="LM Studio API host (default: $LMSPROFILES_HOST, else the SDK's discovery)",
-    )
+    from lmsprofiles._commands import COMMANDS
+    from lmsprofiles._commands._options import GLOBALS, add_globals
+
     parser = argparse.ArgumentParser(
         prog="lmsprofiles",
-        description="Configuration as code for LM Studio models.",
+        description="Configuration as code for LM Studio models.\n\n"
+        "Global options may be given before or after the command; each command\n"
+        "takes those that mean something to it (see `lmsprofiles COMMAND --help`).",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[common],
     )
+    add_globals(parser, *GLOBALS)
     parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, (module_name, help_text) in _COMMANDS.items():
-        module: _CommandModule = importlib.import_module(module_name)
+    for name, module_name in COMMANDS.items():
+        module = _command(module_name)
+        help_text: str = module.HELP
         command_parser = sub.add_parser(
             name,
             help=help_text,
             description=help_text[0].upper() + help_text[1:] + ".",
             epilog=EXIT_CODES,
             formatter_class=argparse.RawDescriptionHelpFormatter,
-            parents=[common],
         )
-        module.configure(name, command_parser)
+        add_globals(command_parser)  # none unless the command declares them
+        module.configure(command_parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
+    from lmsprofiles._commands import COMMANDS
+    from lmsprofiles._commands._options import check_globals
     from lmsprofiles._errors import LmsProfilesError, ProfileError
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    args.profiles = getattr(args, "profiles", None)
-    args.host = getattr(args, "host", None)
-    module_name = _COMMANDS[args.command][0]
-    module: _CommandModule = importlib.import_module(module_name)
+    check_globals(parser, args)
     try:
-        return module.run(args.command, args)
+        code: int = _command(COMMANDS[args.command]).run(args)
+        return code
     except ProfileError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -33,11 +34,23 @@ from lmsprofiles._errors import Problem, ProfileError
 from lmsprofiles._keys import Field, fields_of
 from lmsprofiles._merge import Path
 from lmsprofiles._origin import Origin
-from lmsprofiles._yaml import dotted
+from lmsprofiles._yaml import DEFAULT_LIMITS, Limits, dotted
 
 PREFIX = "LMSPROFILES_"
-_CONTROL = ("HOST", "PROFILES", "STATE_DIR")
+_CONTROL = (
+    "HOST",
+    "PROFILES",
+    "STATE_DIR",
+    "TIMEOUT",
+    "MAX_FILE_BYTES",
+    "MAX_DEPTH",
+    "MAX_NODES",
+)
 _SECTIONS: Mapping[str, type[BaseModel]] = {"LOAD": f.LlmLoad, "INFERENCE": f.Inference}
+_INTEGER = re.compile(r"[+-]?[0-9]{1,25}")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_NOT_FINITE = ("nan", "inf", "infinity", ".nan", ".inf")
+_INT64 = 2**63
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 
@@ -53,13 +66,50 @@ class Control(BaseSettings):
     """The profile directory."""
     state_dir: FsPath | None = None
     """Where reconcile keeps ownership records and locks; None: the platform's state dir."""
+    max_file_bytes: int = DEFAULT_LIMITS.max_file_bytes
+    """Largest profile file read, in bytes."""
+    max_depth: int = DEFAULT_LIMITS.max_depth
+    """Deepest nesting of mappings and lists in a profile file or variable."""
+    max_nodes: int = DEFAULT_LIMITS.max_nodes
+    """Most values in one profile file, an alias counting as every value it stands for."""
+
+    @property
+    def limits(self) -> Limits:
+        """The bounds on reading profile files and variables."""
+        return Limits(self.max_file_bytes, self.max_depth, self.max_nodes)
+
+    @field_validator("profiles", mode="before")
+    @classmethod
+    def _profiles_not_empty(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty; name a directory, or unset it for ./profiles")
+        return value
+
+    @field_validator("max_file_bytes", "max_depth", "max_nodes", mode="before")
+    @classmethod
+    def _positive_integer(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not _INTEGER.fullmatch(value.strip()) or int(value) < 1:
+                raise ValueError(f"must be an integer >= 1 (got {value!r})")
+            return int(value)
+        return value
+
+    timeout: float | None = None
+    """Seconds to wait for each answer from LM Studio; None: the default (60)."""
 
     @field_validator("host")
     @classmethod
-    def _host_without_scheme(cls, value: str | None) -> str | None:
-        if value is not None and ("://" in value or ":" not in value):
-            raise ValueError("give host:port without a scheme, e.g. localhost:1234")
-        return value or None
+    def _host(cls, value: str | None) -> str | None:
+        from lmsprofiles._reconcile._host import parse_host
+
+        return None if value is None else parse_host(value)
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, value: Any) -> Any:
+        from lmsprofiles._reconcile._timeout import parse_timeout
+
+        return parse_timeout(value) if isinstance(value, str) else value
 
     @classmethod
     def settings_customise_sources(
@@ -115,6 +165,8 @@ class EnvLayer:
 
     data: dict[str, Any] = field(default_factory=dict)
     where: dict[Path, Origin] = field(default_factory=dict)
+    set_by: dict[Path, str] = field(default_factory=dict)
+    """The variable that set each path."""
 
 
 @dataclass
@@ -126,9 +178,16 @@ class Overrides:
 
 
 def overrides(
-    environ: Mapping[str, str], identifiers: Iterable[str], problems: list[Problem]
+    environ: Mapping[str, str],
+    identifiers: Iterable[str],
+    problems: list[Problem],
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Overrides:
-    """Parse every override variable; append a problem for each one that is wrong."""
+    """Parse every override variable; append a problem for each one that is wrong.
+
+    Two variables of one scope that set the same value, or a value and part of it, are a
+    problem: neither wins silently.
+    """
     by_env: dict[str, str] = {}
     clashes: dict[str, list[str]] = {}
     for identifier in sorted(identifiers):
@@ -152,7 +211,7 @@ def overrides(
         elif head == "MODELS" and len(segments) >= 3 and scope in by_env:
             identifier = by_env[segments[1].upper()]
             layer = result.models.setdefault(identifier, EnvLayer())
-            _assign(name, segments[2:], environ[name], layer, problems)
+            _assign(name, segments[2:], environ[name], layer, problems, limits)
         elif head == "MODELS" and len(segments) >= 2:
             known = ", ".join(sorted(by_env)) or "none"
             guess = difflib.get_close_matches(segments[1].upper(), list(by_env), n=1)
@@ -160,7 +219,7 @@ def overrides(
             message = f"no model profile with the identifier {segments[1]!r} ({known}){hint}"
             problems.append(Problem(name, None, None, "", message))
         else:
-            _assign(name, segments, environ[name], result.shared, problems)
+            _assign(name, segments, environ[name], result.shared, problems, limits)
     return result
 
 
@@ -170,17 +229,25 @@ def _assign(
     text: str,
     layer: EnvLayer,
     problems: list[Problem],
+    limits: Limits,
 ) -> None:
     path = _match(segments)
     if path is None:
         problems.append(Problem(name, None, None, "", _unknown(name)))
         return
     target, fld = path
+    for other_path, other in layer.set_by.items():
+        n = min(len(other_path), len(target))
+        if other_path[:n] == target[:n]:
+            message = f"also set by {other}; keep one"
+            problems.append(Problem(name, None, None, dotted(target), message))
+            return
     try:
-        value = parse_value(text, fld)
+        value = parse_value(text, fld, limits, len(target))
     except ValueError as exc:
         problems.append(Problem(name, None, None, dotted(target), str(exc)))
         return
+    layer.set_by[target] = name
     node = layer.data
     for part in target[:-1]:
         node = node.setdefault(str(part), {})
@@ -253,13 +320,19 @@ def _unknown(name: str) -> str:
     return f"unknown variable{hint}"
 
 
-def parse_value(text: str, fld: Field) -> Any:
-    """Parse a variable's text by the type of the field it sets; ValueError says why not."""
+def parse_value(text: str, fld: Field, limits: Limits = DEFAULT_LIMITS, level: int = 1) -> Any:
+    """Parse a variable's text by the type of the field it sets; ValueError says why not.
+
+    ``level`` is how deep the field sits (``load.gpu`` is 2): JSON values below it count
+    towards ``limits.max_depth`` as if they were written in a file.
+    """
     stripped = text.strip()
+    if len(text) > limits.max_file_bytes:
+        raise ValueError(f"longer than {limits.max_file_bytes} bytes (LMSPROFILES_MAX_FILE_BYTES)")
     if stripped.lower() in ("", "null"):
         return None
     if fld.model is not None:
-        return _json(stripped, list if fld.container == "list" else dict)
+        return _json(stripped, list if fld.container == "list" else dict, limits, level)
     check = next((m for m in fld.metadata if isinstance(m, f._Check)), None)
     lowered = stripped.lower()
     if isinstance(check, f.Num):
@@ -275,38 +348,99 @@ def parse_value(text: str, fld: Field) -> Any:
     if isinstance(check, f.Ratio):
         if lowered in ("max", "off"):
             return lowered
-        try:
-            return float(stripped)
-        except ValueError:
-            raise ValueError(
-                f"must be a number from 0 to 1, 'max' or 'off' (got {text!r})"
-            ) from None
+        return _number(text, "must be a number from 0 to 1, 'max' or 'off'", integer=False)
     if isinstance(check, (f.Strings, f.Indices)):
-        return _json(stripped, list)
+        return _json(stripped, list, limits, level)
     if isinstance(check, f.JsonObject):
-        return _json(stripped, dict)
+        return _json(stripped, dict, limits, level)
     return text
 
 
 def _parse_number(text: str, check: f.Num) -> Any:
-    stripped = text.strip()
-    if check.off is not None and stripped.lower() == "false":
+    if check.off is not None and text.strip().lower() == "false":
         return False
-    for parse in (int, float):
-        try:
-            return parse(stripped)
-        except ValueError:
-            pass
-    raise ValueError(f"must be {check.words} (got {text!r})")
+    if check.unit is not None and text.strip()[:1].isdigit() and any(c.isalpha() for c in text):
+        return f.with_unit(text.strip(), check.unit)
+    return _number(text, f"must be {check.words}", integer=check.kind == "integer")
 
 
-def _json(text: str, kind: type[Any]) -> Any:
+def _number(text: str, words: str, *, integer: bool) -> int | float:
+    """An ASCII decimal integer, else (unless ``integer``) a decimal number; no NaN, no inf."""
+    stripped = text.strip()
+    if _INTEGER.fullmatch(stripped):
+        value = int(stripped)
+        if not -_INT64 <= value < _INT64:
+            raise ValueError("integer out of range (beyond 64 bits)")
+        return value
+    if stripped.lstrip("+-").isascii() and stripped.lstrip("+-").isdigit():
+        raise ValueError("integer out of range (beyond 64 bits)")
+    finite = f"{words}, not NaN or infinity (got {text!r})"
+    if stripped.lower().lstrip("+-") in _NOT_FINITE:
+        raise ValueError(finite)
+    if not integer and _DECIMAL.fullmatch(stripped):
+        number = float(stripped)
+        if not math.isfinite(number):
+            raise ValueError(finite)
+        return number
+    raise ValueError(f"{words} (got {text!r})")
+
+
+def _json(text: str, kind: type[Any], limits: Limits, level: int) -> Any:
     example = '["a", "b"]' if kind is list else '{"key": "value"}'
     what = "a JSON list" if kind is list else "a JSON object"
+    if level + _json_depth(text, limits.max_depth) > limits.max_depth:
+        raise ValueError(f"nesting deeper than {limits.max_depth} levels (LMSPROFILES_MAX_DEPTH)")
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        raise ValueError(f"must be {what}, e.g. {example} (got {text!r})") from None
+        value = json.loads(text, parse_constant=_no_constant)
+        _check_numbers(value)
+    except (json.JSONDecodeError, ValueError) as exc:
+        if isinstance(exc, json.JSONDecodeError) or not str(exc).startswith("JSON "):
+            raise ValueError(f"must be {what}, e.g. {example} (got {text!r})") from None
+        raise ValueError(f"must be {what}: {str(exc).removeprefix('JSON ')}") from None
     if not isinstance(value, kind):
         raise ValueError(f"must be {what}, e.g. {example} (got {text!r})")
     return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"JSON numbers cannot be NaN or infinity (got {name})")
+
+
+def _check_numbers(value: Any) -> None:
+    """NaN, infinity and integers past 64 bits have no place in a config."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("JSON numbers cannot be NaN or infinity")
+        elif isinstance(item, int) and not -_INT64 <= item < _INT64:
+            raise ValueError("JSON integer out of range (beyond 64 bits)")
+
+
+def _json_depth(text: str, stop: int) -> int:
+    """How deep JSON brackets nest in ``text`` (strings skipped), counting up to ``stop + 1``."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > stop:
+                    break
+        elif char in "]}":
+            depth -= 1
+    return deepest

@@ -11,6 +11,8 @@ in :data:`UNSUPPORTED` so that a profile naming them is told why instead of "unk
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -82,14 +84,92 @@ class _Check:
         return {"anyOf": [self.json_schema(), {"type": "null"}]}
 
 
+# --------------------------------------------------------------------------------------------
+# Units: durations (seconds) and token counts (1024-based), as people write them
+
+_UNITS: Mapping[str, Mapping[str, int]] = {
+    "seconds": {"s": 1, "m": 60, "h": 3600, "d": 86400},
+    "tokens": {"k": 1024, "K": 1024, "M": 1024 * 1024},
+}
+_UNIT_WORDS: Mapping[str, Mapping[str, str]] = {
+    "seconds": {
+        **dict.fromkeys(("sec", "secs", "second", "seconds"), "s"),
+        **dict.fromkeys(("min", "mins", "minute", "minutes"), "m"),
+        **dict.fromkeys(("hr", "hrs", "hour", "hours", "H"), "h"),
+        **dict.fromkeys(("day", "days", "D"), "d"),
+    },
+    "tokens": {
+        **dict.fromkeys(("kb", "KB", "Kb", "kib", "KiB", "ki", "Ki"), "k"),
+        **dict.fromkeys(("m", "mb", "MB", "MiB", "Mi"), "M"),
+    },
+}
+_UNIT_PART = re.compile(r"\s*([0-9]+)\s*([A-Za-z]+)")
+UNIT_PATTERNS: Mapping[str, str] = {
+    "seconds": r"^\s*([0-9]+\s*[smhd]\s*)+$",
+    "tokens": r"^\s*[0-9]+\s*[kKM]\s*$",
+}
+
+
+def with_unit(text: str, unit: str) -> int:
+    """``"2h"`` -> 7200 (``unit="seconds"``), ``"8k"`` -> 8192 (``unit="tokens"``).
+
+    Durations may combine parts (``1h30m``). ValueError says what is wrong, with the closest
+    spelling that works.
+    """
+    table = _UNITS[unit]
+    parts = _UNIT_PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != "".join(text.split()):
+        raise ValueError(f"cannot read {text!r}; write e.g. {_example(unit)}")
+    if unit == "tokens" and len(parts) > 1:
+        raise ValueError(f"cannot read {text!r}; write e.g. {_example(unit)}")
+    total = 0
+    for number, suffix in parts:
+        if len(number) > 15:
+            raise ValueError(f"{number} is out of range")
+        if suffix not in table:
+            fixed = "".join(n + _UNIT_WORDS[unit].get(u, u) for n, u in parts)
+            hint = (
+                f"; did you mean {fixed!r}?"
+                if fixed != text.replace(" ", "")
+                and all(_UNIT_WORDS[unit].get(u, u) in table for _, u in parts)
+                else ""
+            )
+            units = ", ".join(table)
+            raise ValueError(f"unknown unit {suffix!r} in {text!r}{hint} (units: {units})")
+        total += int(number) * table[suffix]
+    return total
+
+
+def _example(unit: str) -> str:
+    return "'2h', '30m', '90s' or '1h30m'" if unit == "seconds" else "'8k' (8192) or '1M'"
+
+
+def normalize(metadata: tuple[Any, ...], value: Any) -> Any:
+    """A value with a unit (``"2h"``, ``"8k"``) as the plain integer; anything else unchanged.
+
+    A string that does not read is left for validation to report, with a suggestion.
+    """
+    check = next((m for m in metadata if isinstance(m, Num)), None)
+    if check is None or check.unit is None or not isinstance(value, str):
+        return value
+    if not any(c.isalpha() for c in value):
+        return value
+    try:
+        return with_unit(value, check.unit)
+    except ValueError:
+        return value
+
+
 @dataclass(frozen=True)
 class Num(_Check):
-    """An integer or number in a range; ``off`` makes it a checkbox field."""
+    """An integer or number in a range; ``off`` makes it a checkbox field; ``unit`` also
+    accepts a duration (``"seconds"``: ``2h``) or a token count (``"tokens"``: ``8k``)."""
 
     kind: Literal["integer", "number"]
     ge: float | None = None
     le: float | None = None
     off: Off | None = None
+    unit: Literal["seconds", "tokens"] | None = None
 
     @property
     def words(self) -> str:
@@ -104,9 +184,16 @@ class Num(_Check):
             if self.off.mode == "reject":
                 raise PydanticCustomError("lmsprofiles", "{msg}", {"msg": self.off.hint})
             return False
+        if self.unit is not None and isinstance(value, str) and any(c.isalpha() for c in value):
+            try:
+                value = with_unit(value, self.unit)
+            except ValueError as exc:
+                raise PydanticCustomError("lmsprofiles", "{msg}", {"msg": str(exc)}) from None
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not number or (self.kind == "integer" and not isinstance(value, int)):
             raise _fail(f"must be {self.words}", value)
+        if not math.isfinite(value):
+            raise _fail(f"must be {self.words}, not NaN or infinity", value)
         if (self.ge is not None and value < self.ge) or (self.le is not None and value > self.le):
             raise _fail(f"must be {self.words}", value)
         return value
@@ -119,6 +206,8 @@ class Num(_Check):
             schema["maximum"] = self.le
         if self.off is not None and self.off.mode == "omit":
             return {"anyOf": [schema, {"const": False}]}
+        if self.unit is not None:
+            return {"anyOf": [schema, {"type": "string", "pattern": UNIT_PATTERNS[self.unit]}]}
         return schema
 
 
@@ -211,7 +300,7 @@ class Ratio(_Check):
             return value
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             raise _fail("must be a number from 0 to 1, 'max' or 'off'", value)
-        return value
+        return value  # NaN fails the range check above
 
     def json_schema(self) -> dict[str, Any]:
         return {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"enum": ["max", "off"]}]}
@@ -226,6 +315,13 @@ class JsonObject(_Check):
     def validate(self, value: Any) -> Any:
         if not isinstance(value, dict):
             raise _fail("must be a mapping (a JSON schema)", value)
+        where = _not_finite(value)
+        if where is not None:
+            path, number = where
+            message = (
+                f"numbers in it must not be NaN or infinity (got {describe(number)} at {path})"
+            )
+            raise PydanticCustomError("lmsprofiles", "{msg}", {"msg": message})
         bad = _underscore_key(value) if self.no_underscores else None
         if bad is not None:
             message = (
@@ -238,6 +334,20 @@ class JsonObject(_Check):
 
     def json_schema(self) -> dict[str, Any]:
         return {"type": "object"}
+
+
+def _not_finite(value: Any) -> tuple[str, float] | None:
+    """The first NaN or infinity in a free-form value, with its dotted path."""
+    todo: list[tuple[str, Any]] = [("", value)]
+    while todo:
+        path, item = todo.pop()
+        if isinstance(item, dict):
+            todo += [(f"{path}.{k}" if path else str(k), v) for k, v in reversed(item.items())]
+        elif isinstance(item, list):
+            todo += [(f"{path}[{i}]", v) for i, v in reversed(list(enumerate(item)))]
+        elif isinstance(item, float) and not math.isfinite(item):
+            return path or "the top", item
+    return None
 
 
 def _underscore_key(value: Any) -> str | None:
@@ -288,11 +398,12 @@ _REJECT_TOP_P = Off(
 
 Flag = Annotated[bool | None, Bool()]
 PositiveInt = Annotated[int | None, Num("integer", ge=1)]
+Tokens = Annotated[int | None, Num("integer", ge=1, unit="tokens")]
 OptText = Annotated[str | None, Text()]
 StringList = Annotated[list[str] | None, Strings()]
 CacheType = Annotated[str | Literal[False] | None, Choice(KV_CACHE_TYPES, off=OMIT)]
 Rope = Annotated[float | Literal[False] | None, Num("number", ge=0, off=OMIT)]
-Ttl = Annotated[int | None, Num("integer", ge=1)]
+Ttl = Annotated[int | None, Num("integer", ge=1, unit="seconds")]
 
 
 class Gpu(_Model):
@@ -321,10 +432,13 @@ class EmbeddingLoad(_Model):
     """Load config of an embedding model (SDK ``EmbeddingLoadModelConfig``)."""
 
     gpu: Gpu | None = Field(None, description="GPU offload and split.")
-    context_length: PositiveInt = Field(
+    context_length: Tokens = Field(
         None,
         alias="contextLength",
-        description="Context size in tokens (prompt + response); LM Studio may fit it lower.",
+        description=(
+            "Context size in tokens (prompt + response), e.g. 16384 or 16k (1024-based); "
+            "LM Studio may fit it lower."
+        ),
     )
     rope_frequency_base: Rope = Field(
         None,
@@ -546,7 +660,10 @@ class Inference(_Model):
     )
 
 
-_TTL_DESC = "Seconds an idle instance stays loaded; null: no expiry (the default)."
+_TTL_DESC = (
+    "Seconds an idle instance stays loaded, or a duration like 2h, 30m, 90s; "
+    "null: no expiry (the default)."
+)
 
 
 class GlobalFile(_Model):

@@ -174,7 +174,7 @@ def _walk_value(
         return Append(tuple(items))
     if value is None or value is RESET or field.model is None:
         _record_positions(value, written, canon, out)
-        return value
+        return f.normalize(field.metadata, value)
     if field.container == "dict" and isinstance(value, dict):
         result: dict[str, Any] = {}
         for key, item in value.items():

@@ -1,4 +1,4 @@
-"""Layer merging and provenance.
+"""Layer merging and provenance, in one pass.
 
 A layer is a plain tree of dicts, lists and scalars in which three markers may appear, written
 in YAML as tags:
@@ -10,9 +10,8 @@ in YAML as tags:
 ``None`` (YAML ``null``) is an explicit "unset": the key ends up absent (LM Studio's own default
 applies) and its provenance records who unset it. ``False`` is an ordinary value.
 
-Values are merged with deepmerge; provenance is computed by a separate pure pass over the same
-layers (:func:`trace`), because deepmerge copies keys that are new to the base by reference
-without calling any strategy.
+:func:`merge_traced` computes the merged tree and, in the same walk, the origin of every leaf,
+so the origin recorded for a value is always the layer whose value won.
 """
 
 from __future__ import annotations
@@ -20,8 +19,6 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
-
-from deepmerge import Merger
 
 Path = tuple[str | int, ...]
 
@@ -56,15 +53,13 @@ class Reset:
 
 RESET: Final = Reset()
 
-_MARKERS = (Append, Replace, Reset)
-
 
 def settle(value: Any) -> Any:
     """Resolve markers against nothing: what a tagged value means with no lower layer.
 
     ``RESET`` becomes ``RESET`` (the caller drops the key), ``Append`` its items, ``Replace``
     its settled value; dicts and lists are settled recursively and keys set to ``RESET`` are
-    dropped.
+    dropped. The result shares no mutable part with ``value``.
     """
     if isinstance(value, Append):
         return [settle(v) for v in value.items]
@@ -78,63 +73,6 @@ def settle(value: Any) -> Any:
     return value
 
 
-def _overlay(merger: Merger, path: list[Any], base: Any, nxt: Any) -> Any:
-    """deepmerge strategy for every pair that is not dict+dict or list+list."""
-    if isinstance(base, _MARKERS):
-        base = settle(base)
-    if isinstance(nxt, Reset):
-        return RESET
-    if isinstance(nxt, Replace):
-        return nxt.value
-    if isinstance(nxt, Append):
-        inherited = base if isinstance(base, list) else []
-        return [*inherited, *nxt.items]
-    if isinstance(base, dict) and isinstance(nxt, dict):
-        return merger.value_strategy(path, base, nxt)
-    return nxt
-
-
-_MERGER: Final = Merger(
-    type_strategies=[(dict, ["merge"]), (list, ["override"])],
-    fallback_strategies=[_overlay],
-    type_conflict_strategies=[_overlay],
-)
-
-
-def merge(layers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Merge layers, lowest precedence first, into a fresh tree without markers or nulls.
-
-    The layers are not modified. Keys whose final value is ``None`` or ``RESET`` are absent
-    from the result.
-    """
-    result: dict[str, Any] = {}
-    for layer in layers:
-        result = _MERGER.merge(result, _fresh(dict(layer)))
-    merged: dict[str, Any] = _drop_unset(settle(result))
-    return merged
-
-
-def _fresh(value: Any) -> Any:
-    """A copy of a layer tree that shares no mutable part with it (deepmerge mutates)."""
-    if isinstance(value, dict):
-        return {k: _fresh(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fresh(v) for v in value]
-    if isinstance(value, Replace):
-        return Replace(_fresh(value.value))
-    if isinstance(value, Append):
-        return Append(tuple(_fresh(v) for v in value.items))
-    return value
-
-
-def _drop_unset(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _drop_unset(v) for k, v in value.items() if v is not None and v is not RESET}
-    if isinstance(value, list):
-        return [_drop_unset(v) for v in value]
-    return value
-
-
 @dataclass(frozen=True)
 class _Unset:
     """Provenance entry for a key a layer set to ``null``."""
@@ -142,23 +80,46 @@ class _Unset:
     origin: Hashable
 
 
-def trace(layers: Sequence[tuple[Mapping[str, Any], Mapping[Path, Hashable]]]) -> dict[Path, Any]:
-    """Which layer set each leaf of the merged tree.
-
-    ``layers`` pairs each layer with its own map from path to origin (a layer without an
-    entry for a path passes ``None``). The result maps every path that :func:`merge` keeps,
-    down to list elements, to the origin of the layer that set it; paths that a layer set to
-    ``null`` map to ``Unset(origin)`` (use :func:`unset_origin` to tell them apart).
-    """
-    origins: dict[Path, Any] = {}
-    for data, where in layers:
-        _trace_map(data, (), where, origins)
-    return origins
-
-
 def unset_origin(entry: Any) -> Any | None:
-    """If ``entry`` (from :func:`trace`) records a ``null``, the origin of that null."""
+    """If ``entry`` (from :func:`merge_traced`) records a ``null``, the origin of that null."""
     return entry.origin if isinstance(entry, _Unset) else None
+
+
+_ABSENT: Final = RESET  # "nothing here" in the merge state, the same as a reset value
+
+
+def merge(layers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Merge layers, lowest precedence first, into a fresh tree without markers or nulls.
+
+    The layers are not modified. Keys whose final value is ``None`` or ``RESET`` are absent.
+    """
+    return merge_traced([(layer, {}) for layer in layers])[0]
+
+
+def trace(layers: Sequence[tuple[Mapping[str, Any], Mapping[Path, Hashable]]]) -> dict[Path, Any]:
+    """The origins half of :func:`merge_traced`."""
+    return merge_traced(layers)[1]
+
+
+def merge_traced(
+    layers: Iterable[tuple[Mapping[str, Any], Mapping[Path, Hashable]]],
+    start: tuple[Mapping[str, Any], Mapping[Path, Any]] | None = None,
+) -> tuple[dict[str, Any], dict[Path, Any]]:
+    """Merge layers, lowest precedence first, and say which layer set each leaf.
+
+    ``layers`` pairs each layer with its own map from path to origin (a path without an entry
+    takes the origin of its nearest written ancestor, else ``None``). ``start`` is an
+    earlier result (a merged tree and its origins) to merge onto. The origins map every path
+    the merged tree keeps, down to list elements, to the origin of the layer whose value won;
+    a path a layer set to ``null`` maps to an entry :func:`unset_origin` recognises. The
+    layers are not modified and the result shares nothing mutable with them.
+    """
+    value: Any = settle(dict(start[0])) if start else {}
+    origins: dict[Path, Any] = dict(start[1]) if start else {}
+    for data, where in layers:
+        value = _overlay(value, dict(data), (), where, None, origins)
+    merged: dict[str, Any] = _drop_unset(value) if isinstance(value, dict) else {}
+    return merged, origins
 
 
 def _drop_under(origins: dict[Path, Any], path: Path) -> None:
@@ -167,69 +128,94 @@ def _drop_under(origins: dict[Path, Any], path: Path) -> None:
         del origins[key]
 
 
-def _trace_map(
-    data: Mapping[str, Any], path: Path, where: Mapping[Path, Hashable], origins: dict[Path, Any]
-) -> None:
-    for key, value in data.items():
-        _trace_value(value, (*path, key), where, origins)
-
-
-def _trace_value(
-    value: Any, path: Path, where: Mapping[Path, Hashable], origins: dict[Path, Any]
-) -> None:
-    origin = where.get(path)
-    if isinstance(value, Reset):
-        _drop_under(origins, path)
-    elif value is None:
-        _drop_under(origins, path)
-        origins[path] = _Unset(origin)
-    elif isinstance(value, Replace):
-        _drop_under(origins, path)
-        _trace_fresh(value.value, path, where, origins, origin)
-    elif isinstance(value, Append):
-        start = _list_length(origins, path)
-        if start == 0:
+def _overlay(
+    base: Any,
+    nxt: Any,
+    path: Path,
+    where: Mapping[Path, Hashable],
+    inherited: Hashable,
+    origins: dict[Path, Any],
+) -> Any:
+    """``nxt`` (one layer's value at ``path``) over ``base`` (the merge so far); fresh data."""
+    origin = where.get(path, inherited) if path else inherited
+    if isinstance(nxt, dict):
+        if not isinstance(base, dict):
+            if base is not _ABSENT:
+                _drop_under(origins, path)  # a scalar, list or null gives way to a mapping
+            base = {}
+        result = dict(base)
+        for key, item in nxt.items():
+            merged = _overlay(result.get(key, _ABSENT), item, (*path, key), where, origin, origins)
+            if merged is _ABSENT:
+                result.pop(key, None)
+            else:
+                result[key] = merged
+        return result
+    if isinstance(nxt, Append):
+        start = len(base) if isinstance(base, list) else 0
+        if not isinstance(base, list) and base is not _ABSENT:
             _drop_under(origins, path)
+        items = [settle(v) for v in nxt.items]
         origins[path] = origin
-        for i in range(len(value.items)):
-            origins[(*path, start + i)] = where.get((*path, i), origin)
-    elif isinstance(value, dict):
-        if path in origins:
-            _drop_under(origins, path)  # a scalar, list or null gives way to a mapping
-        _trace_map(value, path, where, origins)
-    else:
+        for i, item in enumerate(items):
+            _record(item, (*path, start + i), where, (*path, i), origin, origins)
+        return [*(base if isinstance(base, list) else []), *items]
+    if base is not _ABSENT:
         _drop_under(origins, path)
-        _trace_fresh(value, path, where, origins, origin)
+    written = nxt.value if isinstance(nxt, Replace) else nxt
+    fresh = settle(written)
+    if fresh is RESET:
+        return _ABSENT
+    _record_fresh(fresh, written, path, where, origin, origins)
+    return fresh
 
 
-def _trace_fresh(
+def _record_fresh(
+    fresh: Any,
+    written: Any,
+    path: Path,
+    where: Mapping[Path, Hashable],
+    origin: Hashable,
+    origins: dict[Path, Any],
+) -> None:
+    """Record ``fresh`` (``written`` with markers settled) as set by this layer at ``path``."""
+    if fresh is None:
+        origins[path] = _Unset(origin)
+    elif isinstance(fresh, dict):
+        inner = written.value if isinstance(written, Replace) else written
+        for key, item in fresh.items():
+            sub = (*path, key)
+            child = inner.get(key) if isinstance(inner, dict) else item
+            _record_fresh(item, child, sub, where, where.get(sub, origin), origins)
+    else:
+        _record(fresh, path, where, path, origin, origins)
+
+
+def _record(
     value: Any,
     path: Path,
     where: Mapping[Path, Hashable],
-    origins: dict[Path, Any],
+    written: Path,
     origin: Hashable,
+    origins: dict[Path, Any],
 ) -> None:
-    """Record ``value`` (markers settled against nothing) as set entirely by ``origin``."""
-    value = settle(value) if isinstance(value, (Append, Replace)) else value
-    if isinstance(value, Reset):
-        return
+    """A scalar or list at ``path`` (written at ``written`` in its layer) set by ``origin``."""
     if value is None:
         origins[path] = _Unset(origin)
+        return
+    origins[path] = where.get(written, origin)
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            sub, sub_written = (*path, i), (*written, i)
+            _record(item, sub, where, sub_written, origins[path], origins)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _trace_value(item, (*path, key), where, origins)
-    elif isinstance(value, list):
-        origins[path] = origin
-        for i in range(len(value)):
-            origins[(*path, i)] = where.get((*path, i), origin)
-    else:
-        origins[path] = origin
+            _record(item, (*path, key), where, (*written, key), origins[path], origins)
 
 
-def _list_length(origins: Mapping[Path, Any], path: Path) -> int:
-    if path not in origins or isinstance(origins[path], _Unset):
-        return 0
-    n = 0
-    while (*path, n) in origins:
-        n += 1
-    return n
+def _drop_unset(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_unset(v) for k, v in value.items() if v is not None and v is not RESET}
+    if isinstance(value, list):
+        return [_drop_unset(v) for v in value]
+    return value

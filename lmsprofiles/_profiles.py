@@ -14,6 +14,7 @@ import os
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 import platformdirs
@@ -23,9 +24,9 @@ from lmsprofiles import _fields as f
 from lmsprofiles._env import Control, EnvLayer, control, overrides
 from lmsprofiles._errors import Problem, ProfileError, UnknownModelError, UnknownRequestError
 from lmsprofiles._keys import canonicalize, fields_of, spellings, unknown_key_message
-from lmsprofiles._merge import Path, Replace, merge, settle, trace, unset_origin
+from lmsprofiles._merge import Path, Replace, merge_traced, settle, unset_origin
 from lmsprofiles._origin import DEFAULT, Origin
-from lmsprofiles._yaml import Document, describe, dotted, read
+from lmsprofiles._yaml import DEFAULT_LIMITS, Document, Limits, describe, dotted, read
 
 if TYPE_CHECKING:
     from lmstudio import LlmLoadModelConfigDict, LlmPredictionConfigDict
@@ -111,7 +112,8 @@ class ResolvedConfig:
     ``load_new_instance(config=...)`` and ``respond``/``complete(config=...)``: camelCase keys,
     only what some layer set, and ``false`` on checkbox fields whose LM Studio default is off
     left out (that is how LM Studio reads "off"). ``values`` keeps what the layers resolved to,
-    ``false`` included.
+    ``false`` included, also as a fresh copy on every access; ``origins`` is read-only. Nothing
+    a caller does to them changes the profile set or a later resolution.
     """
 
     identifier: str
@@ -120,8 +122,15 @@ class ResolvedConfig:
     deploy: bool
     ttl: int | None
     request: str | None
-    values: Mapping[str, Any]
+    _values: Mapping[str, Any] = field(repr=False)
     _layers: tuple[_Layer, ...] = field(repr=False)
+    _traced: Mapping[Path, Any] = field(repr=False)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """What the layers resolved to (camelCase keys, ``false`` kept), as a fresh copy."""
+        copied: dict[str, Any] = _copy(self._values)
+        return copied
 
     @property
     def load(self) -> LlmLoadModelConfigDict:
@@ -130,26 +139,25 @@ class ResolvedConfig:
         For an embedding model it holds only embedding load fields.
         """
         model = f.EmbeddingLoad if self.type == "embedding" else f.LlmLoad
-        return cast("LlmLoadModelConfigDict", _sdk_dict(self.values.get("load", {}), model))
+        return cast("LlmLoadModelConfigDict", _sdk_dict(self._values.get("load", {}), model))
 
     @property
     def inference(self) -> LlmPredictionConfigDict:
         """Inference config for ``respond``/``complete``/``respond_stream(config=...)``."""
-        sdk = _sdk_dict(self.values.get("inference", {}), f.Inference)
+        sdk = _sdk_dict(self._values.get("inference", {}), f.Inference)
         return cast("LlmPredictionConfigDict", sdk)
 
     @functools.cached_property
     def origins(self) -> Mapping[str, Origin]:
-        """Dotted path -> origin, for every value set or unset by a layer."""
-        traced = trace([(layer.data, layer.where) for layer in self._layers])
+        """Dotted path -> origin, for every value set or unset by a layer (read-only)."""
         result: dict[str, Origin] = {}
-        for path, entry in traced.items():
+        for path, entry in self._traced.items():
             unset = unset_origin(entry)
             if unset is not None:
                 result[dotted(path)] = _as_unset(unset)
             elif isinstance(entry, Origin):
                 result[dotted(path)] = entry
-        return result
+        return MappingProxyType(result)
 
     def origin(self, path: str) -> Origin:
         """Where the value at ``path`` (e.g. ``"inference.temperature"``) came from.
@@ -209,8 +217,8 @@ class ProfileSet:
 
     @property
     def models(self) -> Mapping[str, ModelProfile]:
-        """Model profiles by instance identifier."""
-        return self._models
+        """Model profiles by instance identifier (read-only)."""
+        return MappingProxyType(self._models)
 
     @property
     def identifiers(self) -> tuple[str, ...]:
@@ -219,8 +227,8 @@ class ProfileSet:
 
     @property
     def requests(self) -> Mapping[str, str | None]:
-        """Request overlay names and their descriptions."""
-        return self._requests
+        """Request overlay names and their descriptions (read-only)."""
+        return MappingProxyType(self._requests)
 
     def deployments(self) -> list[ResolvedConfig]:
         """Resolved configs of the models reconcile keeps loaded (``deploy: true``)."""
@@ -243,7 +251,7 @@ class ProfileSet:
             return base
         call_site = _call_site(overrides, base.type)
         # the cached values are already the merge of every lower layer
-        merged = merge([base.values, call_site.data])
+        merged = merge_traced([(call_site.data, call_site.where)], (base._values, base._traced))
         layers = (*base._layers, call_site)
         profile = self._models[identifier]
         resolved, problems = _validate(profile, request, layers, merged, call_site.data.keys())
@@ -356,7 +364,8 @@ def _call_site(overrides: Mapping[str, Any], kind: str) -> _Layer:
             continue
         path: Path = (section, alias) if section else (alias,)
         node = data.setdefault(section, {}) if section else data
-        node[alias] = value
+        model = {None: f.GlobalFile, "load": load_model, "inference": f.Inference}[section]
+        node[alias] = f.normalize(fields_of(model)[alias].metadata, value)
         where[path] = Origin("call-site", "call-site", path=dotted(path))
     if problems:
         raise ProfileError(problems)
@@ -441,15 +450,16 @@ def _validate(
     profile: ModelProfile,
     request: str | None,
     layers: tuple[_Layer, ...],
-    merged: dict[str, Any] | None = None,
+    merged_traced: tuple[dict[str, Any], dict[Path, Any]] | None = None,
     sections: Collection[str] = ("load", "inference", "ttl"),
 ) -> tuple[ResolvedConfig, list[Problem]]:
-    """Validate the merge of ``layers`` (``merged`` if the caller has it already).
+    """Validate the merge of ``layers`` (``merged_traced`` if the caller has it already).
 
     Only ``sections`` are checked: a caller that knows the others are valid skips them.
     """
-    if merged is None:
-        merged = merge(layer.data for layer in layers)
+    if merged_traced is None:
+        merged_traced = merge_traced((layer.data, layer.where) for layer in layers)
+    merged, where = merged_traced
     load_model = f.EmbeddingLoad if profile.type == "embedding" else f.LlmLoad
     problems: list[Problem] = []
     failed: list[tuple[ValidationError, Path]] = []
@@ -474,8 +484,9 @@ def _validate(
         deploy=profile.deploy,
         ttl=ttl if isinstance(ttl, int) else None,
         request=request,
-        values=merged,
+        _values=merged,
         _layers=layers,
+        _traced=where,
     )
     rule_hits = [
         ((section, *sub), message)
@@ -484,7 +495,6 @@ def _validate(
         for sub, message in f.RULES[section](merged[section])
     ]
     if failed or rule_hits:
-        where = trace([(layer.data, layer.where) for layer in layers])
         context = f" (model {profile.identifier!r}" + (
             f", request {request!r})" if request else ")"
         )
@@ -513,11 +523,14 @@ def _display(path: FsPath) -> str:
 
 
 def _read_layer(
-    file: FsPath, schema: type[BaseModel] | None, name: str, problems: list[Problem]
+    file: FsPath,
+    schema: type[BaseModel] | None,
+    problems: list[Problem],
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[Document, dict[str, Any], dict[Path, Origin]] | None:
     """Read, canonicalize and check one file on its own; None if it cannot be read at all."""
     try:
-        doc = read(file, _display(file))
+        doc = read(file, _display(file), limits)
     except ProfileError as exc:
         problems.extend(exc.problems)
         return None
@@ -536,22 +549,63 @@ def _read_layer(
     return doc, canon.data, where
 
 
-def _yaml_files(directory: FsPath) -> list[FsPath]:
-    if not directory.is_dir():
+def _entries(directory: FsPath, problems: list[Problem]) -> list[os.DirEntry[str]]:
+    """The entries of ``directory``, sorted; none if it does not exist; a problem if it
+    exists as a name but cannot be listed (no permission, a link loop, not a directory)."""
+    if not os.path.lexists(directory):
         return []
-    return sorted(p for p in directory.iterdir() if p.suffix in _YAML_SUFFIXES and p.is_file())
+    try:
+        with os.scandir(directory) as listing:
+            return sorted(listing, key=lambda entry: entry.name)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        problems.append(Problem(_display(directory), None, None, "", f"cannot read: {reason}"))
+        return []
 
 
-def _unexpected_files(root: FsPath) -> Iterator[FsPath]:
-    for entry in sorted(root.iterdir()):
-        if entry.is_file() and entry.suffix in _YAML_SUFFIXES and entry.stem != "global":
-            yield entry
-        elif entry.is_dir() and not entry.name.startswith("."):
+def _is_yaml(name: str) -> bool:
+    return name.endswith(_YAML_SUFFIXES) and not name.startswith(".")
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _yaml_files(directory: FsPath, problems: list[Problem]) -> list[FsPath]:
+    """Every YAML name directly in ``directory``, whatever it is: reading says what is wrong."""
+    return [FsPath(e.path) for e in _entries(directory, problems) if _is_yaml(e.name)]
+
+
+def _unexpected_files(root: FsPath, problems: list[Problem]) -> Iterator[FsPath]:
+    """YAML files outside the layout; links to directories are not followed."""
+    for entry in _entries(root, problems):
+        if _is_yaml(entry.name):
+            if FsPath(entry.name).stem != "global":
+                yield FsPath(entry.path)
+        elif _is_dir(entry) and not entry.name.startswith("."):
             if entry.name in ("models", "requests"):  # only their subdirectories are stray
-                nested = (p for sub in entry.iterdir() if sub.is_dir() for p in sub.rglob("*"))
+                subdirs = [e for e in _entries(FsPath(entry.path), problems) if _is_dir(e)]
+                tops = [FsPath(e.path) for e in subdirs if not _is_yaml(e.name)]
             else:
-                nested = entry.rglob("*")
-            yield from sorted(p for p in nested if p.suffix in _YAML_SUFFIXES)
+                tops = [] if entry.is_symlink() else [FsPath(entry.path)]
+            for top in tops:
+                yield from _walk_yaml(top, problems)
+
+
+def _walk_yaml(top: FsPath, problems: list[Problem]) -> Iterator[FsPath]:
+    def unreadable(exc: OSError) -> None:
+        where = FsPath(exc.filename) if exc.filename else top
+        reason = exc.strerror or str(exc)
+        problems.append(Problem(_display(where), None, None, "", f"cannot read: {reason}"))
+
+    found = []
+    for folder, dirs, files in os.walk(top, onerror=unreadable):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [FsPath(folder) / name for name in files + dirs if _is_yaml(name)]
+    yield from sorted(found)
 
 
 def _sub(
@@ -592,16 +646,19 @@ def load(
     except ProfileError as exc:
         problems.extend(exc.problems)
         settings = Control()
-    if not root.is_dir():
+    limits = settings.limits
+    if not os.path.lexists(root):
         problems.append(Problem(_display(root), None, None, "", "no such profile directory"))
+        raise ProfileError(problems)
+    if not _entries(root, problems) and problems:
         raise ProfileError(problems)
     layers = _Layers()
     user_file = user_config_file() if isinstance(user_config, _Auto) else user_config
-    if user_file is not None and FsPath(user_file).is_file():
-        read_user = _read_layer(FsPath(user_file), f.GlobalFile, "user", problems)
+    if user_file is not None and os.path.lexists(user_file):
+        read_user = _read_layer(FsPath(user_file), f.GlobalFile, problems, limits)
         if read_user:
             layers.user = _Layer("user", read_user[1], read_user[2])
-    globals_ = [root / f"global{s}" for s in _YAML_SUFFIXES if (root / f"global{s}").is_file()]
+    globals_ = [root / f"global{s}" for s in _YAML_SUFFIXES if os.path.lexists(root / f"global{s}")]
     for extra in globals_[1:]:
         problems.append(
             Problem(
@@ -609,10 +666,10 @@ def load(
             )
         )
     if globals_:
-        read_global = _read_layer(globals_[0], f.GlobalFile, "global", problems)
+        read_global = _read_layer(globals_[0], f.GlobalFile, problems, limits)
         if read_global:
             layers.global_ = _Layer("global", read_global[1], read_global[2])
-    for extra in _unexpected_files(root):
+    for extra in _unexpected_files(root, problems):
         problems.append(
             Problem(
                 _display(extra),
@@ -622,9 +679,9 @@ def load(
                 "unexpected file: profiles are global.yaml, models/*.yaml and requests/*.yaml",
             )
         )
-    requests = _read_requests(root, layers, problems)
-    models = _read_models(root, layers, requests, problems)
-    overrides_ = overrides(environ, list(models), problems)
+    requests = _read_requests(root, layers, problems, limits)
+    models = _read_models(root, layers, requests, problems, limits)
+    overrides_ = overrides(environ, list(models), problems, limits)
     if overrides_.shared.data:
         layers.env = _env_layer("env", overrides_.shared, f.GlobalFile, problems)
     for ident, env_layer in overrides_.models.items():
@@ -638,10 +695,12 @@ def load(
     return profile_set
 
 
-def _read_requests(root: FsPath, layers: _Layers, problems: list[Problem]) -> dict[str, str | None]:
+def _read_requests(
+    root: FsPath, layers: _Layers, problems: list[Problem], limits: Limits
+) -> dict[str, str | None]:
     requests: dict[str, str | None] = {}
-    for file in _yaml_files(root / "requests"):
-        read_request = _read_layer(file, f.RequestFile, "request", problems)
+    for file in _yaml_files(root / "requests", problems):
+        read_request = _read_layer(file, f.RequestFile, problems, limits)
         if read_request is None:
             requests[file.stem] = None
             continue
@@ -667,12 +726,16 @@ def _env_layer(
 
 
 def _read_models(
-    root: FsPath, layers: _Layers, requests: Mapping[str, str | None], problems: list[Problem]
+    root: FsPath,
+    layers: _Layers,
+    requests: Mapping[str, str | None],
+    problems: list[Problem],
+    limits: Limits,
 ) -> dict[str, ModelProfile]:
     models: dict[str, ModelProfile] = {}
     claimed: dict[str, Origin] = {}
-    for file in _yaml_files(root / "models"):
-        read_model = _read_layer(file, None, "model", problems)
+    for file in _yaml_files(root / "models", problems):
+        read_model = _read_layer(file, None, problems, limits)
         if read_model is None:
             continue
         doc, data, where = read_model

@@ -34,8 +34,41 @@ def _sections(cfg: ResolvedConfig) -> list[tuple[str, type[BaseModel]]]:
     return sections
 
 
-def as_json(cfg: ResolvedConfig, *, show_origin: bool) -> str:
-    """The resolved config as a JSON document; ``origins`` maps dotted paths to origins."""
+def as_json(cfg: ResolvedConfig, *, show_origin: bool, hide_defaults: bool = False) -> str:
+    """The resolved config as a JSON document; ``origins`` maps dotted paths to origins.
+
+    With ``hide_defaults`` the fields nobody set get no ``origins`` entry.
+    """
+    return (
+        json.dumps(
+            _document(cfg, show_origin, hide_defaults),
+            indent=2,
+            ensure_ascii=False,
+            allow_nan=False,
+        )
+        + "\n"
+    )
+
+
+def all_as_json(
+    configs: list[ResolvedConfig], *, show_origin: bool, hide_defaults: bool = False
+) -> str:
+    """Several resolved configs as one JSON list of :func:`as_json` documents."""
+    docs = [_document(cfg, show_origin, hide_defaults) for cfg in configs]
+    return json.dumps(docs, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def all_as_yaml(
+    configs: list[ResolvedConfig], *, show_origin: bool, hide_defaults: bool = False
+) -> str:
+    """Several resolved configs as a stream of :func:`as_yaml` documents."""
+    return "".join(
+        "---\n" + as_yaml(cfg, show_origin=show_origin, hide_defaults=hide_defaults)
+        for cfg in configs
+    )
+
+
+def _document(cfg: ResolvedConfig, show_origin: bool, hide_defaults: bool) -> dict[str, Any]:
     doc = _header(cfg)
     for section, _ in _sections(cfg):
         doc[section] = cfg.values.get(section, {})
@@ -45,14 +78,19 @@ def as_json(cfg: ResolvedConfig, *, show_origin: bool) -> str:
         for section, model in _sections(cfg):
             for alias in fields_of(model):
                 key = f"{section}.{alias}"
+                if hide_defaults:
+                    continue
                 if not any(k.startswith((key + ".", key + "[")) for k in origins):
                     origins.setdefault(key, str(DEFAULT))
         doc["origins"] = dict(sorted(origins.items()))
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return doc
 
 
-def as_yaml(cfg: ResolvedConfig, *, show_origin: bool) -> str:
-    """The resolved config as YAML; with ``show_origin`` every value carries a comment."""
+def as_yaml(cfg: ResolvedConfig, *, show_origin: bool, hide_defaults: bool = False) -> str:
+    """The resolved config as YAML; with ``show_origin`` every value carries a comment.
+
+    Fields nobody set are listed as ``null  # LM Studio default`` unless ``hide_defaults``.
+    """
     root = CommentedMap(_header(cfg))
     if show_origin:
         ttl_origin = cfg.origin("ttl")
@@ -60,7 +98,7 @@ def as_yaml(cfg: ResolvedConfig, *, show_origin: bool) -> str:
         root.yaml_add_eol_comment(note, "ttl")
     for section, model in _sections(cfg):
         values = cfg.values.get(section, {})
-        root[section] = _node(values, model, (section,), cfg, show_origin)
+        root[section] = _node(values, model, (section,), cfg, show_origin, hide_defaults)
     out = io.StringIO()
     yaml = YAML(typ="rt")
     yaml.default_flow_style = False
@@ -79,6 +117,7 @@ def _node(
     path: tuple[str | int, ...],
     cfg: ResolvedConfig,
     show_origin: bool,
+    hide_defaults: bool = False,
 ) -> CommentedMap:
     node = CommentedMap()
     fields = fields_of(model) if model is not None else {}
@@ -98,11 +137,10 @@ def _node(
             node.yaml_add_eol_comment(_first_origin(cfg, sub), key)
     if show_origin and model is not None and path and len(path) == 1:
         for alias in fields:
-            if alias not in values:
+            unset = cfg.origin(dotted((*path, alias)))
+            if alias not in values and not (hide_defaults and unset.kind == "default"):
                 node[alias] = None
-                node.yaml_add_eol_comment(
-                    _describe_origin(cfg.origin(dotted((*path, alias))), cfg, (*path, alias)), alias
-                )
+                node.yaml_add_eol_comment(_describe_origin(unset, cfg, (*path, alias)), alias)
     return node
 
 

@@ -1,25 +1,69 @@
 """The only module that touches ruamel.yaml.
 
-:func:`parse` turns YAML text into plain Python data (dicts, lists, str, int, float, bool,
-None) in which the merge tags ``!append``, ``!replace`` and ``!reset`` have become the markers
-of :mod:`lmsprofiles._merge`, plus a map from each key path to its 1-based line and column.
+:func:`read` and :func:`parse` turn YAML into plain Python data (dicts, lists, str, int, float,
+bool, None) in which the merge tags ``!append``, ``!replace`` and ``!reset`` have become the
+markers of :mod:`lmsprofiles._merge`, plus a map from each key path to its 1-based line and
+column.
+
+The data is built here from the parser's *events*, not by ruamel's constructor, so that every
+file gets an answer in bounded time and memory whatever its bytes: the file size is checked
+before parsing, and nesting depth and the number of values (an alias counts as every value it
+stands for) are checked event by event, so reading stops where a limit is passed. An alias
+shares the value of its anchor instead of copying it. Any parser that produces YAML events can
+feed :class:`_Builder`.
 """
 
 from __future__ import annotations
 
-import datetime
+import math
+import os
+import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
-from typing import Any
+from typing import Any, Final
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionStartEvent,
+    DocumentStartEvent,
+    Event,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    StreamEndEvent,
+)
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.resolver import VersionedResolver
 
 from lmsprofiles._errors import Problem, ProfileError
-from lmsprofiles._merge import RESET, Append, Path, Replace
+from lmsprofiles._merge import RESET, Append, Path, Replace, Reset
+
+__all__ = ["DEFAULT_LIMITS", "Document", "Limits", "describe", "dotted", "parse", "read"]
 
 TAGS = ("!append", "!replace", "!reset")
+_CORE = "tag:yaml.org,2002:"
+_INT64 = 2**63
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one profile file, far above any real profile.
+
+    ``max_file_bytes``: size of the file; ``max_depth``: nesting of mappings and lists (the
+    file's own mapping is level 1); ``max_nodes``: values in the document, keys included,
+    where an alias counts as every value it stands for.
+    """
+
+    max_file_bytes: int = 256 * 1024
+    max_depth: int = 64
+    max_nodes: int = 20_000
+
+
+DEFAULT_LIMITS: Final = Limits()
 
 
 @dataclass
@@ -27,7 +71,8 @@ class Document:
     """One parsed YAML file.
 
     ``values[path]`` is where the value at ``path`` starts and ``keys[path]`` where its key
-    starts (list items have no key). Both are 1-based ``(line, column)``.
+    starts (list items have no key). Both are 1-based ``(line, column)``. Values reached
+    through an alias have the position of the alias.
     """
 
     source: str
@@ -47,171 +92,510 @@ class Document:
         return (1, 1)
 
 
-def _loader() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
-    return yaml
+# ------------------------------------------------------------------------------------------
+# Files and bytes
 
 
-def read(path: FsPath, source: str) -> Document:
-    """Read and parse a file; ``source`` is how messages name it."""
+def read(path: FsPath, source: str, limits: Limits = DEFAULT_LIMITS) -> Document:
+    """Read and parse a file; ``source`` is how messages name it.
+
+    Anything that cannot be read (a dangling link, a link loop, a directory, a device, no
+    permission), bytes that are not UTF-8 and a file past ``limits.max_file_bytes`` are
+    problems; nothing is skipped.
+    """
+    data = _read_bytes(path, source, limits)
+    return parse(_decode(data, source), source, limits)
+
+
+def _cannot_read(source: str, reason: str) -> ProfileError:
+    return ProfileError([Problem(source, None, None, "", f"cannot read: {reason}")])
+
+
+def _read_bytes(path: FsPath, source: str, limits: Limits) -> bytes:
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ProfileError([Problem(source, 1, 1, "", f"not UTF-8 text ({exc.reason})")]) from None
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise _cannot_read(source, "is a directory")
+        if not stat.S_ISREG(info.st_mode):
+            raise _cannot_read(source, "not a regular file")
+        with open(path, "rb") as handle:
+            data = handle.read(limits.max_file_bytes + 1)
     except OSError as exc:
-        raise ProfileError(
-            [Problem(source, None, None, "", f"cannot read: {exc.strerror}")]
-        ) from None
-    return parse(text, source)
+        raise _cannot_read(source, exc.strerror or str(exc)) from None
+    if len(data) > limits.max_file_bytes:
+        line, column = _byte_position(data, limits.max_file_bytes)
+        message = f"file is larger than {limits.max_file_bytes} bytes (LMSPROFILES_MAX_FILE_BYTES)"
+        raise ProfileError([Problem(source, line, column, "", message)])
+    return data
 
 
-def parse(text: str, source: str) -> Document:
-    """Parse one YAML document that must be a mapping (an empty file is an empty mapping)."""
+def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
+    return data.count(b"\n", 0, offset) + 1, column
+
+
+def _decode(data: bytes, source: str) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4]:
+        message = "UTF-16 text; save the file as UTF-8"
+        raise ProfileError([Problem(source, 1, 1, "", message)])
     try:
-        root = _loader().load(text)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _byte_position(data, exc.start)
+        byte = data[exc.start]
+        message = f"not UTF-8 text ({exc.reason}: byte 0x{byte:02x})"
+        raise ProfileError([Problem(source, line, column, "", message)]) from None
+    return text.removeprefix("\ufeff")
+
+
+# ------------------------------------------------------------------------------------------
+# Parsing
+
+
+def parse(text: str, source: str, limits: Limits = DEFAULT_LIMITS) -> Document:
+    """Parse one YAML document that must be a mapping (an empty file is an empty mapping)."""
+    if len(text) > limits.max_file_bytes:
+        message = f"file is larger than {limits.max_file_bytes} bytes (LMSPROFILES_MAX_FILE_BYTES)"
+        raise ProfileError([Problem(source, None, None, "", message)])
+    doc = Document(source, {})
+    builder = _Builder(doc, limits)
+    try:
+        root = builder.build(YAML(typ="safe", pure=True).parse(text))
+    except _Stop as stop:
+        raise ProfileError([stop.problem]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise ProfileError([Problem(source, line, column, "", _yaml_message(exc))]) from None
     except YAMLError as exc:
-        raise ProfileError([Problem(source, 1, 1, "", f"invalid YAML: {exc}")]) from None
+        position = getattr(exc, "position", None)
+        line, column = _text_position(text, position) if isinstance(position, int) else (1, 1)
+        reason = str(exc).split("\n")[0]
+        raise ProfileError([Problem(source, line, column, "", f"invalid YAML: {reason}")]) from None
+    if builder.problems:
+        raise ProfileError(builder.problems)
     if root is None:
-        return Document(source, {})
-    if not isinstance(root, CommentedMap):
-        raise ProfileError(
-            [Problem(source, 1, 1, "", f"expected a mapping of keys, got {describe(_plain(root))}")]
-        )
-    doc = Document(source, {})
-    problems: list[Problem] = []
-    doc.data = _convert_map(root, (), doc, problems)
-    if problems:
-        raise ProfileError(problems)
+        return doc
+    if not isinstance(root, dict):
+        got = "a merge tag" if isinstance(root, (Append, Replace, Reset)) else describe(root)
+        raise ProfileError([Problem(source, 1, 1, "", f"expected a mapping of keys, got {got}")])
+    doc.data = root
     return doc
+
+
+def _text_position(text: str, offset: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
 def _yaml_message(exc: MarkedYAMLError) -> str:
     problem = (exc.problem or "").strip()
-    if problem.startswith("found duplicate key"):
-        key = problem.split('"')[1] if '"' in problem else problem
-        return f"duplicate key '{key}'"
     context = (exc.context or "").strip()
     text = f"{context}: {problem}" if context and problem else problem or context
     return f"invalid YAML: {text}"
 
 
-def _convert_map(
-    node: CommentedMap, path: Path, doc: Document, problems: list[Problem]
-) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key in node:
-        kline, kcol = node.lc.key(key)
-        vline, vcol = node.lc.value(key)
-        if not isinstance(key, str):
-            problems.append(
-                Problem(
-                    doc.source, kline + 1, kcol + 1, dotted(path), f"key {key!r} is not a string"
-                )
-            )
-            continue
-        sub = (*path, key)
-        doc.keys[sub] = (kline + 1, kcol + 1)
-        doc.values[sub] = (vline + 1, vcol + 1)
-        result[key] = _convert_tagged(node[key], sub, doc, problems)
-    return result
+class _Stop(Exception):
+    """A problem after which the rest of the file is not read (a limit, a broken alias)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
 
 
-def _convert_tagged(value: Any, path: Path, doc: Document, problems: list[Problem]) -> Any:
-    tag = _tag(value)
-    if tag is None:
-        return _convert(value, path, doc, problems)
-    line, column = doc.values[path]
-    if tag == "!reset":
-        inner = value.value if isinstance(value, TaggedScalar) else value
-        if inner not in ("", None) and not (isinstance(inner, (dict, list)) and not inner):
-            problems.append(
-                Problem(doc.source, line, column, dotted(path), "!reset takes no value")
-            )
-        return RESET
-    if tag == "!append":
-        if not isinstance(value, CommentedSeq):
-            problems.append(
-                Problem(
-                    doc.source,
-                    line,
-                    column,
-                    dotted(path),
-                    "!append needs a list, e.g. !append [x]",
-                )
-            )
+class _Invalid(ValueError):
+    """A scalar that cannot be read as its tag says; the message says why."""
+
+
+@dataclass(eq=False)
+class _Frame:
+    """A mapping or sequence being built."""
+
+    path: Path
+    mark: tuple[int, int]
+    tag: str | None
+    anchor: str | None
+    start: int  # the value count before this node
+    items: list[Any] = field(default_factory=list)
+    pairs: dict[str, Any] = field(default_factory=dict)
+    is_map: bool = False
+    key: Any = None  # for a mapping: the key waiting for its value
+    key_mark: tuple[int, int] = (1, 1)
+    has_key: bool = False
+    skip: bool = False  # the waiting key is invalid: drop its value
+    merges: list[tuple[Any, tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    height: int = 1  # levels of nesting in this node, itself included
+
+
+_UNKNOWN = "unknown tag {tag}; use " + ", ".join(TAGS)
+_UNSUPPORTED = {
+    "set": "!!set is not supported: write a list, e.g. [a, b]",
+    "binary": "!!binary is not supported: profiles hold text",
+    "timestamp": "!!timestamp is not supported: write the date as a string",
+    "pairs": "!!pairs is not supported: write a mapping",
+}
+
+
+class _Builder:
+    """Plain data from YAML events, with positions, merge tags and every limit checked."""
+
+    def __init__(self, doc: Document, limits: Limits) -> None:
+        self.doc = doc
+        self.limits = limits
+        self.problems: list[Problem] = []
+        self.count = 0
+        self.stack: list[_Frame] = []
+        self.anchors: dict[str, tuple[Any, int, int]] = {}  # value, values, height
+        self.resolver = VersionedResolver(version=(1, 2))
+        self.root: Any = None
+
+    # -- driving --------------------------------------------------------------------------
+
+    def build(self, events: Iterable[Event]) -> Any:
+        documents = 0
+        for event in events:
+            if isinstance(event, DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise self._stop(event, "", "expected a single document in the file")
+                self.resolver = VersionedResolver(version=event.version or (1, 2))
+            elif isinstance(event, CollectionStartEvent):
+                self._start(event)
+            elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
+                self._end()
+            elif isinstance(event, ScalarEvent):
+                self._scalar(event)
+            elif isinstance(event, AliasEvent):
+                self._alias(event)
+            elif isinstance(event, StreamEndEvent):
+                break
+        return self.root
+
+    def _stop(self, event: Event, path: str, message: str) -> _Stop:
+        line, column = _mark(event)
+        return _Stop(Problem(self.doc.source, line, column, path, message))
+
+    def _problem(self, mark: tuple[int, int], path: Path, message: str) -> None:
+        self.problems.append(Problem(self.doc.source, mark[0], mark[1], dotted(path), message))
+
+    def _child_path(self) -> Path:
+        if not self.stack:
+            return ()
+        top = self.stack[-1]
+        if not top.is_map:
+            return (*top.path, len(top.items))
+        if top.has_key and isinstance(top.key, str):
+            return (*top.path, top.key)
+        return top.path
+
+    def _count(self, event: Event, added: int, alias: str | None = None) -> None:
+        self.count += added
+        if self.count > self.limits.max_nodes:
+            limit = f"more than {self.limits.max_nodes} values in one document"
+            if alias is not None:
+                message = f"alias *{alias} stands for {added} values: {limit}"
+            else:
+                message = limit
+            path = dotted(self._child_path())
+            raise self._stop(event, path, f"{message} (LMSPROFILES_MAX_NODES)")
+
+    def _check_depth(self, event: Event, height: int) -> None:
+        if len(self.stack) + height > self.limits.max_depth:
+            message = f"nesting deeper than {self.limits.max_depth} levels (LMSPROFILES_MAX_DEPTH)"
+            raise self._stop(event, dotted(self._child_path()), message)
+
+    # -- events ---------------------------------------------------------------------------
+
+    def _start(self, event: CollectionStartEvent) -> None:
+        self._check_depth(event, 1)
+        start = self.count
+        self._count(event, 1)
+        frame = _Frame(
+            path=self._child_path(),
+            mark=_mark(event),
+            tag=event.tag,
+            anchor=event.anchor,
+            start=start,
+            is_map=isinstance(event, MappingStartEvent),
+        )
+        self.stack.append(frame)
+
+    def _end(self) -> None:
+        frame = self.stack.pop()
+        value: Any
+        value = self._finish_map(frame) if frame.is_map else frame.items
+        value = self._apply_collection_tag(frame, value)
+        self._place(value, frame.mark, frame.anchor, self.count - frame.start, frame.height)
+
+    def _scalar(self, event: ScalarEvent) -> None:
+        mark = _mark(event)
+        start = self.count
+        self._count(event, 1)
+        path = self._child_path()
+        tag = event.tag
+        plain = event.style is None
+        value: Any
+        try:
+            if tag in TAGS:
+                value = self._merge_scalar(tag, event.value, plain, mark, path)
+            else:
+                value = self._typed(tag, event.value, event.implicit, plain, mark, path)
+        except _Invalid as exc:
+            self._problem(mark, path, str(exc))
+            value = None
+        self._place(value, mark, event.anchor, self.count - start, 0)
+
+    def _alias(self, event: AliasEvent) -> None:
+        name = str(event.anchor)
+        if name not in self.anchors:
+            raise self._stop(event, "", f"found undefined alias {name!r}")
+        value, size, height = self.anchors[name]
+        self._check_depth(event, height)
+        self._count(event, size, alias=name)
+        self._place(value, _mark(event), None, size, height)
+
+    # -- values ---------------------------------------------------------------------------
+
+    def _typed(
+        self,
+        tag: str | None,
+        text: str,
+        implicit: tuple[bool, bool] | None,
+        plain: bool,
+        mark: tuple[int, int],
+        path: Path,
+    ) -> Any:
+        if tag is None or tag == "!":
+            flags = implicit if implicit is not None and tag is None else (False, True)
+            tag = str(self.resolver.resolve(ScalarNode, text, flags))
+            if tag == _CORE + "merge" and plain:
+                return _MERGE_KEY
+            if tag in (_CORE + "timestamp", _CORE + "merge") or tag is None:
+                tag = _CORE + "str"  # YAML 1.2 has no timestamps: the text as written
+        elif not tag.startswith(_CORE):
+            raise _Invalid(_UNKNOWN.format(tag=_shown_tag(tag)))
+        return _scalar_value(tag, text, self.resolver.processing_version)
+
+    def _merge_scalar(
+        self, tag: str, text: str, plain: bool, mark: tuple[int, int], path: Path
+    ) -> Any:
+        implicit = (True, False) if plain else (False, True)
+        if not self._check_merge_tag_place(tag, mark, path):
+            return self._typed(None, text, implicit, plain, mark, path)
+        if tag == "!reset":
+            if text != "" or not plain:
+                self._problem(mark, path, "!reset takes no value")
+            return RESET
+        if tag == "!append":
+            self._problem(mark, path, "!append needs a list, e.g. !append [x]")
             return None
-        return Append(tuple(_convert_seq(value, path, doc, problems)))
-    if tag == "!replace":
-        inner = value.value if isinstance(value, TaggedScalar) else value
-        return Replace(_convert(inner, path, doc, problems))
-    problems.append(
-        Problem(doc.source, line, column, dotted(path), f"unknown tag {tag}; use {', '.join(TAGS)}")
-    )
-    return None
+        return Replace(self._typed(None, text, implicit, plain, mark, path))
 
+    def _check_merge_tag_place(self, tag: str, mark: tuple[int, int], path: Path) -> bool:
+        """Whether a merge tag stands on a mapping value; a problem if it does not."""
+        top = self.stack[-1] if self.stack else None
+        if top is None:
+            place = "the whole file"
+        elif not top.is_map:
+            place = "list items"
+        elif not top.has_key:
+            place = f"keys ({tag})"
+        else:
+            return True
+        self._problem(mark, path, f"merge tags apply to mapping values, not {place}")
+        return False
 
-def _convert(value: Any, path: Path, doc: Document, problems: list[Problem]) -> Any:
-    if isinstance(value, CommentedMap):
-        return _convert_map(value, path, doc, problems)
-    if isinstance(value, CommentedSeq):
-        return _convert_seq(value, path, doc, problems)
-    return _plain(value)
-
-
-def _convert_seq(
-    node: CommentedSeq, path: Path, doc: Document, problems: list[Problem]
-) -> list[Any]:
-    items: list[Any] = []
-    for i, item in enumerate(node):
-        position = node.lc.item(i) if node.lc.data else None
-        sub = (*path, i)
-        if position is not None:
-            doc.values[sub] = (position[0] + 1, position[1] + 1)
-        line, column = doc.position(sub)
-        if _tag(item) is not None:
-            problems.append(
-                Problem(
-                    doc.source,
-                    line,
-                    column,
-                    dotted(sub),
-                    "merge tags apply to mapping values, not list items",
-                )
-            )
-        items.append(_convert(item, sub, doc, problems))
-    return items
-
-
-def _tag(value: Any) -> str | None:
-    tag = getattr(value, "tag", None)
-    text = getattr(tag, "value", None)
-    if isinstance(text, str) and text.startswith("!") and not text.startswith("!!"):
-        return text
-    return None
-
-
-def _plain(value: Any) -> Any:
-    """Scalars as the builtin types (ruamel returns subclasses that keep formatting)."""
-    if isinstance(value, TaggedScalar):
-        return value.value
-    if value is None or isinstance(value, bool):
+    def _apply_collection_tag(self, frame: _Frame, value: Any) -> Any:
+        tag = frame.tag
+        if tag is None or tag == "!":
+            return value
+        if tag in TAGS:
+            if not self._check_merge_tag_place(tag, frame.mark, frame.path):
+                return value
+            if tag == "!reset":
+                if value:
+                    self._problem(frame.mark, frame.path, "!reset takes no value")
+                return RESET
+            if tag == "!append":
+                if frame.is_map:
+                    self._problem(frame.mark, frame.path, "!append needs a list, e.g. !append [x]")
+                    return None
+                return Append(tuple(value))
+            return Replace(value)
+        if tag == _CORE + "omap":
+            return self._omap(frame, value)
+        if tag in (_CORE + "map", _CORE + "seq") and frame.is_map == tag.endswith("map"):
+            return value
+        short = tag.removeprefix(_CORE)
+        if tag.startswith(_CORE) and short in _UNSUPPORTED:
+            self._problem(frame.mark, frame.path, _UNSUPPORTED[short])
+        else:
+            self._problem(frame.mark, frame.path, _UNKNOWN.format(tag=_shown_tag(tag)))
         return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, (CommentedMap, dict)):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (CommentedSeq, list)):
-        return [_plain(v) for v in value]
+
+    def _omap(self, frame: _Frame, value: Any) -> Any:
+        if frame.is_map:
+            return value
+        result: dict[str, Any] = {}
+        for item in value:
+            if not (isinstance(item, dict) and len(item) == 1):
+                message = "!!omap needs a list of one-key mappings, e.g. !!omap [a: 1, b: 2]"
+                self._problem(frame.mark, frame.path, message)
+                return {}
+            ((key, item_value),) = item.items()
+            if key in result:
+                self._problem(frame.mark, frame.path, f"duplicate key {key!r}")
+            result[key] = item_value
+        return result
+
+    def _finish_map(self, frame: _Frame) -> dict[str, Any]:
+        result = frame.pairs
+        for source, key_mark, value_mark in frame.merges:
+            for key, item in source.items():
+                if key not in result:
+                    result[key] = item
+                    self.doc.keys.setdefault((*frame.path, key), key_mark)
+                    self.doc.values.setdefault((*frame.path, key), value_mark)
+        return result
+
+    def _place(
+        self, value: Any, mark: tuple[int, int], anchor: str | None, size: int, height: int
+    ) -> None:
+        if anchor is not None:
+            self.anchors[anchor] = (value, size, height)
+        top = self.stack[-1] if self.stack else None
+        if value is _MERGE_KEY and (top is None or not top.is_map or top.has_key):
+            value = "<<"  # a merge key only means "merge" as a key
+        if top is None:
+            self.root = value
+            return
+        top.height = max(top.height, height + 1)
+        if not top.is_map:
+            path = (*top.path, len(top.items))
+            self.doc.values[path] = mark
+            top.items.append(value)
+        elif not top.has_key:
+            self._take_key(top, value, mark)
+        else:
+            self._take_value(top, value, mark)
+
+    def _take_key(self, top: _Frame, key: Any, mark: tuple[int, int]) -> None:
+        top.key, top.has_key, top.skip = key, True, False
+        top.key_mark = mark
+        if key is _MERGE_KEY:
+            return
+        if not isinstance(key, str):
+            got = describe(key) if not isinstance(key, (Append, Replace, Reset)) else "tagged"
+            self._problem(mark, top.path, f"key {got} is not a string")
+            top.skip = True
+            return
+        path = (*top.path, key)
+        if key in top.pairs:
+            self._problem(mark, (), f"duplicate key {key!r}")
+            top.skip = True
+            return
+        self.doc.keys[path] = mark
+
+    def _take_value(self, top: _Frame, value: Any, mark: tuple[int, int]) -> None:
+        key, key_mark = top.key, top.key_mark
+        top.has_key = False
+        if top.skip:
+            return
+        if key is _MERGE_KEY:
+            sources = value if isinstance(value, list) else [value]
+            if not sources or not all(isinstance(s, dict) for s in sources):
+                message = "<< (merge key) needs a mapping or a list of mappings"
+                self._problem(mark, top.path, message)
+                return
+            top.merges.extend((source, key_mark, mark) for source in sources)
+            return
+        top.pairs[key] = value
+        self.doc.values[(*top.path, key)] = mark
+
+
+class _MergeKey:
+    def __repr__(self) -> str:
+        return "<<"
+
+
+_MERGE_KEY: Final = _MergeKey()
+
+
+def _mark(event: Event) -> tuple[int, int]:
+    mark = event.start_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def _shown_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
+
+
+def _scalar_value(tag: str, text: str, version: Any) -> Any:
+    """A scalar with a core-schema tag as Python data; :class:`_Invalid` says why not."""
+    kind = tag.removeprefix(_CORE)
+    if kind == "str":
+        return text
+    if kind == "null":
+        if text in ("", "~", "null", "Null", "NULL"):
+            return None
+    elif kind == "bool":
+        words = {"true": True, "false": False}
+        if version == (1, 1):
+            words |= {"yes": True, "no": False, "on": True, "off": False, "y": True, "n": False}
+        if text.lower() in words:
+            return words[text.lower()]
+    elif kind == "int":
+        return _int(text, version)
+    elif kind == "float":
+        return _float(text)
+    elif kind in _UNSUPPORTED:
+        raise _Invalid(_UNSUPPORTED[kind])
+    elif kind in ("map", "seq", "omap"):
+        raise _Invalid(f"!!{kind} needs a {'list' if kind == 'seq' else 'mapping'}")
+    else:
+        raise _Invalid(_UNKNOWN.format(tag=_shown_tag(tag)))
+    raise _Invalid(f"cannot read {text!r} as !!{kind}")
+
+
+def _int(text: str, version: Any) -> int:
+    digits = text.replace("_", "")
+    sign = -1 if digits[:1] == "-" else 1
+    digits = digits.lstrip("+-")
+    if len(digits) > 25:
+        raise _Invalid("integer out of range (beyond 64 bits)")
+    try:
+        if ":" in digits and version == (1, 1):
+            value = 0
+            for part in digits.split(":"):
+                value = value * 60 + int(part)
+        elif digits[:2].lower() in ("0b", "0x", "0o"):
+            value = int(digits[2:], {"b": 2, "x": 16, "o": 8}[digits[1].lower()])
+        elif version == (1, 1) and len(digits) > 1 and digits[0] == "0":
+            value = int(digits, 8)
+        else:
+            value = int(digits)
+    except ValueError:
+        raise _Invalid(f"cannot read {text!r} as !!int") from None
+    value *= sign
+    if not -_INT64 <= value < _INT64:
+        raise _Invalid("integer out of range (beyond 64 bits)")
     return value
+
+
+def _float(text: str) -> float:
+    lowered = text.replace("_", "").lower()
+    special = {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf, ".nan": math.nan}
+    if lowered in special:
+        return special[lowered]
+    try:
+        return float(lowered)
+    except ValueError:
+        raise _Invalid(f"cannot read {text!r} as !!float") from None
+
+
+# ------------------------------------------------------------------------------------------
+# Words
 
 
 def dotted(path: Path) -> str:
@@ -231,14 +615,14 @@ def describe(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
     if isinstance(value, (int, float)):
         return f"{value!r}"
     if isinstance(value, str):
         return f"the string {value!r}"
     if isinstance(value, dict):
         return "a mapping"
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return "a list"
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return f"the date {value.isoformat()}"
     return type(value).__name__

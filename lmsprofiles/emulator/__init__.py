@@ -5,7 +5,7 @@
 settings. The ``lmstudio_emulator`` pytest fixture lives in
 :mod:`lmsprofiles.emulator.pytest_plugin`. See docs/emulator.md.
 
-Names are imported on first use, so the CLI, which imports ``lmsprofiles.emulator._cli`` to
+Names are imported on first use, so the CLI, which imports ``lmsprofiles._commands.emulator`` to
 build its parser, does not pay for pydantic, ruamel.yaml or asyncio on ``--help``.
 """
 

@@ -145,7 +145,7 @@ def test_render_json_with_origins_and_false(
     assert doc["inference"]["maxTokens"] is False
     assert doc["origins"]["inference.maxTokens"] == "profiles/models/coder.yaml:11:14"
     assert doc["origins"]["load.seed"] == "LM Studio default"
-    assert doc["origins"]["inference.stopStrings[0]"] == "profiles/models/coder.yaml:12:16"
+    assert doc["origins"]["inference.stopStrings[0]"] == "profiles/models/coder.yaml:12:25"
 
 
 def test_render_embedding_model_skips_llm_only_globals(

@@ -7,7 +7,16 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lmsprofiles._merge import RESET, Append, Path, Replace, merge, trace, unset_origin
+from lmsprofiles._merge import (
+    RESET,
+    Append,
+    Path,
+    Replace,
+    merge,
+    merge_traced,
+    trace,
+    unset_origin,
+)
 
 
 def test_maps_deep_merge() -> None:
@@ -91,7 +100,7 @@ def test_trace_of_append_keeps_each_items_origin() -> None:
 
 
 # ------------------------------------------------------------------------------------------
-# Property: deepmerge-based merge == a plain recursive reference, and trace covers every leaf
+# Property: merge == a plain recursive reference, and trace covers every leaf
 
 
 def _reference_settle(value: Any) -> Any:
@@ -202,3 +211,68 @@ def _empty_maps(value: Any, path: Path = ()) -> set[Path]:
             found |= _empty_maps(item, (*path, key))
         return found
     return set()
+
+
+# ------------------------------------------------------------------------------------------
+# Property: the origin of every merged leaf is the layer whose value won. Every scalar a layer
+# writes names that layer ("L2.x"), so the value itself says which layer won.
+
+
+def _tagged_values(depth: int) -> st.SearchStrategy[Any]:
+    word = st.sampled_from(["x", "y"])
+    scalar = st.one_of(word, st.none())
+    items = st.lists(word, max_size=3)
+    leaf = st.one_of(
+        scalar, items, items.map(lambda i: Append(tuple(i))), st.just(RESET), scalar.map(Replace)
+    )
+    if depth == 0:
+        return leaf
+    maps = st.dictionaries(keys, _tagged_values(depth - 1), max_size=3)
+    return st.one_of(leaf, maps, maps.map(Replace))
+
+
+def _name_scalars(value: Any, name: str) -> Any:
+    if isinstance(value, str):
+        return f"{name}.{value}"
+    if isinstance(value, dict):
+        return {k: _name_scalars(v, name) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_name_scalars(v, name) for v in value]
+    if isinstance(value, Append):
+        return Append(tuple(_name_scalars(v, name) for v in value.items))
+    if isinstance(value, Replace):
+        return Replace(_name_scalars(value.value, name))
+    return value
+
+
+def _scalar_leaves(value: Any, path: Path = ()) -> dict[Path, Any]:
+    if isinstance(value, dict):
+        return {
+            p: v for k, item in value.items() for p, v in _scalar_leaves(item, (*path, k)).items()
+        }
+    if isinstance(value, list):
+        return {
+            p: v
+            for i, item in enumerate(value)
+            for p, v in _scalar_leaves(item, (*path, i)).items()
+        }
+    return {path: value}
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.dictionaries(keys, _tagged_values(2), max_size=4), min_size=1, max_size=5))
+def test_the_origin_of_every_leaf_is_the_layer_whose_value_won(
+    raw: list[dict[str, Any]],
+) -> None:
+    layers = [
+        (_name_scalars(layer, f"L{i}"), {(): f"L{i}"} | _origins_for(layer, f"L{i}"))
+        for i, layer in enumerate(raw)
+    ]
+    merged, origins = merge_traced(layers)
+    assert merged == merge([data for data, _ in layers])
+    for path, value in _scalar_leaves(merged).items():
+        if isinstance(value, str):
+            assert origins[path] == value.split(".")[0], (path, value)
+    for path, entry in origins.items():
+        if unset_origin(entry) is not None:
+            assert path not in _scalar_leaves(merged), path

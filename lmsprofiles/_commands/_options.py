@@ -1,0 +1,173 @@
+"""Options shared by several commands, and the global options.
+
+The global options (``--profiles``, ``--host``, ``--state-dir``, ``--timeout``, ``--json``)
+may be given before or after the command name. The top-level parser knows all of them; a
+command's parser declares those it takes with :func:`add_globals`, and :func:`check_globals`
+rejects one given before a command that does not take it, instead of ignoring it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+__all__ = ["GLOBALS", "add_globals", "check_globals", "profile_dir"]
+
+_ACCEPTS: Final = "_accepts"
+
+
+def _seconds(text: str) -> float:
+    from lmsprofiles._reconcile._timeout import parse_timeout
+
+    try:
+        return parse_timeout(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+GLOBALS: Final[Mapping[str, tuple[str, dict[str, Any]]]] = {
+    "profiles": (
+        "--profiles",
+        {
+            "metavar": "DIR",
+            "help": "profile directory (default: $LMSPROFILES_PROFILES, else ./profiles)",
+        },
+    ),
+    "host": (
+        "--host",
+        {
+            "metavar": "HOST[:PORT]",
+            "help": "LM Studio API host; the port defaults to 1234 (default: $LMSPROFILES_HOST, "
+            "else the SDK's discovery)",
+        },
+    ),
+    "state_dir": (
+        "--state-dir",
+        {
+            "metavar": "DIR",
+            "type": Path,
+            "help": "where ownership records and locks live (default: $LMSPROFILES_STATE_DIR, "
+            "else the user state dir)",
+        },
+    ),
+    "timeout": (
+        "--timeout",
+        {
+            "metavar": "SECONDS",
+            "type": _seconds,
+            "help": "wait at most this long for each answer from LM Studio, connecting "
+            "included (default: $LMSPROFILES_TIMEOUT, else 60)",
+        },
+    ),
+    "json": ("--json", {"action": "store_true", "help": "print one JSON document"}),
+}
+"""dest -> (option, argparse keywords) of every global option."""
+
+
+def add_globals(parser: argparse.ArgumentParser, *names: str, own: tuple[str, ...] = ()) -> None:
+    """Give ``parser`` the global options ``names``; ``own`` are globals it defines itself.
+
+    Values default to "not given" (``argparse.SUPPRESS``), so one given before the command
+    is not overwritten by the command's parser.
+    """
+    for name in names:
+        option, keywords = GLOBALS[name]
+        parser.add_argument(option, dest=name, default=argparse.SUPPRESS, **keywords)
+    parser.set_defaults(**{_ACCEPTS: frozenset((*names, *own))})
+
+
+def check_globals(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Fail (exit 2) for a global option given to a command that does not take it.
+
+    Afterwards every global option is an attribute of ``args`` (``None``/``False`` when not
+    given).
+    """
+    accepts: frozenset[str] = getattr(args, _ACCEPTS, frozenset())
+    for name, (option, keywords) in GLOBALS.items():
+        if name in vars(args) and name not in accepts:
+            parser.error(f"{option} does not apply to '{args.command}'")
+        if name not in vars(args):
+            setattr(args, name, False if keywords.get("action") == "store_true" else None)
+
+
+def profile_dir(args: argparse.Namespace) -> Path:
+    """The profile directory: ``--profiles``, else ``$LMSPROFILES_PROFILES``, else ./profiles."""
+    from lmsprofiles._env import control
+    from lmsprofiles._errors import ProfileError
+
+    if args.profiles:
+        return Path(args.profiles)
+    try:
+        return control().profiles
+    except ProfileError:
+        return Path("profiles")  # load() reports the bad variable with every other problem
+
+
+_CONTEXT_POLICY_HELP = (
+    "when LM Studio runs an instance with less context than the profile asks although it "
+    "was asked for the right amount (the server fitted it): 'warn' reuses it with a "
+    "warning (default), 'reload' reloads it"
+)
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """The options of every command that talks to LM Studio (``plan``, ``reconcile``, ``adopt``)."""
+    add_globals(parser, "profiles", "host", "state_dir", "timeout", "json")
+    parser.add_argument(
+        "--emulator",
+        action="store_true",
+        help="run against a fresh in-process LM Studio emulator instead of --host",
+    )
+    parser.add_argument(
+        "--no-color",
+        action="store_true",
+        help="never colour the plan (it is coloured on a terminal unless NO_COLOR is set)",
+    )
+
+
+def add_plan_options(parser: argparse.ArgumentParser) -> None:
+    """The options ``plan`` and ``reconcile`` share."""
+    add_server_options(parser)
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="unload instances lmsprofiles loaded whose profile is gone",
+    )
+    parser.add_argument(
+        "--adopt",
+        action="store_true",
+        help="take over instances lmsprofiles did not load that have a profile's identifier, "
+        "model and type (see the adopt command)",
+    )
+    parser.add_argument(
+        "--context-policy",
+        choices=("warn", "reload"),
+        default="warn",
+        help=_CONTEXT_POLICY_HELP,
+    )
+
+
+def run_plan(command: str, args: argparse.Namespace, **extra: Any) -> int:
+    """Run ``plan``, ``reconcile`` or ``adopt`` with the shared options plus ``extra``."""
+    from lmsprofiles._reconcile._command import Options, execute
+
+    shared: dict[str, Any] = {
+        "prune": getattr(args, "prune", False),
+        "adopt": getattr(args, "adopt", False),
+        "context_policy": getattr(args, "context_policy", "warn"),
+    }
+    return execute(
+        Options(
+            command=command,
+            profiles=Path(args.profiles) if args.profiles else None,
+            host=args.host,
+            state_dir=args.state_dir,
+            timeout=args.timeout,
+            json_output=args.json,
+            emulator=args.emulator,
+            no_color=args.no_color,
+            **(shared | extra),
+        )
+    )

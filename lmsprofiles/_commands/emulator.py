@@ -1,0 +1,112 @@
+"""``lmsprofiles emulator``: run the bundled LM Studio emulator until SIGINT or SIGTERM.
+
+Only the standard library is imported at module level so that ``lmsprofiles --help`` stays
+fast; websockets, pydantic and ruamel.yaml are imported by :func:`run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from lmsprofiles._commands._options import add_globals
+
+HELP = "run the bundled LM Studio emulator"
+
+DEFAULT_PORT = 41343
+"""The first port the SDK's default discovery probes, so ``lms.Client()`` finds the emulator."""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``emulator``; its ``--host`` is the address to bind."""
+    parser.add_argument(
+        "--host",
+        metavar="ADDRESS[:PORT]",
+        type=bind_address,
+        default=argparse.SUPPRESS,
+        help="address to bind, optionally with the port: 127.0.0.1 (default), 0.0.0.0:1234, "
+        "[::1]:1234, localhost, http://127.0.0.1:1234; LMSPROFILES_HOST is not read",
+    )
+    add_globals(parser, own=("host",))
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"TCP port to listen on; 0 picks a free one (default: {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--catalog",
+        metavar="FILE",
+        default=None,
+        help="catalog YAML of models and emulator settings (default: the bundled catalog)",
+    )
+    parser.epilog = (
+        "Prints 'listening on HOST:PORT' when ready; stops on SIGINT or SIGTERM.\n\n"
+        + (parser.epilog or "")
+    )
+
+
+def bind_address(text: str) -> tuple[str, int | None]:
+    """``--host`` as ``(address, port or None)``, from the forms people type.
+
+    ``HOST``, ``HOST:PORT``, ``[IPV6]``, ``[IPV6]:PORT``, a bare IPv6 address, ``:PORT`` and
+    any of these after ``http://``, ``https://``, ``ws://`` or ``wss://``. Raises
+    ``argparse.ArgumentTypeError`` (a usage error) for anything else.
+    """
+    value = text.strip()
+    for scheme in ("http://", "https://", "ws://", "wss://"):
+        if value.lower().startswith(scheme):
+            value = value[len(scheme) :].rstrip("/")
+            break
+    if "/" in value or not value:
+        raise argparse.ArgumentTypeError(f"expected ADDRESS or ADDRESS:PORT, not {text!r}")
+    port_text: str | None = None
+    if value.startswith("["):
+        address, bracket, rest = value[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise argparse.ArgumentTypeError(f"expected [IPV6] or [IPV6]:PORT, not {text!r}")
+        port_text = rest[1:] if rest else None
+    elif value.count(":") == 1:
+        address, _, port_text = value.partition(":")
+    else:
+        address = value  # a name, an IPv4 address or a bare IPv6 address
+    if port_text is not None and not (port_text.isdigit() and int(port_text) <= 65535):
+        raise argparse.ArgumentTypeError(f"the port in {text!r} must be 0 to 65535")
+    return address or "127.0.0.1", None if port_text is None else int(port_text)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM; return 0, or raise an ``LmsProfilesError``."""
+    import asyncio
+    import signal
+
+    from lmsprofiles.emulator import Emulator, load_catalog
+
+    bind, host_port = args.host or ("127.0.0.1", None)
+    if host_port is not None and args.port is not None and host_port != args.port:
+        print(
+            f"error: --host names port {host_port} and --port {args.port}; give one",
+            file=sys.stderr,
+        )
+        return 2
+    port: int | None = args.port if args.port is not None else host_port
+    if port is None:
+        port = DEFAULT_PORT
+    if not 0 <= port <= 65535:
+        print(f"error: --port must be between 0 and 65535, not {port}", file=sys.stderr)
+        return 1
+    emulator = Emulator(load_catalog(args.catalog), bind=bind, port=port)
+
+    def ready(emu: Emulator) -> None:
+        print(f"listening on {emu.host}", flush=True)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await emulator.serve(stop, ready)
+
+    asyncio.run(main())
+    return 0

@@ -1,0 +1,67 @@
+"""``lmsprofiles import``: write profiles from LM Studio presets, model.yaml files,
+``lms load`` lines, or the instances loaded on a host."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from lmsprofiles._commands._options import add_globals, profile_dir
+
+HELP = "write profiles from LM Studio presets, model.yaml files, lms load lines or a host"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``import``."""
+    add_globals(parser, "profiles", "host")
+    parser.add_argument(
+        "sources",
+        metavar="SOURCE",
+        nargs="*",
+        help="a *.preset.json, a model.yaml, a shell script of `lms load` lines, an `lms load` "
+        "command line (quoted), or - for standard input",
+    )
+    parser.add_argument(
+        "--from-host",
+        action="store_true",
+        help="import every instance loaded on the LM Studio host (--host) as a model profile",
+    )
+    parser.add_argument(
+        "--to",
+        metavar="DIR",
+        type=Path,
+        help="profile directory to write into (default: --profiles, $LMSPROFILES_PROFILES, "
+        "else ./profiles)",
+    )
+    parser.add_argument("--name", metavar="NAME", help="file name (stem) of the profile written")
+    parser.add_argument(
+        "--model",
+        metavar="KEY",
+        help="model key for a preset's load settings, which name no model",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the files instead of writing them"
+    )
+    parser.add_argument("--force", action="store_true", help="replace files that exist")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write (or print) the profiles; return 0, or raise an ``LmsProfilesError``."""
+    from lmsprofiles._interop._import import ImportOptions, run_import
+
+    if not args.sources and not args.from_host:
+        print("lmsprofiles import: error: give a SOURCE or --from-host", file=sys.stderr)
+        return 2
+    return run_import(
+        ImportOptions(
+            sources=tuple(args.sources),
+            target=args.to or profile_dir(args),
+            name=args.name,
+            model=args.model,
+            dry_run=args.dry_run,
+            force=args.force,
+            from_host=args.from_host,
+            host=args.host,
+        )
+    )

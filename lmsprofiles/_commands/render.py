@@ -1,0 +1,118 @@
+"""``lmsprofiles render``: print the resolved configs of one model."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from lmsprofiles._commands._options import add_globals, profile_dir
+
+HELP = "print the resolved configs of one model, or of every model"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``render``."""
+    add_globals(parser, "profiles")
+    parser.add_argument(
+        "model", metavar="MODEL", nargs="?", help="instance identifier of the model"
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="every model, one YAML document each (a JSON list with --format json)",
+    )
+    parser.add_argument("--request", metavar="NAME", help="apply this request overlay (to LLMs)")
+    parser.add_argument(
+        "--show-origin", action="store_true", help="show where every value comes from"
+    )
+    parser.add_argument(
+        "--hide-defaults",
+        action="store_true",
+        help="with --show-origin: leave out the fields nobody set (LM Studio's defaults)",
+    )
+    parser.add_argument("--format", choices=("yaml", "json"), default="yaml")
+    parser.add_argument(
+        "--set",
+        metavar="FIELD=VALUE",
+        action="append",
+        default=[],
+        help="call-site override, e.g. --set maxTokens=64 (repeatable)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the resolved config(s) and return 0; raise ``ProfileError`` for bad input."""
+    from lmsprofiles import _render
+    from lmsprofiles._profiles import load
+
+    if (args.model is None) == (not args.all):
+        print("lmsprofiles render: error: give MODEL or --all (not both)", file=sys.stderr)
+        return 2
+    if args.hide_defaults and not args.show_origin:
+        print("lmsprofiles render: error: --hide-defaults needs --show-origin", file=sys.stderr)
+        return 2
+    profiles = load(profile_dir(args))
+    overrides = parse_sets(args.set)
+    options = {"show_origin": args.show_origin, "hide_defaults": args.hide_defaults}
+    if not args.all:
+        cfg = profiles.resolve(args.model, args.request, **overrides)
+        render = _render.as_json if args.format == "json" else _render.as_yaml
+        sys.stdout.write(render(cfg, **options))
+        return 0
+    configs = []
+    for identifier in profiles.identifiers:
+        embedding = profiles.models[identifier].type == "embedding"
+        request = None if embedding else args.request  # embedding models take none
+        own = _for_embedding(overrides) if embedding else overrides
+        configs.append(profiles.resolve(identifier, request, **own))
+    if args.format == "json":
+        sys.stdout.write(_render.all_as_json(configs, **options))
+    else:
+        sys.stdout.write(_render.all_as_yaml(configs, **options))
+    return 0
+
+
+def _for_embedding(overrides: dict[str, Any]) -> dict[str, Any]:
+    """The ``--set`` overrides that apply to an embedding model (ttl, embedding load fields)."""
+    from lmsprofiles import _fields as f
+    from lmsprofiles._keys import spellings
+
+    names = spellings(f.EmbeddingLoad)
+    return {k: v for k, v in overrides.items() if k == "ttl" or k in names}
+
+
+def parse_sets(items: list[str]) -> dict[str, Any]:
+    """``--set FIELD=VALUE`` items as call-site overrides, values parsed by the field's type.
+
+    Raises ``ProfileError`` listing every item that is malformed or names no field.
+    """
+    from lmsprofiles import _fields as f
+    from lmsprofiles._env import parse_value
+    from lmsprofiles._errors import Problem, ProfileError
+    from lmsprofiles._keys import Field, fields_of, spellings, unknown_key_message
+
+    overrides: dict[str, Any] = {}
+    problems = []
+    for item in items:
+        name, sep, text = item.partition("=")
+        fld: Field | None = None
+        if name == "ttl":
+            fld = Field("ttl", "ttl", None, "", tuple(f.GlobalFile.model_fields["ttl"].metadata))
+        for model in (f.LlmLoad, f.Inference):
+            if fld is None and name in spellings(model):
+                fld = fields_of(model)[spellings(model)[name]]
+        if not sep:
+            problems.append(Problem("--set", None, None, item, "expected FIELD=VALUE"))
+            continue
+        if fld is None:
+            message = unknown_key_message(name, f.Inference)
+            problems.append(Problem("--set", None, None, name, message))
+            continue
+        try:
+            overrides[name] = parse_value(text, fld)
+        except ValueError as exc:
+            problems.append(Problem("--set", None, None, name, str(exc)))
+    if problems:
+        raise ProfileError(problems)
+    return overrides

@@ -1,0 +1,95 @@
+"""model.yaml (the modelyaml.org draft that LM Studio's catalog uses) to profiles and back.
+
+A model.yaml names the model (``model: publisher/name``), where its files come from
+(``base``), how it is presented (``metadataOverrides``), and may bake in settings:
+``config.load.fields`` and ``config.operation.fields``, the same ``{key, value}`` lists as a
+preset. Those settings become one model profile; ``metadataOverrides.domain: embedding``
+makes it an embedding model.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from lmsprofiles._errors import ProfileError
+from lmsprofiles._interop._draft import Draft, file_stem, problem_at
+from lmsprofiles._interop._kv import (
+    Domain,
+    Skipped,
+    field_list,
+    from_kv,
+    load_fields,
+    prediction_fields,
+)
+
+__all__ = ["looks_like_model_yaml", "make_model_yaml", "parse_model_yaml"]
+
+_NOT_SETTINGS: Final = {
+    "base": "where the model's files come from; it stays in the model.yaml",
+    "metadataOverrides": "how LM Studio presents the model; it stays in the model.yaml",
+    "customFields": "model.yaml custom fields (template switches) have no profile field",
+    "suggestions": "model.yaml suggestions are shown by the app, not applied; no profile field",
+}
+
+
+def looks_like_model_yaml(data: Any) -> bool:
+    """True for a mapping shaped like a model.yaml."""
+    return isinstance(data, dict) and "model" in data and ("config" in data or "base" in data)
+
+
+def parse_model_yaml(text: str, source: str, *, label: str, name: str | None = None) -> Draft:
+    """The model profile a model.yaml describes. Raises ``ProfileError``."""
+    from lmsprofiles._yaml import parse
+
+    doc = parse(text, source)
+    data = doc.data
+    model = data.get("model")
+    problems: list[tuple[str, str]] = []
+    if not isinstance(model, str) or not model:
+        problems.append(("model", "expected the model key, e.g. 'qwen/qwen3-8b'"))
+    meta = data.get("metadataOverrides")
+    domain: Domain = (
+        "embedding" if isinstance(meta, dict) and meta.get("domain") == "embedding" else "llm"
+    )
+    load, found = field_list(data, ("config", "load", "fields"))
+    problems += found
+    operation, found = field_list(data, ("config", "operation", "fields"))
+    problems += found
+    loaded = from_kv(load, domain, section="load")
+    run = from_kv(operation, domain, section="inference")
+    problems += loaded.problems + run.problems
+    unknown = [k for k in data if k not in ("model", "config", *_NOT_SETTINGS)]
+    problems += [(k, "not a model.yaml field") for k in unknown]
+    if problems:
+        raise ProfileError(problem_at(source, doc, where, message) for where, message in problems)
+    assert isinstance(model, str)
+    body: dict[str, Any] = {"model": model}
+    if domain == "embedding":
+        body["type"] = "embedding"
+    if loaded.load:
+        body["load"] = loaded.load
+    if run.inference:
+        body["inference"] = run.inference
+    skipped = [Skipped(k, data[k], why) for k, why in _NOT_SETTINGS.items() if k in data]
+    return Draft(
+        "models",
+        name or file_stem(model),
+        body,
+        f"the model.yaml {label} ({model})",
+        [*loaded.skipped, *run.skipped, *skipped],
+        {**loaded.notes, **run.notes},
+    )
+
+
+def make_model_yaml(
+    model: str, load: dict[str, Any], inference: dict[str, Any], domain: Domain
+) -> dict[str, Any]:
+    """The ``model`` and ``config`` of a model.yaml, from resolved values."""
+    config: dict[str, Any] = {"load": {"fields": load_fields(load, domain)}}
+    if domain == "llm":
+        config["operation"] = {"fields": prediction_fields(inference)}
+    document: dict[str, Any] = {"model": model}
+    if domain == "embedding":
+        document["metadataOverrides"] = {"domain": "embedding"}
+    document["config"] = config
+    return document
