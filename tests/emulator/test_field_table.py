@@ -35,6 +35,7 @@ from lmsprofiles._cli import main
 from lmsprofiles._keys import fields_of
 from lmsprofiles.emulator import Emulator
 from tests.conftest import WriteTree
+from tests.core.test_wire import LOAD_SAMPLES
 from tests.emulator.conftest import GEMMA, NOMIC
 
 REPO = Path(__file__).resolve().parents[2]
@@ -225,30 +226,11 @@ def test_rejected_fields_fail_validate_with_the_reason(
             assert message in doc
 
 
-LOAD_SAMPLES: dict[str, Any] = {
-    "contextLength": 4096,
-    "gpu": {"ratio": 0.5, "mainGpu": 1, "splitStrategy": "favorMainGpu", "disabledGpus": [0]},
-    "gpuStrictVramCap": True,
-    "offloadKVCacheToGpu": False,
-    "numExperts": 4,
-    "seed": 7,
-    "ropeFrequencyBase": 10000.0,
-    "ropeFrequencyScale": 0.5,
-    "evalBatchSize": 256,
-    "flashAttention": True,
-    "keepModelInMemory": False,
-    "tryMmap": False,
-    "useFp16ForKVCache": False,
-    "llamaKCacheQuantizationType": "q8_0",
-    "llamaVCacheQuantizationType": "q4_0",
-}
-EMBEDDING_SAMPLES: dict[str, Any] = {
+# LOAD_SAMPLES (from the SDK conversion tests) differ from every default; the embedding model's
+# maximum context is 2048.
+EMBEDDING_SAMPLES = {
+    **{k: LOAD_SAMPLES[k] for k in fields_of(f.EmbeddingLoad)},
     "contextLength": 1024,
-    "gpu": LOAD_SAMPLES["gpu"],
-    "ropeFrequencyBase": 10000.0,
-    "ropeFrequencyScale": 0.5,
-    "keepModelInMemory": False,
-    "tryMmap": False,
 }
 GPU_SPLIT = {"strategy": "priorityOrder", "disabledGpus": [0], "priority": [1], "customRatio": []}
 
