@@ -5,10 +5,10 @@ loopback port and yields it; ``emu.host`` is the ``"127.0.0.1:PORT"`` string for
 ``lms.Client``. Override the ``lmstudio_emulator_catalog`` fixture to use another catalog (a
 :class:`~lmsprofiles.emulator.Catalog`, a path, or ``None`` for the bundled one).
 
-``lmstudio_protocol_warnings`` fails a test in which the ``lmstudio`` SDK or an emulator logs a
-protocol warning (a message one side could not use). Request it, or wrap it in an autouse
-fixture, to hold a test suite to a clean protocol; ``.expect(pattern)`` allows a warning the test
-provokes on purpose.
+``lmstudio_protocol_warnings`` fails a test in which the ``lmstudio`` SDK logs a warning or an
+error, or an emulator logs a protocol warning (a message one side could not use). Request it,
+or wrap it in an autouse fixture, to hold a test suite to a clean protocol;
+``.expect(pattern)`` allows a warning the test provokes on purpose.
 
 The emulator package is imported lazily, inside the fixtures, so merely having this plugin
 installed costs other test suites nothing.
@@ -86,7 +86,7 @@ class ProtocolWarnings(logging.Handler):
 
 @pytest.fixture
 def lmstudio_protocol_warnings() -> Iterator[ProtocolWarnings]:
-    """Fail the test if the lmstudio SDK or an emulator logs a protocol warning during it."""
+    """Fail the test if the lmstudio SDK logs a warning or an emulator a protocol warning."""
     spec = importlib.util.find_spec("lmstudio")
     origin = spec.origin if spec is not None else None
     sdk_dir = str(Path(origin).parent) + os.sep if origin else None

@@ -1,7 +1,7 @@
 """Fixtures for the emulator tests: SDK clients bound to the ``lmstudio_emulator`` fixture.
 
-Every test here fails if the lmstudio SDK or the emulator logs a protocol warning, unless the
-test declares the warning it provokes (``lmstudio_protocol_warnings.expect(...)``).
+Every test here fails if the lmstudio SDK logs a warning or the emulator a protocol warning,
+unless the test declares the one it provokes (``lmstudio_protocol_warnings.expect(...)``).
 """
 
 from __future__ import annotations
