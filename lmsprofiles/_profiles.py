@@ -21,6 +21,7 @@ import platformdirs
 from pydantic import BaseModel, ValidationError
 
 from lmsprofiles import _fields as f
+from lmsprofiles import _fieldtable as t
 from lmsprofiles._env import Control, EnvLayer, control, overrides
 from lmsprofiles._errors import Problem, ProfileError, UnknownModelError, UnknownRequestError
 from lmsprofiles._keys import canonicalize, fields_of, spellings, unknown_key_message
@@ -86,7 +87,7 @@ def omitted_false(model: type[BaseModel]) -> frozenset[str]:
     names = set()
     for alias, fld in fields_of(model).items():
         for check in fld.metadata:
-            if getattr(check, "off", None) == f.OMIT:
+            if getattr(check, "off", None) == t.OMIT:
                 names.add(alias)
     return frozenset(names)
 
@@ -423,7 +424,7 @@ def _errors_to_problems(
     layers: tuple[_Layer, ...] = (),
 ) -> list[Problem]:
     problems = []
-    for error in exc.errors():
+    for error in f.errors(exc):
         if (
             partial
             and error["type"] == "missing"

@@ -31,6 +31,7 @@ from ruamel.yaml import YAML
 
 import lmsprofiles
 from lmsprofiles import _fields as f
+from lmsprofiles import _fieldtable as t
 from lmsprofiles._cli import main
 from lmsprofiles._keys import fields_of
 from lmsprofiles.emulator import Emulator
@@ -129,9 +130,9 @@ def test_the_python_column_is_what_lmstudio_1_5_knows(type_name: str) -> None:
 
 SCHEMAS: dict[str, Any] = {LLM: f.LlmLoad, EMBEDDING: f.EmbeddingLoad, INFERENCE: f.Inference}
 WIRE: dict[str, Any] = {
-    LLM: f.WIRE_LOAD,
-    EMBEDDING: f.WIRE_EMBEDDING_LOAD,
-    INFERENCE: f.WIRE_INFERENCE,
+    LLM: t.WIRE_LOAD,
+    EMBEDDING: t.WIRE_EMBEDDING_LOAD,
+    INFERENCE: t.WIRE_INFERENCE,
 }
 
 
@@ -147,7 +148,7 @@ def test_the_profiles_column_is_what_the_schema_accepts(type_name: str) -> None:
     for row in rows:
         schema = f.Gpu if row.field.startswith("gpu.") else SCHEMAS[type_name]
         accepted = row.name in fields_of(schema)
-        unsupported = row.name in f.UNSUPPORTED[_section(type_name, row)]
+        unsupported = row.name in t.UNSUPPORTED[_section(type_name, row)]
         assert accepted != unsupported, row.field
         assert row.profiles == ("accepted" if accepted else "rejected"), row.field
         if accepted:
@@ -217,7 +218,7 @@ def test_rejected_fields_fail_validate_with_the_reason(
         for field in rejected[type_name]:
             row_section = "gpu" if field.startswith("gpu.") else section
             name = field.rsplit(".", 1)[-1]
-            reason = f"'{name}' {f.UNSUPPORTED[row_section][name]}"
+            reason = f"'{name}' {t.UNSUPPORTED[row_section][name]}"
             expected.add((file, f"{section}.{field}", reason))
     assert problems == expected
     doc = FIELDS_DOC.read_text(encoding="utf-8")
