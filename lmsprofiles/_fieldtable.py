@@ -278,7 +278,15 @@ class Row:
             return ""
         if self.rejects:
             return "is not supported: lmstudio SDK 1.5 rejects raw KV configs"
-        return "is not supported by lmstudio SDK 1.5, which would drop it silently"
+        known = (
+            "LM Studio 0.4 and @lmstudio/sdk 2.0 know it"
+            if "sends" in self.ts.values()
+            else "only LM Studio 0.4 knows it (no SDK sends it)"
+        )
+        return (
+            f"is not supported by lmstudio SDK 1.5, which would drop it silently; {known}: "
+            f"{self.advice}"
+        )
 
 
 def _load(

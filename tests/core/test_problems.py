@@ -63,7 +63,8 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         {"models/a.yaml": "model: m\nload:\n  autoFit: true\n"},
         [
             "profiles/models/a.yaml:3:3: load.autoFit: 'autoFit' is not supported by lmstudio "
-            "SDK 1.5, which would drop it silently"
+            "SDK 1.5, which would drop it silently; LM Studio 0.4 and @lmstudio/sdk 2.0 know "
+            "it: set it in the model's defaults in the LM Studio app instead"
         ],
     ),
     (
@@ -300,7 +301,18 @@ def test_snake_case_spelling_of_an_unsupported_field_gets_the_reason(write_tree:
     root = write_tree({"models/a.yaml": "model: m\nload:\n  auto_fit: true\n"})
     assert problems(root) == [
         "profiles/models/a.yaml:3:3: load.auto_fit: 'auto_fit' is not supported by lmstudio "
-        "SDK 1.5, which would drop it silently"
+        "SDK 1.5, which would drop it silently; LM Studio 0.4 and @lmstudio/sdk 2.0 know it: "
+        "set it in the model's defaults in the LM Studio app instead"
+    ]
+
+
+def test_a_field_lms_load_can_set_says_so(write_tree: WriteTree) -> None:
+    root = write_tree({"models/a.yaml": "model: m\nload:\n  maxParallelPredictions: 4\n"})
+    assert problems(root) == [
+        "profiles/models/a.yaml:3:3: load.maxParallelPredictions: 'maxParallelPredictions' is "
+        "not supported by lmstudio SDK 1.5, which would drop it silently; LM Studio 0.4 and "
+        "@lmstudio/sdk 2.0 know it: load the model with lms load --parallel, or set it in the "
+        "model's defaults in the LM Studio app instead"
     ]
 
 

@@ -230,6 +230,7 @@ def test_raw_and_unsupported_fields_are_never_sent(write_tree: WriteTree) -> Non
     messages = [p.message for p in caught.value.problems]
     assert "'raw' is not supported: lmstudio SDK 1.5 rejects raw KV configs" in messages
     assert (
-        "'xtcProbability' is not supported by lmstudio SDK 1.5, which would drop it silently"
-        in messages
+        "'xtcProbability' is not supported by lmstudio SDK 1.5, which would drop it silently; "
+        "only LM Studio 0.4 knows it (no SDK sends it): set it in the model's defaults in the "
+        "LM Studio app instead" in messages
     )
