@@ -343,13 +343,13 @@ def parse_value(text: str, fld: Field, limits: Limits = DEFAULT_LIMITS, level: i
             return True
         if lowered in _FALSE:
             return False
-        raise ValueError(f"must be true or false (got {text!r})")
+        raise ValueError(f"must be {check.words} (got {text!r})")
     if isinstance(check, t.Choice):
         return False if check.off is not None and lowered == "false" else stripped
     if isinstance(check, t.Ratio):
         if lowered in ("max", "off"):
             return lowered
-        return _number(text, "must be a number from 0 to 1, 'max' or 'off'", integer=False)
+        return _number(text, f"must be {check.words}", integer=False)
     if isinstance(check, (t.Strings, t.Indices)):
         return _json(stripped, list, limits, level)
     if isinstance(check, t.JsonObject):

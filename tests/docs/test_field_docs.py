@@ -95,7 +95,7 @@ def profile_rows(heading: str) -> dict[str, tuple[str, str]]:
 
 
 def _number(value: float) -> str:
-    return f"{value:g}".replace("-", "−")
+    return f"{value:g}".replace("-", "\N{MINUS SIGN}")  # as the page writes it
 
 
 def check_values(name: str, kind: t.Kind, cell: str) -> None:

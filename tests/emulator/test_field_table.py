@@ -317,3 +317,26 @@ def test_accepted_inference_fields_reach_lm_studio_and_read_back(
     model = client.llm.load_new_instance(GEMMA, "all")
     back = dict(model.respond("hi", config=cfg.inference).prediction_config.to_dict())
     assert {k: back[k] for k in INFERENCE_SAMPLES} == INFERENCE_SAMPLES
+
+
+@pytest.mark.parametrize("domain", ["llm", "embedding"])
+def test_the_table_and_the_emulator_agree_on_lm_studios_checkbox_keys(domain: t.Domain) -> None:
+    """The emulator models LM Studio on its own; where both know a key, they agree on whether
+    it is a checkbox and on the value LM Studio keeps beside ``checked: false``."""
+    from lmsprofiles.emulator._kv import fill_load_config, fill_prediction_config
+
+    defaults = fill_load_config(domain, {}, 2048)
+    if domain == "llm":
+        defaults.update(fill_prediction_config({}))
+    compared: set[str] = set()
+    for row in t.ROWS:
+        for key in row.keys.get(domain, ()):
+            if key not in defaults:
+                continue
+            compared.add(key)
+            default = defaults[key]
+            checkbox = isinstance(default, dict) and set(default) == {"checked", "value"}
+            assert checkbox == row.checkbox, key
+            if checkbox:
+                assert default["value"] == row.unchecked, key
+    assert compared == set(defaults)  # every key the emulator knows is in the table
