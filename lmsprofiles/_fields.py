@@ -20,8 +20,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal, NamedTuple, cast
 
 from annotated_types import Ge, Le, MinLen
 from pydantic import (
@@ -171,11 +170,11 @@ def _json_checker(no_underscores: bool) -> Callable[[Any], Any]:
     return check
 
 
-@dataclass(frozen=True)
 class _Also:
     """JSON Schema: the value may also be ``alternative`` (``false``, a string with a unit)."""
 
-    alternative: Mapping[str, Any]
+    def __init__(self, alternative: Mapping[str, Any]) -> None:
+        self.alternative = alternative
 
     def __get_pydantic_json_schema__(
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
@@ -266,8 +265,7 @@ class _Model(BaseModel):
         _MODELS[cls.__name__] = cls
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(NamedTuple):
     """One field of a model: its camelCase key, what it takes and what it means.
 
     ``required`` fields have no default (a required nested mapping cannot be ``null``);

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final, Literal, TypeAlias
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
 __all__ = [
     "KV_CACHE_TYPES",
@@ -62,8 +63,7 @@ Sends: TypeAlias = Literal["sends", "drops"]
 # What values a field takes
 
 
-@dataclass(frozen=True)
-class Off:
+class Off(NamedTuple):
     """What ``false`` means on a checkbox field.
 
     ``omit``: LM Studio's default for the field is off, so ``false`` is sent as "not set".
@@ -89,7 +89,19 @@ OMIT: Final = Off("omit")
 
 
 class Kind:
-    """What values a field takes."""
+    """What values a field takes. Kinds with options are frozen dataclasses; the others are
+    equal when they are of the same class."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
 
     @property
     def words(self) -> str:
@@ -128,7 +140,6 @@ class Num(Kind):
         return words
 
 
-@dataclass(frozen=True)
 class Bool(Kind):
     """``true`` or ``false``."""
 
@@ -163,7 +174,6 @@ class Text(Kind):
         return "a string"
 
 
-@dataclass(frozen=True)
 class Strings(Kind):
     """A list of non-empty strings."""
 
@@ -172,7 +182,6 @@ class Strings(Kind):
         return "a list of non-empty strings"
 
 
-@dataclass(frozen=True)
 class Indices(Kind):
     """A list of GPU indices."""
 
@@ -181,7 +190,6 @@ class Indices(Kind):
         return "a list of GPU indices (integers >= 0)"
 
 
-@dataclass(frozen=True)
 class Ratio(Kind):
     """GPU offload: 0 to 1, ``"max"`` or ``"off"``."""
 
@@ -217,10 +225,10 @@ KV_CACHE_TYPES: Final = ("f32", "f16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0",
 # The rows
 
 _SET_IN_APP: Final = "set it in the model's defaults in the LM Studio app instead"
+_NONE: Final[Mapping[Any, Any]] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One LM Studio load or inference field.
 
     ``name`` is the camelCase name a profile writes, dotted for a field inside ``gpu``
@@ -237,8 +245,8 @@ class Row:
     section: Section
     value: Kind | None = None
     description: str = ""
-    keys: Mapping[Domain, tuple[str, ...]] = field(default_factory=dict)
-    ts: Mapping[Domain, Sends] = field(default_factory=dict)
+    keys: Mapping[Domain, tuple[str, ...]] = _NONE
+    ts: Mapping[Domain, Sends] = _NONE
     checkbox: bool = False
     unchecked: Any = None
     advice: str = _SET_IN_APP
@@ -626,8 +634,7 @@ ROWS: Final[tuple[Row, ...]] = (
 """Every field of LM Studio's load and inference configs that an SDK declares."""
 
 
-@dataclass(frozen=True)
-class KvOnly:
+class KvOnly(NamedTuple):
     """An LM Studio KV key that no SDK has a field for."""
 
     key: str
@@ -717,8 +724,7 @@ def snake(name: str) -> str:
     return _SNAKE.sub("_", name).lower()
 
 
-@dataclass(frozen=True)
-class Wire:
+class Wire(NamedTuple):
     """Where a profile field travels on the wire: its KV key and whether it is a checkbox."""
 
     key: str
