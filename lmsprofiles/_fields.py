@@ -11,7 +11,8 @@ only for what pydantic constraints cannot say: ``false`` on a checkbox field, va
 unit, and free-form JSON schemas.
 
 The models validate *merged* values whose keys are already the SDK's camelCase names (see
-:mod:`lmsprofiles._keys`); ``null`` is accepted everywhere (it unsets a value).
+:mod:`lmsprofiles._keys`); ``null`` is accepted everywhere (it unsets a value). A new kind of
+file is one more :func:`make_model` call with a :class:`Spec` per field.
 """
 
 from __future__ import annotations
