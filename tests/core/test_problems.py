@@ -380,3 +380,31 @@ def test_bad_control_variable_is_reported_with_every_other_problem(write_tree: W
     found = problems(root, {"LMSPROFILES_HOST": "http://x", "LMSPROFILES_FOO": "1"})
     assert "LMSPROFILES_HOST: give host:port without a scheme, e.g. localhost:1234" in found
     assert any(p.startswith("LMSPROFILES_FOO: unknown variable") for p in found)
+
+
+def test_one_problem_per_wrong_value_where_pydantic_reports_several(write_tree: WriteTree) -> None:
+    """A union (gpu.ratio), a bad list item, a list of mappings and a checkbox field: each
+    wrong value is one problem at the value, saying what the field takes."""
+    root = write_tree(
+        {
+            "models/a.yaml": (
+                "model: m\nload:\n  gpu:\n    ratio: 1.5\n    disabledGpus: [0, -1]\n"
+                "inference:\n  stopStrings: [a, '']\n  rawTools:\n    type: toolArray\n"
+                "    tools:\n      - type: x\n        function: {name: ''}\n  maxTokens: true\n"
+            )
+        }
+    )
+    assert problems(root) == [
+        "profiles/models/a.yaml:4:12: load.gpu.ratio: must be a number from 0 to 1, 'max' or "
+        "'off' (got 1.5)",
+        "profiles/models/a.yaml:5:19: load.gpu.disabledGpus: must be a list of GPU indices "
+        "(integers >= 0) (got a list)",
+        "profiles/models/a.yaml:7:16: inference.stopStrings: must be a list of non-empty strings "
+        "(got a list)",
+        "profiles/models/a.yaml:11:15: inference.rawTools.tools[0].type: must be one of "
+        "'function' (got the string 'x')",
+        "profiles/models/a.yaml:12:26: inference.rawTools.tools[0].function.name: must not be "
+        "empty (got the string '')",
+        "profiles/models/a.yaml:13:14: inference.maxTokens: must be an integer >= 1, or false to "
+        "switch it off (got true)",
+    ]
