@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, Self, TypeVar
 
 from lmsprofiles._errors import (
     LMStudioError,
@@ -49,6 +50,7 @@ from lmsprofiles._reconcile._timeout import DEFAULT_TIMEOUT, run_bounded
 __all__ = [
     "LMStudioClient",
     "ProgressCallback",
+    "at_once",
     "downloaded_model",
     "observed_instance",
     "sdk_load_config",
@@ -59,6 +61,11 @@ ProgressCallback = Callable[[float], None]
 """Called with the load progress, 0.0 to 1.0."""
 
 _DEFAULT_HOST_TEXT: Final = "the default local ports"
+T = TypeVar("T")
+
+
+_READERS: Final = 32
+"""Most calls one client has in flight at once while it reads the host's state."""
 
 
 class LMStudioClient:
@@ -67,8 +74,18 @@ class LMStudioClient:
     ``host`` is ``"host:port"`` (a malformed one is a ``ProfileError``, exit 3); ``None``
     uses the SDK's discovery of a local LM Studio.
     ``timeout`` bounds connecting and every wait for an answer (seconds). The SDK's
-    synchronous timeout is process-wide: it is set while the client is open and restored
-    when it closes. ``round_trips`` counts the RPC calls and load channels made so far.
+    synchronous timeout is process-wide: it is set while a client is open and restored when
+    the last open client closes (clients of one process, e.g. one per host of a fan-out run,
+    share it). ``round_trips`` counts the RPC calls and load channels made so far;
+    ``serial_round_trips`` counts the waits for LM Studio one after the other: calls made at
+    once count once, and so do the greeting and connecting the namespaces.
+
+    Reads that do not depend on each other are made at once (:meth:`survey`, :meth:`observe`,
+    connecting the namespaces): each is a blocking SDK call on its own thread. The SDK's
+    synchronous client hands every call to the one event-loop thread that runs the client's
+    websockets, which gives each call its own id and answer queue, so calls from several
+    threads share the websockets as the SDK's async API would; the namespaces are connected
+    up front, so no call connects lazily.
     """
 
     def __init__(self, host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -79,9 +96,9 @@ class LMStudioClient:
                 raise ProfileError.single("host", str(exc)) from None
         self._requested = host
         self._client: Any = None
-        self._previous_timeout: float | None = None
         self.timeout = timeout
         self.round_trips = 0
+        self.serial_round_trips = 0
 
     @property
     def host(self) -> str:
@@ -98,14 +115,12 @@ class LMStudioClient:
     def __enter__(self) -> Self:
         import lmstudio
 
-        self._previous_timeout = lmstudio.get_sync_api_timeout()
-        lmstudio.set_sync_api_timeout(self.timeout)
+        _sync_timeout.open(self.timeout)
         client = lmstudio.Client(self._requested)
 
         def connect() -> None:
             client.__enter__()
-            for namespace in (client.llm, client.embedding, client.system):
-                namespace.connect()
+            at_once([ns.connect for ns in (client.llm, client.embedding, client.system)])
 
         def abandon() -> None:  # closing may itself wait on the stuck connection
             threading.Thread(target=client.close, name="lmsprofiles-close", daemon=True).start()
@@ -114,13 +129,14 @@ class LMStudioClient:
             with self._translated("connect"):
                 run_bounded(connect, self.timeout, abandon)
         except LMStudioTimeoutError:
-            lmstudio.set_sync_api_timeout(self._previous_timeout)
+            _sync_timeout.close()
             raise
         except BaseException:
             client.close()
-            lmstudio.set_sync_api_timeout(self._previous_timeout)
+            _sync_timeout.close()
             raise
         self._client = client
+        self.serial_round_trips += 2  # the greeting, then the namespaces at once
         return self
 
     def __exit__(
@@ -135,38 +151,71 @@ class LMStudioClient:
         """Close the SDK client and its websockets (idempotent)."""
         client, self._client = self._client, None
         if client is not None:
-            import lmstudio
-
             client.close()
-            lmstudio.set_sync_api_timeout(self._previous_timeout)
+            _sync_timeout.close()
 
     def downloaded(self) -> list[DownloadedModel]:
         """The models LM Studio can load (``listDownloadedModels``, one round trip)."""
-        if self._client is None:
-            raise RuntimeError("LMStudioClient used outside its 'with' block")
-        with self._translated("list downloaded models"):
-            raw = self._client.system.remote_call("listDownloadedModels")
-        self.round_trips += 1
-        return [downloaded_model(info) for info in raw or ()]
+        [raw] = self._at_once([self._list_downloaded])
+        return [downloaded_model(info) for info in raw]
 
     def observe(self, *kinds: Kind) -> list[ObservedInstance]:
         """Every loaded instance of ``kinds`` (default: LLM and embedding), with its config.
 
-        Costs one ``listLoaded`` per namespace plus one ``getLoadConfig`` per instance. The
-        one read path of the host's state, for reconcile and the sessions alike.
+        One ``listLoaded`` per namespace, then one ``getLoadConfig`` per instance, each batch
+        at once: two round trips of waiting. The one read path of the host's state, for
+        reconcile and the sessions alike.
         """
-        found: list[ObservedInstance] = []
-        for kind in kinds or KINDS:
-            session = self._session(kind)
-            with self._translated(f"list loaded {kind} instances"):
-                raw = session.remote_call("listLoaded")
-            self.round_trips += 1
-            for info in raw or ():
-                found.append(self._observe_one(kind, info))
-        return found
+        return self.survey(*kinds, downloaded=False)[0]
+
+    def survey(
+        self, *kinds: Kind, downloaded: bool = True
+    ) -> tuple[list[ObservedInstance], list[DownloadedModel]]:
+        """:meth:`observe` and (with ``downloaded``) :meth:`downloaded` in two round trips.
+
+        The lists (loaded instances per namespace, downloaded models) are read at once, then
+        the load config of every instance at once.
+        """
+        kinds = kinds or KINDS
+        lists: list[Callable[[], list[Any]]] = [partial(self._list_loaded, k) for k in kinds]
+        if downloaded:
+            lists.append(self._list_downloaded)
+        answers = self._at_once(lists)
+        listed = [(kind, info) for kind, raw in zip(kinds, answers, strict=False) for info in raw]
+        configs = self._at_once(
+            [partial(self._load_config, str(i["identifier"]), k) for k, i in listed]
+        )
+        observed = [
+            observed_instance(kind, info, config)
+            for (kind, info), config in zip(listed, configs, strict=True)
+        ]
+        models = [downloaded_model(info) for info in answers[-1]] if downloaded else []
+        return observed, models
 
     def load_config(self, identifier: str, kind: Kind) -> dict[str, Any]:
         """The load config of one loaded instance as the SDK reads it (camelCase)."""
+        [config] = self._at_once([partial(self._load_config, identifier, kind)])
+        return config
+
+    def _at_once(self, calls: Sequence[Callable[[], T]]) -> list[T]:
+        """:func:`at_once`, counted as ``len(calls)`` round trips and one serial one."""
+        if calls:
+            self.round_trips += len(calls)
+            self.serial_round_trips += 1
+        return at_once(calls)
+
+    def _list_downloaded(self) -> list[Any]:
+        if self._client is None:
+            raise RuntimeError("LMStudioClient used outside its 'with' block")
+        with self._translated("list downloaded models"):
+            return list(self._client.system.remote_call("listDownloadedModels") or ())
+
+    def _list_loaded(self, kind: Kind) -> list[Any]:
+        session = self._session(kind)
+        with self._translated(f"list loaded {kind} instances"):
+            return list(session.remote_call("listLoaded") or ())
+
+    def _load_config(self, identifier: str, kind: Kind) -> dict[str, Any]:
         import lmstudio
 
         session = self._session(kind)
@@ -174,7 +223,6 @@ class LMStudioClient:
         handle = handle_type(identifier, session)
         with self._translated(f"read the load config of {identifier!r}"):
             config = handle.get_load_config()
-        self.round_trips += 1
         return dict(config.to_dict())
 
     def load(self, desired: DesiredInstance, on_progress: ProgressCallback | None = None) -> str:
@@ -190,6 +238,7 @@ class LMStudioClient:
                 on_load_progress=on_progress,
             )
         self.round_trips += 1
+        self.serial_round_trips += 1
         return str(handle.identifier)
 
     def unload(self, identifier: str, kind: Kind) -> None:
@@ -198,10 +247,7 @@ class LMStudioClient:
         with self._translated(f"unload {identifier!r}"):
             session.unload(identifier)
         self.round_trips += 1
-
-    def _observe_one(self, kind: Kind, info: Mapping[str, Any]) -> ObservedInstance:
-        load = self.load_config(str(info["identifier"]), kind)
-        return observed_instance(kind, info, load)
+        self.serial_round_trips += 1
 
     def _session(self, kind: Kind) -> Any:
         if self._client is None:
@@ -332,3 +378,75 @@ def _first_line(exc: BaseException) -> str:
     if lines[0].endswith(":") and len(lines) > 1:
         return f"{lines[0]} {lines[1]}"
     return lines[0]
+
+
+def at_once(calls: Sequence[Callable[[], T]]) -> list[T]:
+    """The results of ``calls``, made at the same time on threads of their own, in order.
+
+    At most :data:`_READERS` run at once. If any call raises, the first such exception in
+    the order of ``calls`` is raised once all have ended. The threads are daemon threads, so
+    a call stuck on a dead connection never holds up the end of the process.
+    """
+    if len(calls) <= 1:
+        return [call() for call in calls]
+    results: list[Any] = [None] * len(calls)
+    errors: list[BaseException | None] = [None] * len(calls)
+    todo = iter(range(len(calls)))
+    pick = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with pick:
+                index = next(todo, None)
+            if index is None:
+                return
+            try:
+                results[index] = calls[index]()
+            except BaseException as exc:  # raised in the caller's thread below
+                errors[index] = exc
+
+    threads = [
+        threading.Thread(target=work, name="lmsprofiles-read", daemon=True)
+        for _ in range(min(len(calls), _READERS))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for error in errors:
+        if error is not None:
+            raise error
+    return results
+
+
+class _SyncTimeout:
+    """The SDK's process-wide synchronous timeout, set while any client is open.
+
+    The first client to open saves the SDK's value; each client sets its own timeout when it
+    opens (the last one opened wins); the last one to close restores the saved value.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open = 0
+        self._saved: float | None = None
+
+    def open(self, timeout: float) -> None:
+        import lmstudio
+
+        with self._lock:
+            if self._open == 0:
+                self._saved = lmstudio.get_sync_api_timeout()
+            self._open += 1
+            lmstudio.set_sync_api_timeout(timeout)
+
+    def close(self) -> None:
+        import lmstudio
+
+        with self._lock:
+            self._open -= 1
+            if self._open == 0:
+                lmstudio.set_sync_api_timeout(self._saved)
+
+
+_sync_timeout = _SyncTimeout()

@@ -194,8 +194,7 @@ def _plan(
     client: LMStudioClient,
     state: State,
 ) -> Plan:
-    observed = client.observe()
-    downloaded = client.downloaded()
+    observed, downloaded = client.survey()
     return make_plan(
         desired,
         observed,

@@ -1,0 +1,68 @@
+"""Reading a host's state: the reads that do not depend on each other are made at once."""
+
+from __future__ import annotations
+
+import functools
+
+import lmstudio
+
+from lmsprofiles._reconcile._client import LMStudioClient, at_once
+from lmsprofiles.emulator import Emulator
+
+GEMMA = "google/gemma-3-1b"
+NOMIC = "text-embedding-nomic-embed-text-v1.5"
+
+
+def test_every_instance_gets_its_own_config_when_read_at_once(
+    lmstudio_emulator: Emulator,
+) -> None:
+    lmstudio_emulator.memory_budget = 1 << 50
+    lmstudio_emulator.latency_ms = 2  # answers are held back: the calls are in flight together
+    for i in range(40):
+        lmstudio_emulator.preload(GEMMA, f"m{i:02d}", context_length=1024 + i)
+    lmstudio_emulator.preload(NOMIC, "embed", context_length=512)
+    with LMStudioClient(lmstudio_emulator.host) as client:
+        connecting = client.serial_round_trips
+        observed, downloaded = client.survey()
+        assert client.serial_round_trips - connecting == 2  # the lists, then the configs
+        assert client.round_trips == 2 + 1 + 41
+    by_name = {o.identifier: o for o in observed}
+    assert set(by_name) == {f"m{i:02d}" for i in range(40)} | {"embed"}
+    for i in range(40):
+        assert by_name[f"m{i:02d}"].load["contextLength"] == 1024 + i
+        assert by_name[f"m{i:02d}"].kind == "llm"
+    assert by_name["embed"].kind == "embedding"
+    assert by_name["embed"].load["contextLength"] == 512
+    assert {d.model_key for d in downloaded} >= {GEMMA, NOMIC}
+
+
+def test_the_first_failure_in_order_is_raised_after_every_call_ended() -> None:
+    ended: list[int] = []
+
+    def call(i: int) -> int:
+        ended.append(i)
+        if i in (3, 5):
+            raise ValueError(f"call {i}")
+        return i
+
+    try:
+        at_once([functools.partial(call, i) for i in range(8)])
+    except ValueError as exc:
+        assert str(exc) == "call 3"
+    else:
+        raise AssertionError("no error raised")
+    assert sorted(ended) == list(range(8))
+    assert at_once([functools.partial(pow, i, 2) for i in range(50)]) == [i * i for i in range(50)]
+
+
+def test_clients_open_at_once_share_the_sdk_timeout_and_restore_it(
+    lmstudio_emulator: Emulator,
+) -> None:
+    before = lmstudio.get_sync_api_timeout()
+    first = LMStudioClient(lmstudio_emulator.host, timeout=7).__enter__()
+    second = LMStudioClient(lmstudio_emulator.host, timeout=7).__enter__()
+    assert lmstudio.get_sync_api_timeout() == 7
+    first.close()
+    assert lmstudio.get_sync_api_timeout() == 7  # the second one is still open
+    second.close()
+    assert lmstudio.get_sync_api_timeout() == before
