@@ -21,6 +21,7 @@ __all__ = [
     "PRECEDENCE",
     "ApplyError",
     "AsyncSession",
+    "Host",
     "InstanceConflictError",
     "LMStudioError",
     "LMStudioTimeoutError",
@@ -35,6 +36,7 @@ __all__ = [
     "ResolvedConfig",
     "Session",
     "StateError",
+    "UnknownHostError",
     "UnknownModelError",
     "UnknownRequestError",
     "connect",
@@ -49,6 +51,7 @@ _HOMES = {
     "ResolvedConfig": "lmsprofiles._profiles",
     "load": "lmsprofiles._profiles",
     "Origin": "lmsprofiles._origin",
+    "Host": "lmsprofiles._inventory",
     **{
         name: "lmsprofiles._runtime"
         for name in ("AsyncSession", "InstanceConflictError", "Session", "connect", "connect_async")
@@ -65,6 +68,7 @@ _HOMES = {
             "Problem",
             "ProfileError",
             "StateError",
+            "UnknownHostError",
             "UnknownModelError",
             "UnknownRequestError",
         )
@@ -82,9 +86,11 @@ if TYPE_CHECKING:
         Problem,
         ProfileError,
         StateError,
+        UnknownHostError,
         UnknownModelError,
         UnknownRequestError,
     )
+    from lmsprofiles._inventory import Host
     from lmsprofiles._origin import Origin
     from lmsprofiles._profiles import PRECEDENCE, ModelProfile, ProfileSet, ResolvedConfig, load
     from lmsprofiles._runtime import (

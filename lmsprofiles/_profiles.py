@@ -1,9 +1,10 @@
 """Profile sets: discovery, layering, validation and resolution.
 
 Precedence, lowest first (:data:`PRECEDENCE`): the user-level global file, ``global.yaml``,
-the model profile, the request overlay (``requests/<name>.yaml``, then the model's own
-``requests.<name>``), the environment (variables for every model, then for this model) and
-call-site overrides.
+the model profile, the host (``hosts.yaml``: the host's overlay, then its overlay of this
+model; only when resolving for a host), the request overlay (``requests/<name>.yaml``, then
+the model's own ``requests.<name>``), the environment (variables for every model, for this
+model, for the host, for this model on the host) and call-site overrides.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from pydantic import BaseModel, ValidationError
 
 from lmsprofiles import _fields as f
 from lmsprofiles._env import Control, EnvLayer, control, overrides
-from lmsprofiles._errors import Problem, ProfileError, UnknownModelError, UnknownRequestError
+from lmsprofiles._errors import (
+    Problem,
+    ProfileError,
+    UnknownHostError,
+    UnknownModelError,
+    UnknownRequestError,
+)
 from lmsprofiles._keys import canonicalize, fields_of, spellings, unknown_key_message
 from lmsprofiles._merge import Path, Replace, merge_traced, settle, unset_origin
 from lmsprofiles._origin import DEFAULT, Origin
@@ -31,16 +38,22 @@ from lmsprofiles._yaml import DEFAULT_LIMITS, Document, Limits, describe, dotted
 if TYPE_CHECKING:
     from lmstudio import LlmLoadModelConfigDict, LlmPredictionConfigDict
 
+    from lmsprofiles._inventory import Host
+
 __all__ = ["PRECEDENCE", "ModelProfile", "ProfileSet", "ResolvedConfig", "load"]
 
 PRECEDENCE: Final = (
     "user",
     "global",
     "model",
+    "host",
+    "host-model",
     "request",
     "model-request",
     "env",
     "env-model",
+    "env-host",
+    "env-host-model",
     "call-site",
 )
 """Layer names, lowest precedence first."""
@@ -78,6 +91,8 @@ class ModelProfile:
     deploy: bool
     source: str
     requests: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels hosts select the model by (``runs.labels`` in ``hosts.yaml``), as text."""
 
 
 @functools.cache
@@ -125,6 +140,8 @@ class ResolvedConfig:
     _values: Mapping[str, Any] = field(repr=False)
     _layers: tuple[_Layer, ...] = field(repr=False)
     _traced: Mapping[Path, Any] = field(repr=False)
+    host: str | None = None
+    """The inventory host resolved for (its layers apply), or None."""
 
     @property
     def values(self) -> dict[str, Any]:
@@ -203,13 +220,16 @@ class ProfileSet:
         models: Mapping[str, ModelProfile],
         requests: Mapping[str, str | None],
         layers: _Layers,
+        hosts: Mapping[str, Host] | None = None,
     ) -> None:
         self.root = root
         self.control = control
         self._models = dict(models)
         self._requests = dict(requests)
         self._layers = layers
+        self._hosts = dict(hosts or {})
         self._cache: dict[tuple[str, str | None], ResolvedConfig] = {}
+        self._host_cache: dict[tuple[str, str, str | None], ResolvedConfig] = {}
 
     def __repr__(self) -> str:
         counts = f"{len(self._models)} models, {len(self._requests)} requests"
@@ -230,23 +250,50 @@ class ProfileSet:
         """Request overlay names and their descriptions (read-only)."""
         return MappingProxyType(self._requests)
 
-    def deployments(self) -> list[ResolvedConfig]:
-        """Resolved configs of the models reconcile keeps loaded (``deploy: true``)."""
-        return [self.resolve(i) for i in self.identifiers if self._models[i].deploy]
+    @property
+    def hosts(self) -> Mapping[str, Host]:
+        """The hosts of the inventory (``hosts.yaml``) by name; empty without one (read-only)."""
+        return MappingProxyType(self._hosts)
+
+    def deployments(self, host: str | None = None) -> list[ResolvedConfig]:
+        """Resolved configs of the models reconcile keeps loaded (``deploy: true``).
+
+        With ``host``, those the inventory host runs, resolved with its layers.
+        """
+        names = self.identifiers if host is None else self.host(host).models
+        return [self.resolve(i, host=host) for i in names if self._models[i].deploy]
 
     def resolve(
-        self, identifier: str, request: str | None = None, **overrides: Any
+        self,
+        identifier: str,
+        request: str | None = None,
+        *,
+        host: str | None = None,
+        **overrides: Any,
     ) -> ResolvedConfig:
-        """Resolve one model, optionally for a request kind, with call-site overrides.
+        """Resolve one model, optionally for a request kind and an inventory host, with
+        call-site overrides.
 
         Overrides are field names (camelCase or snake_case) of the load or inference config,
-        or ``ttl``; ``None`` unsets a value. Raises :class:`UnknownModelError`,
-        :class:`UnknownRequestError` or :class:`ProfileError` (an invalid override).
+        or ``ttl``; ``None`` unsets a value. ``host`` names a host of ``hosts.yaml``: its
+        layers apply, and it must run the model. Raises :class:`UnknownModelError`,
+        :class:`UnknownRequestError`, :class:`UnknownHostError` or :class:`ProfileError` (an
+        invalid override).
         """
-        base = self._cache.get((identifier, request))
+        if host is None:
+            base = self._cache.get((identifier, request))
+        else:
+            entry = self.host(host)
+            if identifier in self._models and identifier not in entry.models:
+                message = entry.does_not_run(identifier)
+                raise UnknownModelError([Problem("call-site", None, None, "", message)])
+            base = self._host_cache.get((host, identifier, request))
         if base is None:
-            base = self._resolve(identifier, request)
-            self._cache[(identifier, request)] = base
+            base = self._resolve(identifier, request, host)
+            if host is None:
+                self._cache[(identifier, request)] = base
+            else:
+                self._host_cache[(host, identifier, request)] = base
         if not overrides:
             return base
         call_site = _call_site(overrides, base.type)
@@ -254,12 +301,28 @@ class ProfileSet:
         merged = merge_traced([(call_site.data, call_site.where)], (base._values, base._traced))
         layers = (*base._layers, call_site)
         profile = self._models[identifier]
-        resolved, problems = _validate(profile, request, layers, merged, call_site.data.keys())
+        resolved, problems = _validate(
+            profile, request, layers, merged, call_site.data.keys(), host=host
+        )
         if problems:
             raise ProfileError(problems)
         return resolved
 
-    def _resolve(self, identifier: str, request: str | None) -> ResolvedConfig:
+    def host(self, name: str) -> Host:
+        """The inventory host ``name``; raises :class:`UnknownHostError` (with did-you-mean)."""
+        found = self._hosts.get(name)
+        if found is None:
+            close = difflib.get_close_matches(name, list(self._hosts), n=1)
+            hint = (
+                f"; did you mean {close[0]!r}?"
+                if close
+                else f"; hosts.yaml has {', '.join(sorted(self._hosts)) or 'none'}"
+            )
+            message = f"no host named {name!r}{hint}"
+            raise UnknownHostError([Problem("call-site", None, None, "", message)])
+        return found
+
+    def _resolve(self, identifier: str, request: str | None, host: str | None) -> ResolvedConfig:
         profile = self._models.get(identifier)
         if profile is None:
             raise UnknownModelError([_unknown("model", identifier, list(self._models))])
@@ -274,8 +337,8 @@ class ProfileSet:
                 f"{identifier!r} is an embedding model; it takes no request kinds",
             )
             raise ProfileError([problem])
-        layers = self._layers.stack(profile, request, None)
-        resolved, problems = _validate(profile, request, layers)
+        layers = self._layers.stack(profile, request, None, host)
+        resolved, problems = _validate(profile, request, layers, host=host)
         if problems:
             raise ProfileError(problems)
         return resolved
@@ -292,23 +355,37 @@ class _Layers:
     model_requests: dict[tuple[str, str], _Layer] = field(default_factory=dict)
     env: _Layer | None = None
     env_models: dict[str, _Layer] = field(default_factory=dict)
+    hosts: dict[str, _Layer] = field(default_factory=dict)
+    host_models: dict[tuple[str, str], _Layer] = field(default_factory=dict)
+    env_hosts: dict[str, _Layer] = field(default_factory=dict)
+    env_host_models: dict[tuple[str, str], _Layer] = field(default_factory=dict)
 
     def stack(
-        self, profile: ModelProfile, request: str | None, call_site: _Layer | None
+        self,
+        profile: ModelProfile,
+        request: str | None,
+        call_site: _Layer | None,
+        host: str | None = None,
     ) -> tuple[_Layer, ...]:
-        """The layers that apply to ``profile`` and ``request``, in :data:`PRECEDENCE` order."""
+        """The layers that apply to ``profile``, ``request`` and ``host``, in
+        :data:`PRECEDENCE` order."""
         ident = profile.identifier
+        on = host or ""  # no host is named "": a host layer applies only with a host
         candidates = {
             "user": self.user,
             "global": self.global_,
             "model": self.models.get(ident),
+            "host": self.hosts.get(on),
+            "host-model": self.host_models.get((on, ident)),
             "request": self.requests.get(request) if request else None,
             "model-request": self.model_requests.get((ident, request)) if request else None,
             "env": self.env,
             "env-model": self.env_models.get(ident),
+            "env-host": self.env_hosts.get(on),
+            "env-host-model": self.env_host_models.get((on, ident)),
             "call-site": call_site,
         }
-        shared = ("user", "global", "env")
+        shared = ("user", "global", "host", "env", "env-host")
         layers = []
         for name in PRECEDENCE:
             layer = candidates[name]
@@ -452,10 +529,13 @@ def _validate(
     layers: tuple[_Layer, ...],
     merged_traced: tuple[dict[str, Any], dict[Path, Any]] | None = None,
     sections: Collection[str] = ("load", "inference", "ttl"),
+    *,
+    host: str | None = None,
 ) -> tuple[ResolvedConfig, list[Problem]]:
     """Validate the merge of ``layers`` (``merged_traced`` if the caller has it already).
 
     Only ``sections`` are checked: a caller that knows the others are valid skips them.
+    ``host`` is the inventory host the layers were stacked for, if any.
     """
     if merged_traced is None:
         merged_traced = merge_traced((layer.data, layer.where) for layer in layers)
@@ -487,6 +567,7 @@ def _validate(
         _values=merged,
         _layers=layers,
         _traced=where,
+        host=host,
     )
     rule_hits = [
         ((section, *sub), message)
@@ -495,8 +576,10 @@ def _validate(
         for sub, message in f.RULES[section](merged[section])
     ]
     if failed or rule_hits:
-        context = f" (model {profile.identifier!r}" + (
-            f", request {request!r})" if request else ")"
+        context = (
+            f" (model {profile.identifier!r}"
+            + (f", request {request!r}" if request else "")
+            + (f", host {host!r})" if host else ")")
         )
         fallback = Origin("file", profile.source, 1, 1)
         for error, prefix in failed:
@@ -505,7 +588,7 @@ def _validate(
             )
         for path, message in rule_hits:
             origin = _locate(path, where, layers) or fallback
-            suffix = context if origin.source != profile.source else ""
+            suffix = context if origin.source != profile.source or host else ""
             problems.append(_problem(origin, path, message + suffix))
     return resolved, problems
 
@@ -583,7 +666,7 @@ def _unexpected_files(root: FsPath, problems: list[Problem]) -> Iterator[FsPath]
     """YAML files outside the layout; links to directories are not followed."""
     for entry in _entries(root, problems):
         if _is_yaml(entry.name):
-            if FsPath(entry.name).stem != "global":
+            if FsPath(entry.name).stem not in ("global", "hosts"):
                 yield FsPath(entry.path)
         elif _is_dir(entry) and not entry.name.startswith("."):
             if entry.name in ("models", "requests"):  # only their subdirectories are stray
@@ -676,7 +759,8 @@ def load(
                 None,
                 None,
                 "",
-                "unexpected file: profiles are global.yaml, models/*.yaml and requests/*.yaml",
+                "unexpected file: profiles are global.yaml, hosts.yaml, models/*.yaml and "
+                "requests/*.yaml",
             )
         )
     requests = _read_requests(root, layers, problems, limits)
@@ -687,9 +771,12 @@ def load(
     for ident, env_layer in overrides_.models.items():
         schema = f.EmbeddingScope if models[ident].type == "embedding" else f.GlobalFile
         layers.env_models[ident] = _env_layer("env-model", env_layer, schema, problems)
-    profile_set = ProfileSet(root, settings, models, requests, layers)
-    if not problems:
-        problems.extend(_check_all(profile_set))
+    from lmsprofiles import _inventory
+
+    hosts = _inventory.read(root, models, layers, environ, problems, limits)
+    profile_set = ProfileSet(root, settings, models, requests, layers, hosts)
+    if not problems:  # the hosts' combinations once every model is valid on its own
+        problems.extend(_check_all(profile_set) or _inventory.check(profile_set))
     if problems:
         raise ProfileError(problems)
     return profile_set
@@ -781,6 +868,7 @@ def _read_models(
             deploy=data.get("deploy", True) is not False,
             source=doc.source,
             requests=tuple(n for n in own_requests if n in requests),
+            labels=_labels(data.get("labels")),
         )
         for key in ("requests", "inference"):
             if kind == "embedding" and key in data:
@@ -789,6 +877,12 @@ def _read_models(
         body = {k: v for k, v in data.items() if k in ("load", "inference", "ttl")}
         layers.models[identifier] = _Layer("model", body, where)
     return models
+
+
+def _labels(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): f.label_text(v) for k, v in value.items()}
 
 
 def _check_all(profile_set: ProfileSet) -> list[Problem]:

@@ -30,8 +30,12 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=2))
         return exc.exit_code
     summary = f"{len(profiles.models)} models, {len(profiles.requests)} requests"
+    document = {"valid": True, "problems": [], "models": list(profiles.identifiers)}
+    if profiles.hosts:
+        summary += f", {len(profiles.hosts)} hosts"
+        document["hosts"] = list(profiles.hosts)
     if args.json:
-        print(json.dumps({"valid": True, "problems": [], "models": list(profiles.identifiers)}))
+        print(json.dumps(document))
     else:
         print(f"valid: {directory} ({summary})")
     return 0
