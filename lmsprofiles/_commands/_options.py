@@ -9,6 +9,7 @@ rejects one given before a command that does not take it, instead of ignoring it
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -127,9 +128,30 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _host_names(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(","))
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected NAME[,NAME...], not {text!r}")
+    return names
+
+
 def add_plan_options(parser: argparse.ArgumentParser) -> None:
     """The options ``plan`` and ``reconcile`` share."""
     add_server_options(parser)
+    fleet = parser.add_mutually_exclusive_group()
+    fleet.add_argument(
+        "--hosts",
+        metavar="NAME[,NAME...]",
+        type=_host_names,
+        default=(),
+        help="run on these hosts of hosts.yaml at once (a name, or KEY=VALUE for the hosts "
+        "with that label); instead of --host",
+    )
+    fleet.add_argument(
+        "--all-hosts",
+        action="store_true",
+        help="run on every host of hosts.yaml at once; instead of --host",
+    )
     parser.add_argument(
         "--prune",
         action="store_true",
@@ -157,7 +179,13 @@ def run_plan(command: str, args: argparse.Namespace, **extra: Any) -> int:
         "prune": getattr(args, "prune", False),
         "adopt": getattr(args, "adopt", False),
         "context_policy": getattr(args, "context_policy", "warn"),
+        "hosts": getattr(args, "hosts", ()),
+        "all_hosts": getattr(args, "all_hosts", False),
     }
+    if args.host and (shared["hosts"] or shared["all_hosts"]):
+        option = "--all-hosts" if shared["all_hosts"] else "--hosts"
+        print(f"lmsprofiles {command}: error: give --host or {option}, not both", file=sys.stderr)
+        return 2
     return execute(
         Options(
             command=command,
