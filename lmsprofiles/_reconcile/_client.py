@@ -115,6 +115,7 @@ class LMStudioClient:
     def __enter__(self) -> Self:
         import lmstudio
 
+        _share_tls_context()
         _sync_timeout.open(self.timeout)
         client = lmstudio.Client(self._requested)
 
@@ -417,6 +418,44 @@ def at_once(calls: Sequence[Callable[[], T]]) -> list[T]:
         if error is not None:
             raise error
     return results
+
+
+_tls_lock = threading.Lock()
+
+
+def _share_tls_context() -> None:
+    """Let httpx clients made with httpx's default TLS settings share one TLS context.
+
+    The SDK makes an httpx client for its greeting and one per websocket, and httpx builds a
+    TLS context for each, loading the whole CA bundle: about 25 ms of CPU per client, during
+    which no other thread of the process runs, although LM Studio is spoken to over plain
+    http:// and ws://. A host's connection makes four, so a run on many hosts at once would
+    spend most of its time there. One context serves every client that asks for the same
+    settings (httpx itself shares a context given with ``verify=``); one is made per value of
+    the ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` variables httpx reads, and any other settings
+    get their own context as before.
+    """
+    import os
+
+    from httpx._transports import default
+
+    with _tls_lock:
+        make = default.create_ssl_context  # type: ignore[attr-defined]
+        if getattr(make, "shared_by_lmsprofiles", False):
+            return
+        made: dict[tuple[bool, str | None, str | None], Any] = {}
+
+        def shared(verify: Any = True, cert: Any = None, trust_env: bool = True) -> Any:
+            if verify is not True or cert is not None:
+                return make(verify=verify, cert=cert, trust_env=trust_env)
+            key = (trust_env, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+            with _tls_lock:
+                if key not in made:
+                    made[key] = make(verify=verify, cert=cert, trust_env=trust_env)
+                return made[key]
+
+        shared.shared_by_lmsprofiles = True  # type: ignore[attr-defined]
+        default.create_ssl_context = shared  # type: ignore[attr-defined]
 
 
 class _SyncTimeout:

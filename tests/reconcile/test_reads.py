@@ -66,3 +66,17 @@ def test_clients_open_at_once_share_the_sdk_timeout_and_restore_it(
     assert lmstudio.get_sync_api_timeout() == 7  # the second one is still open
     second.close()
     assert lmstudio.get_sync_api_timeout() == before
+
+
+def test_the_sdk_clients_share_one_tls_context(lmstudio_emulator: Emulator) -> None:
+    import ssl
+
+    from httpx._transports import default
+
+    with LMStudioClient(lmstudio_emulator.host):
+        pass
+    make = default.create_ssl_context  # type: ignore[attr-defined]
+    first = make()
+    assert make() is first
+    assert first.verify_mode == ssl.CERT_REQUIRED and first.check_hostname  # still verifies
+    assert make(verify=False) is not make(verify=False)  # other settings: their own, as before
