@@ -25,6 +25,7 @@ from lmsprofiles._reconcile._failpoint import ENV, RELEASE_ENV
 from lmsprofiles._reconcile._fleet import SEVERITY, worst
 from lmsprofiles._reconcile._lock import HostLock
 from lmsprofiles.emulator import Emulator
+from tests.reconcile.conftest import Outcome
 
 REPO = Path(__file__).resolve().parents[2]
 NAMES = ("workstation", "gpu-a", "gpu-b", "laptop")
@@ -71,16 +72,6 @@ EXPECTED = {
 
 
 @dataclass
-class Outcome:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-@dataclass
 class Fleet:
     """Four emulators (or their addresses), the profiles with hosts.yaml, and a state dir."""
 
@@ -107,10 +98,10 @@ class Fleet:
         ]
 
     def run(self, command: str, *rest: str) -> Outcome:
+        """The CLI in this process; the fixture put the addresses in the environment."""
         assert self.capsys is not None
         self.capsys.readouterr()
-        with _environment(self.env):
-            code = main(self.argv(command, *rest))
+        code = main(self.argv(command, *rest))
         captured = self.capsys.readouterr()
         return Outcome(code, captured.out, captured.err)
 
@@ -134,17 +125,6 @@ class Fleet:
         return document
 
 
-@contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def write_profiles(root: Path) -> Path:
     for name, text in PROFILES.items():
         target = root / "profiles" / name
@@ -161,10 +141,16 @@ def emulators() -> Iterator[dict[str, Emulator]]:
 
 @pytest.fixture
 def fleet(
-    emulators: dict[str, Emulator], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    emulators: dict[str, Emulator],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Fleet:
     addresses = {name: emu.host for name, emu in emulators.items()}
-    return Fleet(addresses, write_profiles(tmp_path), tmp_path / "state", capsys)
+    fleet = Fleet(addresses, write_profiles(tmp_path), tmp_path / "state", capsys)
+    for name, value in fleet.env.items():
+        monkeypatch.setenv(name, value)
+    return fleet
 
 
 def loaded(emulator: Emulator) -> dict[str, int]:
