@@ -107,7 +107,7 @@ def execute(options: Options, out: TextIO | None = None) -> int:
         from lmsprofiles._reconcile._fleet import execute_fleet
 
         return execute_fleet(options, prepared, stream)
-    host_name = _inventory_host(prepared, prepared.host)
+    host_name = None if options.emulator else _inventory_host(prepared, prepared.host)
     if host_name is not None:
         _check_adopt_names(options.adopt, desired_instances(prepared.profiles, host_name))
     with contextlib.ExitStack() as stack:
