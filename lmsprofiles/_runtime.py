@@ -262,6 +262,7 @@ class _Base:
             except ValueError as exc:
                 raise ProfileError.single("host", str(exc)) from None
         self._host = host or control.host
+        self._find_host_name(self._host)
         if state_dir is not None:
             self._state_dir = Path(state_dir)
             check_state_dir(self._state_dir, "state_dir")
@@ -284,10 +285,14 @@ class _Base:
         ``.inference`` goes to the SDK as is."""
         return self.profiles.resolve(identifier, request, host=self.host_name, **overrides)
 
+    def _find_host_name(self, address: str | None) -> None:
+        """Take the inventory host on the server ``address`` names, if none is set yet."""
+        found = on_server(self.profiles.hosts, address) if self.host_name is None else None
+        if found is not None:
+            self.host_name = found.name
+
     def _open_store(self, host: str) -> None:
-        if self.host_name is None:
-            found = on_server(self.profiles.hosts, host)
-            self.host_name = None if found is None else found.name
+        self._find_host_name(host)  # the SDK found the server itself
         self._store = OwnershipStore(self._state_dir, host)
 
     def _storage(self, request: object) -> tuple[bool, Any]:

@@ -61,6 +61,7 @@ def test_an_address_of_an_inventory_host_is_that_host(
     profiles_dir: Path, state_dir: Path, two_hosts: dict[str, Emulator]
 ) -> None:
     address = two_hosts["a"].host.replace("127.0.0.1", "localhost")  # another spelling
+    assert lmsprofiles.connect(profiles_dir, host=address).host_name == "gpu-a"  # not open yet
     with lmsprofiles.connect(profiles_dir, host=address, state_dir=state_dir) as session:
         assert session.host_name == "gpu-a"
         assert session.config("qwen-chat").load["contextLength"] == 8192
