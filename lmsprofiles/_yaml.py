@@ -21,10 +21,11 @@ every message and position comes from it, so both paths give the same answers.
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any, Final
@@ -60,10 +61,11 @@ __all__ = [
     "read",
 ]
 
+C_PARSER: Any
 try:
-    from _ruamel_yaml import CParser as C_PARSER  # ruamel.yaml.clib
-except ImportError:  # pragma: no cover - without ruamel.yaml.clib every file takes the
-    C_PARSER = None  # pure-Python parser
+    C_PARSER = importlib.import_module("_ruamel_yaml").CParser  # from ruamel.yaml.clib
+except ImportError:  # pragma: no cover - without ruamel.yaml.clib, the pure-Python parser
+    C_PARSER = None
 """ruamel.yaml.clib's C parser, or None when it is not installed (tests set it to None)."""
 
 _SEEN_DIFFERENTLY: Final = frozenset("\x85\u2028\u2029\ufeff")
@@ -197,7 +199,7 @@ def _parse_fast(parser: Any, text: str, source: str, limits: Limits) -> Document
     doc = Document(source, {})
     builder = _Builder(doc, limits)
     try:
-        root = builder.build(_c_events(parser(text)))
+        root = builder.build(iter(parser(text).get_event, None))
     except (YAMLError, _Stop, ValueError):  # read again, and reported, by the reference parser
         return None
     if builder.problems or not isinstance(root, dict | None):
@@ -205,15 +207,6 @@ def _parse_fast(parser: Any, text: str, source: str, limits: Limits) -> Document
     if root is not None:
         doc.data = root
     return doc
-
-
-def _c_events(parser: Any) -> Iterator[Event]:
-    get_event = parser.get_event
-    while True:
-        event = get_event()
-        yield event
-        if isinstance(event, StreamEndEvent):
-            return
 
 
 def _parse_reference(text: str, source: str, limits: Limits) -> Document:
@@ -314,7 +307,7 @@ class _Builder:
 
     # -- driving --------------------------------------------------------------------------
 
-    def build(self, events: Iterable[Event]) -> Any:
+    def build(self, events: Iterable[Any]) -> Any:
         documents = 0
         scalar, start, end = self._scalar, self._start, self._end
         for event in events:
