@@ -18,7 +18,6 @@ from pathlib import Path as FsPath
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, cast
 
-import platformdirs
 from pydantic import BaseModel, ValidationError
 
 from lmsprofiles import _fields as f
@@ -36,7 +35,7 @@ from lmsprofiles._merge import (
     unset_origin,
 )
 from lmsprofiles._origin import DEFAULT, Origin
-from lmsprofiles._scan import Tree, display, scan
+from lmsprofiles._scan import Tree, display, scan, user_config_file
 from lmsprofiles._yaml import DEFAULT_LIMITS, Limits, describe, dotted, read
 
 if TYPE_CHECKING:
@@ -63,11 +62,6 @@ class _Auto:
 
 
 AUTO: Final = _Auto()
-
-
-def user_config_file() -> FsPath:
-    """The user-level global file: ``global.yaml`` in the platform's user config dir."""
-    return platformdirs.user_config_path("lmsprofiles") / "global.yaml"
 
 
 @dataclass(frozen=True)
@@ -650,22 +644,18 @@ def load(
     user_file = user_config_file() if isinstance(user_config, _Auto) else user_config
     user = None if user_file is None else FsPath(user_file)
     if not cache:
-        return load_tree(FsPath(path), environ, user, None)
+        return load_tree(scan(FsPath(path), user), environ, None)
     from lmsprofiles import _cache
 
-    store = _cache.Store(("load", os.fspath(path)), environ, user)
-    return store.load(FsPath(path))
+    return _cache.Store(("load", os.fspath(path)), environ, user).load(FsPath(path))
 
 
-def load_tree(
-    root: FsPath, environ: Mapping[str, str], user_file: FsPath | None, store: Store | None
-) -> ProfileSet:
-    """:func:`load` of ``root`` with the user-level global file ``user_file``, using ``store``
-    for the files it has seen unchanged."""
+def load_tree(tree: Tree, environ: Mapping[str, str], store: Store | None) -> ProfileSet:
+    """:func:`load` of the files of ``tree``, using ``store`` for those it has seen unchanged."""
     was_collecting = gc.isenabled()
     gc.disable()  # nothing read here is cyclic; collecting while it grows costs a third
     try:
-        return _load(scan(root, user_file), environ, store)
+        return _load(tree, environ, store)
     finally:
         if was_collecting:
             gc.enable()

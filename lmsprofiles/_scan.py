@@ -14,7 +14,7 @@ from pathlib import Path
 
 from lmsprofiles._errors import Problem
 
-__all__ = ["YAML_SUFFIXES", "Tree", "display", "scan"]
+__all__ = ["YAML_SUFFIXES", "Tree", "display", "scan", "user_config_file"]
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -44,6 +44,13 @@ class Tree:
         """Every file that is read, the user-level global file first."""
         read = [self.user, self.global_]
         return [p for p in read if p is not None] + self.requests + self.models
+
+
+def user_config_file() -> Path:
+    """The user-level global file: ``global.yaml`` in the platform's user config dir."""
+    import platformdirs
+
+    return platformdirs.user_config_path("lmsprofiles") / "global.yaml"
 
 
 def scan(root: Path, user_file: Path | None) -> Tree:

@@ -1,23 +1,42 @@
 """Options shared by several commands, and the global options.
 
-The global options (``--profiles``, ``--host``, ``--state-dir``, ``--json``) may be given
-before or after the command name. The top-level parser knows all of them; a command's parser
-declares those it takes with :func:`add_globals`, and :func:`check_globals` rejects one given
-before a command that does not take it, instead of ignoring it.
+The global options (``--profiles``, ``--host``, ``--state-dir``, ``--json``, ``--no-cache``)
+may be given before or after the command name. The top-level parser knows all of them; a
+command's parser declares those it takes with :func:`add_globals`, and :func:`check_globals`
+rejects one given before a command that does not take it, instead of ignoring it.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["GLOBALS", "add_globals", "check_globals", "profile_dir"]
+if TYPE_CHECKING:
+    from pathlib import Path
 
-_ACCEPTS: Final = "_accepts"
+    from lmsprofiles._cache import Answer, Store
+    from lmsprofiles._profiles import ProfileSet
 
-GLOBALS: Final[Mapping[str, tuple[str, dict[str, Any]]]] = {
+__all__ = [
+    "GLOBALS",
+    "add_globals",
+    "cached_answer",
+    "check_globals",
+    "load_profiles",
+    "profile_dir",
+]
+
+_ACCEPTS = "_accepts"
+
+
+def _path(text: str) -> Path:
+    from pathlib import Path
+
+    return Path(text)
+
+
+GLOBALS: Mapping[str, tuple[str, dict[str, Any]]] = {
     "profiles": (
         "--profiles",
         {
@@ -36,12 +55,20 @@ GLOBALS: Final[Mapping[str, tuple[str, dict[str, Any]]]] = {
         "--state-dir",
         {
             "metavar": "DIR",
-            "type": Path,
+            "type": _path,
             "help": "where ownership records and locks live (default: $LMSPROFILES_STATE_DIR, "
             "else the user state dir)",
         },
     ),
     "json": ("--json", {"action": "store_true", "help": "print one JSON document"}),
+    "no_cache": (
+        "--no-cache",
+        {
+            "action": "store_true",
+            "help": "read every profile file anew; neither use nor update the cache of files "
+            "read before",
+        },
+    ),
 }
 """dest -> (option, argparse keywords) of every global option."""
 
@@ -74,6 +101,8 @@ def check_globals(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
 
 def profile_dir(args: argparse.Namespace) -> Path:
     """The profile directory: ``--profiles``, else ``$LMSPROFILES_PROFILES``, else ./profiles."""
+    from pathlib import Path
+
     from lmsprofiles._env import control
     from lmsprofiles._errors import ProfileError
 
@@ -85,6 +114,32 @@ def profile_dir(args: argparse.Namespace) -> Path:
         return Path("profiles")  # load() reports the bad variable with every other problem
 
 
+def _store(args: argparse.Namespace) -> Store:
+    """The cache for the profile directory these options name."""
+    import os
+
+    from lmsprofiles._cache import Store
+    from lmsprofiles._scan import user_config_file
+
+    return Store(("cli", args.profiles or ""), os.environ, user_config_file())
+
+
+def cached_answer(args: argparse.Namespace) -> tuple[Path, Answer] | None:
+    """The profile directory and what loading it answered last time, if none of its files
+    changed since (None with ``--no-cache``). Loads neither pydantic nor ruamel.yaml."""
+    return None if args.no_cache else _store(args).answer()
+
+
+def load_profiles(args: argparse.Namespace) -> ProfileSet:
+    """Load the profile directory, through the cache unless ``--no-cache``."""
+    from lmsprofiles._profiles import load
+
+    directory = profile_dir(args)
+    if args.no_cache:
+        return load(directory)
+    return _store(args).load(directory)
+
+
 _CONTEXT_POLICY_HELP = (
     "when LM Studio runs an instance with less context than the profile asks although it "
     "was asked for the right amount (the server fitted it): 'warn' reuses it with a "
@@ -94,7 +149,7 @@ _CONTEXT_POLICY_HELP = (
 
 def add_plan_options(parser: argparse.ArgumentParser) -> None:
     """The options ``plan`` and ``reconcile`` share."""
-    add_globals(parser, "profiles", "host", "state_dir", "json")
+    add_globals(parser, "profiles", "host", "state_dir", "json", "no_cache")
     parser.add_argument(
         "--prune",
         action="store_true",
@@ -120,6 +175,8 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
 
 def run_plan(command: str, args: argparse.Namespace, **extra: Any) -> int:
     """Run ``plan`` or ``reconcile`` with the shared options plus the command's ``extra``."""
+    from pathlib import Path
+
     from lmsprofiles._reconcile._command import Options, execute
 
     return execute(
