@@ -650,18 +650,26 @@ def load(
     return _cache.Store(("load", os.fspath(path)), environ, user).load(FsPath(path))
 
 
-def load_tree(tree: Tree, environ: Mapping[str, str], store: Store | None) -> ProfileSet:
-    """:func:`load` of the files of ``tree``, using ``store`` for those it has seen unchanged."""
+def load_tree(
+    tree: Tree, environ: Mapping[str, str], store: Store | None, *, quick: bool = True
+) -> ProfileSet:
+    """:func:`load` of the files of ``tree``, using ``store`` for those it has seen unchanged.
+
+    ``quick=False`` validates every model with every request kind in full (the reference the
+    cheaper check of :func:`_check_model` is tested against).
+    """
     was_collecting = gc.isenabled()
     gc.disable()  # nothing read here is cyclic; collecting while it grows costs a third
     try:
-        return _load(tree, environ, store)
+        return _load(tree, environ, store, quick)
     finally:
         if was_collecting:
             gc.enable()
 
 
-def _load(tree: Tree, environ: Mapping[str, str], store: Store | None) -> ProfileSet:
+def _load(
+    tree: Tree, environ: Mapping[str, str], store: Store | None, quick: bool = True
+) -> ProfileSet:
     problems: list[Problem] = []
     try:
         settings = control(environ)
@@ -694,7 +702,7 @@ def _load(tree: Tree, environ: Mapping[str, str], store: Store | None) -> Profil
         layers.env_models[ident] = _env_layer("env-model", env_layer, schema, problems)
     profile_set = ProfileSet(tree.root, settings, models, requests, layers)
     if not problems:
-        checked = _Checked()
+        checked = _Checked(quick)
         for identifier, file in files.items():
             if store and store.checked(file):
                 continue
@@ -843,15 +851,15 @@ def _check_model(
     valid or not, across models.
     """
     profile = profile_set.models[identifier]
-    stack = profile_set._layers.stack
+    layers = profile_set._layers
+    stack = layers.stack
     resolved, problems = _validate(profile, None, stack(profile, None, None))
     if not problems:
         profile_set._cache[(identifier, None)] = resolved
     if profile.type != "llm":
         return problems
-    quick = (
-        None if problems else _InferenceCheck(profile_set._layers, profile, checked or _Checked())
-    )
+    checked = _Checked() if checked is None else checked
+    quick = None if problems or not checked.quick else _InferenceCheck(layers, profile, checked)
     for request in profile_set.requests:
         if quick is not None and quick.valid(request):
             continue
@@ -864,8 +872,10 @@ def _check_model(
 
 @dataclass
 class _Checked:
-    """What one load found valid or not, for the next model."""
+    """What one load found valid or not, for the next model; ``quick=False``: validate every
+    combination in full."""
 
+    quick: bool = True
     fields: dict[tuple[str, Any], bool] = field(default_factory=dict)
     """(field, :func:`_frozen` value) -> valid"""
     alone: dict[int, tuple[Any, bool]] = field(default_factory=dict)

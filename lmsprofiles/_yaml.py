@@ -68,10 +68,11 @@ except ImportError:  # pragma: no cover - without ruamel.yaml.clib, the pure-Pyt
     C_PARSER = None
 """ruamel.yaml.clib's C parser, or None when it is not installed (tests set it to None)."""
 
-_SEEN_DIFFERENTLY: Final = frozenset("\x85\u2028\u2029\ufeff")
-"""Characters libyaml (YAML 1.1) and ruamel's pure-Python parser may read differently: NEL,
-LS and PS are line breaks to one of them only, and a BOM after the start is a matter of taste.
-A file with any of them is read by the pure-Python parser alone."""
+_SEEN_DIFFERENTLY: Final = frozenset("\t\x85\u2028\u2029\ufeff")
+"""Characters libyaml (YAML 1.1) and ruamel's pure-Python parser read differently: a tab
+where a token may start (libyaml takes ``a:<TAB>b``), NEL, LS and PS (line breaks to one of
+them only), a BOM after the start. A file with any of them is read by the pure-Python parser
+alone."""
 
 TAGS = ("!append", "!replace", "!reset")
 _CORE = "tag:yaml.org,2002:"
