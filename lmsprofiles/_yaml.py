@@ -310,11 +310,12 @@ class _Builder:
 
     def build(self, events: Iterable[Any]) -> Any:
         documents = 0
-        scalar, start, end = self._scalar, self._start, self._end
+        scalar, start, end, plain = self._scalar, self._start, self._end, self._plain
         for event in events:
             kind = type(event)
             if kind is ScalarEvent:
-                scalar(event)
+                if not plain(event):
+                    scalar(event)
             elif kind is MappingStartEvent or kind is SequenceStartEvent:
                 start(event)
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
@@ -386,6 +387,41 @@ class _Builder:
         value = self._finish_map(frame) if frame.is_map else frame.items
         value = self._apply_collection_tag(frame, value)
         self._place(value, frame.mark, frame.anchor, self.count - frame.start, frame.height)
+
+    def _plain(self, event: ScalarEvent) -> bool:
+        """The common case of :meth:`_scalar`, done quickly: an untagged scalar without an
+        anchor that resolves as before, a new string key or a value for one, or a list
+        item. False (nothing done) for anything else."""
+        stack = self.stack
+        if event.tag is not None or event.anchor is not None or not stack:
+            return False
+        if self.count >= self.limits.max_nodes:
+            return False
+        value = _RESOLVED.get((self.version, event.value, event.implicit, not event.style), _MISS)
+        if value is _MISS or value is _MERGE_KEY or type(value) is _Failed:
+            return False
+        top = stack[-1]
+        start_mark = event.start_mark
+        mark = (start_mark.line + 1, start_mark.column + 1)
+        if not top.is_map:
+            self.doc.values[(*top.path, len(top.items))] = mark
+            top.items.append(value)
+        elif top.has_key:
+            key = top.key
+            if key is _MERGE_KEY:
+                return False
+            top.has_key = False
+            if not top.skip:
+                top.pairs[key] = value
+                self.doc.values[top.key_path] = mark
+        else:
+            if type(value) is not str or value in top.pairs:
+                return False
+            top.key, top.has_key, top.skip, top.key_mark = value, True, False, mark
+            top.key_path = path = (*top.path, value)
+            self.doc.keys[path] = mark
+        self.count += 1
+        return True
 
     def _scalar(self, event: ScalarEvent) -> None:
         start_mark = event.start_mark

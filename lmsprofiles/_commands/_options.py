@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing itself is not imported on the CLI's start-up path
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
     from lmsprofiles._cache import Answer, Store
     from lmsprofiles._profiles import ProfileSet
@@ -24,13 +25,15 @@ __all__ = [
     "cached_answer",
     "check_globals",
     "load_profiles",
+    "path",
     "profile_dir",
 ]
 
 _ACCEPTS = "_accepts"
 
 
-def _path(text: str) -> Path:
+def path(text: str) -> Path:
+    """``Path(text)``, for an option's ``type=``: pathlib is imported when an option is given."""
     from pathlib import Path
 
     return Path(text)
@@ -55,7 +58,7 @@ GLOBALS: Mapping[str, tuple[str, dict[str, Any]]] = {
         "--state-dir",
         {
             "metavar": "DIR",
-            "type": _path,
+            "type": path,
             "help": "where ownership records and locks live (default: $LMSPROFILES_STATE_DIR, "
             "else the user state dir)",
         },
@@ -131,13 +134,25 @@ def cached_answer(args: argparse.Namespace) -> tuple[Path, Answer] | None:
 
 
 def load_profiles(args: argparse.Namespace) -> ProfileSet:
-    """Load the profile directory, through the cache unless ``--no-cache``."""
-    from lmsprofiles._profiles import load
+    """Load the profile directory, through the cache unless ``--no-cache``.
 
-    directory = profile_dir(args)
-    if args.no_cache:
-        return load(directory)
-    return _store(args).load(directory)
+    The garbage collector is paused meanwhile: importing the schema and reading profiles
+    make no garbage cycles worth collecting, and collecting while they grow costs time.
+    """
+    import gc
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        from lmsprofiles._profiles import load
+
+        directory = profile_dir(args)
+        if args.no_cache:
+            return load(directory)
+        return _store(args).load(directory)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 _CONTEXT_POLICY_HELP = (

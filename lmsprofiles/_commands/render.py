@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from lmsprofiles._commands._options import add_globals, load_profiles
+
+TYPE_CHECKING = False  # typing itself is not imported on the CLI's start-up path
+if TYPE_CHECKING:
+    from typing import Any
 
 HELP = "print the resolved configs of one model, or of every model"
 
