@@ -36,7 +36,7 @@ import pickle
 import struct
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -53,7 +53,7 @@ RACY_NS: Final = 2_000_000_000
 """A file modified less than this before it was read (ns) is read again next time."""
 
 _MAGIC: Final = b"lmsprofiles cache 1\n"
-_HEAD: Final = struct.Struct("<32sQ")  # checksum of the index, length of the index
+_HEAD: Final = struct.Struct("<32sQQ")  # the index's checksum and length, the data's length
 _KEEP: Final = 64  # cache files kept; the oldest beyond that are removed
 _LIBRARIES: Final = (
     "pydantic",
@@ -175,7 +175,7 @@ class Store:
         if seen is None:
             return
         stat, read_at = seen
-        self._files[key] = _Entry(kind, stat, read_at, pickle.dumps(read, protocol=5))
+        self._files[key] = _Entry(kind, stat, read_at, read)
         self._changed = True
 
     def checked(self, model: Path) -> bool:
@@ -226,17 +226,7 @@ class Store:
             and set(old.files) == set(self._files)
         ):
             return  # nothing new
-        data = io.BytesIO()
-        files = {}
-        for key, entry in self._files.items():
-            payload = entry.payload
-            if payload is None and old is not None:
-                payload = old.raw(entry)
-            if payload is None:
-                continue
-            files[key] = (entry.kind, entry.stat, entry.read_at, data.tell(), len(payload))
-            data.write(payload)
-        body = data.getvalue()
+        files: dict[str, Any] = {}
         index = {
             "valid_for": self.valid_for,
             "root": str(tree.root),
@@ -244,20 +234,33 @@ class Store:
             "answer": answer if signature is not None else None,
             "files": files,
             "checked": self._checked,
-            "data": hashlib.blake2b(body, digest_size=32).digest(),
         }
-        _write(self.path, pickle.dumps(index, protocol=5), body)
+        _write(self.path, index, self._payloads(files))
+
+    def _payloads(self, files: dict[str, Any]) -> Iterator[bytes]:
+        """Each file's pickled FileRead, one at a time, noting in ``files`` where it goes."""
+        offset = 0
+        for key, entry in self._files.items():
+            if entry.read is not None:
+                payload: bytes | None = pickle.dumps(entry.read, protocol=5)
+            else:
+                payload = self._old.raw(entry) if self._old else None
+            if payload is None:
+                continue
+            files[key] = (entry.kind, entry.stat, entry.read_at, offset, len(payload))
+            offset += len(payload)
+            yield payload
 
 
 @dataclass
 class _Entry:
-    """One file as the cache knows it; ``payload`` is the pickled FileRead (None: still in
-    the old cache file, at ``where``)."""
+    """One file as the cache knows it: what reading it found (None: in the old cache file,
+    at ``where``: offset and length in its data)."""
 
     kind: str
     stat: StatKey
     read_at: int
-    payload: bytes | None = None
+    read: FileRead | None = None
     where: tuple[int, int] = (0, 0)
 
     def trusted(self) -> bool:
@@ -271,6 +274,7 @@ class _Old:
 
     path: Path
     offset: int  # where the data starts
+    length: int  # and its length
     root: str | None
     signature: Any
     answer: Answer | None
@@ -285,7 +289,7 @@ class _Old:
             try:
                 with open(self.path, "rb") as handle:
                     handle.seek(self.offset)
-                    data = handle.read()
+                    data = handle.read(self.length)
             except OSError:
                 data = b""
             digest = hashlib.blake2b(data, digest_size=32).digest()
@@ -316,10 +320,6 @@ _ALLOWED: Final = {
     ("lmsprofiles._merge", "Append"),
     ("lmsprofiles._merge", "Replace"),
     ("lmsprofiles._merge", "Reset"),
-    ("builtins", "frozenset"),
-    ("builtins", "set"),
-    ("copyreg", "_reconstructor"),
-    ("builtins", "object"),
 }
 
 
@@ -334,14 +334,15 @@ class _Unpickler(pickle.Unpickler):
 
 def _read(path: Path, valid_for: tuple[Any, ...]) -> _Old | None:
     """The cache file at ``path`` if it is whole and was written for ``valid_for``."""
+    offset = len(_MAGIC) + _HEAD.size  # where the data starts; the index follows it
     try:
         with open(path, "rb") as handle:
             if handle.read(len(_MAGIC)) != _MAGIC:
                 return None
-            checksum, length = _HEAD.unpack(handle.read(_HEAD.size))
+            checksum, length, data_length = _HEAD.unpack(handle.read(_HEAD.size))
+            handle.seek(offset + data_length)
             raw = handle.read(length)
-            offset = handle.tell()
-    except (OSError, struct.error):
+    except (OSError, struct.error, ValueError, OverflowError):
         return None
     if len(raw) != length or hashlib.blake2b(raw, digest_size=32).digest() != checksum:
         return None
@@ -357,6 +358,7 @@ def _read(path: Path, valid_for: tuple[Any, ...]) -> _Old | None:
         return _Old(
             path,
             offset,
+            data_length,
             index["root"],
             index["signature"],
             answer if isinstance(answer, Answer) else None,
@@ -368,9 +370,12 @@ def _read(path: Path, valid_for: tuple[Any, ...]) -> _Old | None:
         return None
 
 
-def _write(path: Path, index: bytes, data: bytes) -> None:
-    """Write the cache file atomically; leave it alone if that cannot be done."""
-    head = _MAGIC + _HEAD.pack(hashlib.blake2b(index, digest_size=32).digest(), len(index))
+def _write(path: Path, index: dict[str, Any], payloads: Iterator[bytes]) -> None:
+    """Write the cache file atomically; leave it alone if that cannot be done.
+
+    The data (``payloads``, which fill in ``index["files"]``) is written first, then the
+    index with the data's checksum, then the head that says where the index is.
+    """
     import tempfile
 
     try:
@@ -380,8 +385,18 @@ def _write(path: Path, index: bytes, data: bytes) -> None:
         return
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(head + index)
-            out.write(data)
+            out.write(_MAGIC + _HEAD.pack(b"", 0, 0))
+            data = hashlib.blake2b(digest_size=32)
+            length = 0
+            for payload in payloads:
+                out.write(payload)
+                data.update(payload)
+                length += len(payload)
+            index["data"] = data.digest()
+            raw = pickle.dumps(index, protocol=5)
+            out.write(raw)
+            out.seek(len(_MAGIC))
+            out.write(_HEAD.pack(hashlib.blake2b(raw, digest_size=32).digest(), len(raw), length))
         os.replace(temporary, path)
     except OSError:
         with contextlib.suppress(OSError):

@@ -35,7 +35,8 @@ from lmsprofiles._merge import (
     unset_origin,
 )
 from lmsprofiles._origin import DEFAULT, Origin
-from lmsprofiles._scan import Tree, display, scan, user_config_file
+from lmsprofiles._scan import Tree, display, scan
+from lmsprofiles._scan import user_config_file as user_config_file
 from lmsprofiles._yaml import DEFAULT_LIMITS, Limits, describe, dotted, read
 
 if TYPE_CHECKING:
@@ -592,7 +593,10 @@ def read_file(file: FsPath, kind: FileKind, limits: Limits = DEFAULT_LIMITS) -> 
     problems: list[Problem] = []
     canon = canonicalize(doc, schema, problems)
     position = doc.position
-    where = {c_path: (*position(w_path), w_path) for c_path, w_path in canon.where.items()}
+    where = {  # the canonical path stands for the written one where they are equal
+        c_path: (*position(w_path), c_path if w_path == c_path else w_path)
+        for c_path, w_path in canon.where.items()
+    }
     request_keys: dict[str, tuple[int, int]] = {}
     raw_requests = canon.data.get("requests") if kind == "model" else None
     if isinstance(raw_requests, dict):

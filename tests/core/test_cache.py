@@ -211,7 +211,7 @@ def _evil_cache() -> bytes:
 
     index = pickle.dumps({"valid_for": _Evil()}, protocol=5)
     digest = hashlib.blake2b(index, digest_size=32).digest()
-    return _cache._MAGIC + _cache._HEAD.pack(digest, len(index)) + index
+    return _cache._MAGIC + _cache._HEAD.pack(digest, len(index), 0) + index
 
 
 def test_a_stale_cache_from_another_state_of_the_tree_changes_no_answer(tree: Path) -> None:
