@@ -293,7 +293,7 @@ class _Layers:
     global_: _Layer | None = None
     models: dict[str, _Layer] = field(default_factory=dict)
     requests: dict[str, _Layer] = field(default_factory=dict)
-    model_requests: dict[tuple[str, str], _Layer] = field(default_factory=dict)
+    model_requests: _ModelRequests = field(default_factory=lambda: _ModelRequests())
     env: _Layer | None = None
     env_models: dict[str, _Layer] = field(default_factory=dict)
 
@@ -525,14 +525,15 @@ class FileRead:
     """One profile file read and checked on its own: all that loading needs of it.
 
     ``data`` has canonical keys (None: the file could not be read at all); ``where`` maps each
-    canonical path to the line, column and written path of its value; ``request_keys`` is
+    canonical path to the line and column of its value, and the path as written when that is
+    not the canonical one (a key spelled in snake_case); ``request_keys`` is
     where each ``requests.<name>`` key of a model file is written. It is plain data, so the
     cache can keep it.
     """
 
     source: str
     data: dict[str, Any] | None
-    where: dict[Path, tuple[int, int, Path]]
+    where: dict[Path, tuple[int, int] | tuple[int, int, Path]]
     request_keys: dict[str, tuple[int, int]]
     problems: tuple[Problem, ...]
 
@@ -550,11 +551,12 @@ class _Origins(Mapping[Path, Origin]):
     def get(self, path: Path, default: Any = None) -> Any:
         made = self._made.get(path)
         if made is None:
-            entry = self._read.where.get((*self._prefix, *path) if self._prefix else path)
+            full = (*self._prefix, *path) if self._prefix else path
+            entry = self._read.where.get(full)
             if entry is None:
                 return default
-            line, column, written = entry
-            made = Origin("file", self._read.source, line, column, dotted(written))
+            written = entry[2] if len(entry) == 3 else full
+            made = Origin("file", self._read.source, entry[0], entry[1], dotted(written))
             self._made[path] = made
         return made
 
@@ -593,8 +595,8 @@ def read_file(file: FsPath, kind: FileKind, limits: Limits = DEFAULT_LIMITS) -> 
     problems: list[Problem] = []
     canon = canonicalize(doc, schema, problems)
     position = doc.position
-    where = {  # the canonical path stands for the written one where they are equal
-        c_path: (*position(w_path), c_path if w_path == c_path else w_path)
+    where: dict[Path, tuple[int, int] | tuple[int, int, Path]] = {
+        c_path: position(w_path) if w_path == c_path else (*position(w_path), w_path)
         for c_path, w_path in canon.where.items()
     }
     request_keys: dict[str, tuple[int, int]] = {}
@@ -766,6 +768,36 @@ def _env_layer(
     return _Layer(name, env_layer.data, env_layer.where)
 
 
+class _ModelRequests(Mapping[tuple[str, str], _Layer]):
+    """The models' own ``requests.<name>`` layers by (identifier, name), each made when
+    asked for: a tree of many models overriding many request kinds keeps only their files."""
+
+    def __init__(self) -> None:
+        self._reads: dict[str, tuple[FileRead, set[str]]] = {}
+
+    def add(self, identifier: str, done: FileRead, name: str) -> None:
+        """The model ``identifier`` (read as ``done``) has its own take on ``name``."""
+        self._reads.setdefault(identifier, (done, set()))[1].add(name)
+
+    def get(self, key: tuple[str, str], default: Any = None) -> Any:
+        found = self._reads.get(key[0])
+        if found is None or key[1] not in found[1]:
+            return default
+        return _model_request(found[0], key[1])
+
+    def __getitem__(self, key: tuple[str, str]) -> _Layer:
+        layer: _Layer | None = self.get(key)
+        if layer is None:
+            raise KeyError(key)
+        return layer
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return ((ident, name) for ident, (_, names) in self._reads.items() for name in names)
+
+    def __len__(self) -> int:
+        return sum(len(names) for _, names in self._reads.values())
+
+
 def _model_request(done: FileRead, name: str) -> _Layer:
     """A model's own ``requests.<name>`` as a layer whose paths start at ``inference``."""
     node = done.data.get("requests", {}).get(name) if done.data else None
@@ -823,7 +855,7 @@ def _read_models(
                     )
                 )
                 continue
-            layers.model_requests[(identifier, name)] = _model_request(done, name)
+            layers.model_requests.add(identifier, done, name)
         kind = data.get("type", "llm")
         models[identifier] = ModelProfile(
             identifier=identifier,
@@ -857,9 +889,7 @@ def _check_model(
     profile = profile_set.models[identifier]
     layers = profile_set._layers
     stack = layers.stack
-    resolved, problems = _validate(profile, None, stack(profile, None, None))
-    if not problems:
-        profile_set._cache[(identifier, None)] = resolved
+    _, problems = _validate(profile, None, stack(profile, None, None))
     if profile.type != "llm":
         return problems
     checked = _Checked() if checked is None else checked
@@ -867,10 +897,7 @@ def _check_model(
     for request in profile_set.requests:
         if quick is not None and quick.valid(request):
             continue
-        resolved, found = _validate(profile, request, stack(profile, request, None))
-        problems += found
-        if not found:
-            profile_set._cache[(identifier, request)] = resolved
+        problems += _validate(profile, request, stack(profile, request, None))[1]
     return problems
 
 

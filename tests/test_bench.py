@@ -48,5 +48,5 @@ def test_the_speed_bench_runs_on_a_tiny_tree() -> None:
     for row in ("1. cold validate", "2. warm validate", "3. warm validate, 1 model edited"):
         assert row in rows
     assert "5. peak memory, cold validate, 2 models" in rows
-    assert any(row.startswith("4. cold cost per file") for row in rows)
+    assert any(row.startswith("4. cold cost per model file") for row in rows)
     assert "6. lmsprofiles --help" in rows and any(r.startswith("7. validate") for r in rows)
