@@ -6,7 +6,7 @@ loaded. The baseline is what any script must do to read that state with the SDK:
 Measured, each as the median of several repetitions:
 
 * baseline: wall time and SDK round trips;
-* reconcile's state read + plan (``LMStudioClient.observe`` + ``make_plan``);
+* reconcile's state read + plan (``LMStudioClient.observe``, ``downloaded`` + ``make_plan``);
 * the whole CLI ``reconcile`` (profiles loaded and validated, lock, state file, output).
 
 Prints figures and ratios; asserts nothing about time. Run:
@@ -61,8 +61,14 @@ def state_read(host: str, profiles: Path, state_dir: Path) -> int:
     """Reconcile's state read and plan; returns its round trips."""
     desired = desired_instances(profiles)
     with LMStudioClient(host) as client:
-        owned = OwnershipStore(state_dir, client.host).read()
-        plan = make_plan(desired, client.observe(), owned)
+        state = OwnershipStore(state_dir, client.host).read()
+        plan = make_plan(
+            desired,
+            client.observe(),
+            state.records,
+            intents=state.intents,
+            downloaded=client.downloaded(),
+        )
         assert not plan.changes_pending, "host is not converged"
         return client.round_trips
 

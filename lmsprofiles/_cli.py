@@ -19,11 +19,11 @@ __all__ = ["build_parser", "main"]
 EXIT_CODES = """\
 exit codes:
   0  success, nothing to change
-  1  runtime error (LM Studio unreachable, SDK error)
+  1  runtime error (LM Studio unreachable or not answering, SDK error, damaged state file)
   2  changes pending (plan --detailed-exitcode, reconcile --dry-run)
-  3  invalid profiles or environment (nothing was contacted)
-  4  reconcile applied its plan only in part (or a foreign instance blocked a profile)
-  5  another reconcile holds the lock for this host
+  3  invalid profiles, options or environment (nothing was contacted)
+  4  the plan is blocked (conflict, invalid profile) or was applied only in part
+  5  another run holds the lock for this server
 """
 
 

@@ -37,7 +37,15 @@ from lmsprofiles._origin import Origin
 from lmsprofiles._yaml import DEFAULT_LIMITS, Limits, dotted
 
 PREFIX = "LMSPROFILES_"
-_CONTROL = ("HOST", "PROFILES", "STATE_DIR", "MAX_FILE_BYTES", "MAX_DEPTH", "MAX_NODES")
+_CONTROL = (
+    "HOST",
+    "PROFILES",
+    "STATE_DIR",
+    "TIMEOUT",
+    "MAX_FILE_BYTES",
+    "MAX_DEPTH",
+    "MAX_NODES",
+)
 _SECTIONS: Mapping[str, type[BaseModel]] = {"LOAD": f.LlmLoad, "INFERENCE": f.Inference}
 _INTEGER = re.compile(r"[+-]?[0-9]{1,25}")
 _DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
@@ -86,12 +94,22 @@ class Control(BaseSettings):
             return int(value)
         return value
 
+    timeout: float | None = None
+    """Seconds to wait for each answer from LM Studio; None: the default (60)."""
+
     @field_validator("host")
     @classmethod
-    def _host_without_scheme(cls, value: str | None) -> str | None:
-        if value is not None and ("://" in value or ":" not in value):
-            raise ValueError("give host:port without a scheme, e.g. localhost:1234")
-        return value or None
+    def _host(cls, value: str | None) -> str | None:
+        from lmsprofiles._reconcile._host import parse_host
+
+        return None if value is None else parse_host(value)
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, value: Any) -> Any:
+        from lmsprofiles._reconcile._timeout import parse_timeout
+
+        return parse_timeout(value) if isinstance(value, str) else value
 
     @classmethod
     def settings_customise_sources(

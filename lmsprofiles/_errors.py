@@ -8,8 +8,11 @@ carries the CLI exit code it maps to, so one handler in the CLI owns the exit co
     │   ├── UnknownModelError                 no model profile with that identifier
     │   └── UnknownRequestError               no request overlay with that name
     ├── LMStudioUnreachableError      exit 1  nothing answers at the LM Studio host
-    ├── LMStudioError                 exit 1  an SDK call failed (server error, timeout, ...)
-    ├── ApplyError                    exit 4  reconcile applied part of its plan
+    ├── LMStudioError                 exit 1  an SDK call failed (server error, ...)
+    │   └── LMStudioTimeoutError              LM Studio did not answer within the timeout
+    ├── StateError                    exit 1  the ownership records cannot be read
+    ├── ApplyError                    exit 4  reconcile applied part of its plan, or the
+    │                                         plan is blocked (conflict, preflight error)
     └── LockHeldError                 exit 5  another reconcile holds the host lock
 
 SDK exceptions are translated at the boundary and never leave the package raw.
@@ -23,11 +26,13 @@ from dataclasses import dataclass
 __all__ = [
     "ApplyError",
     "LMStudioError",
+    "LMStudioTimeoutError",
     "LMStudioUnreachableError",
     "LmsProfilesError",
     "LockHeldError",
     "Problem",
     "ProfileError",
+    "StateError",
     "UnknownModelError",
     "UnknownRequestError",
 ]
@@ -107,8 +112,22 @@ class LMStudioError(LmsProfilesError):
     """A call to LM Studio through the SDK failed."""
 
 
+class LMStudioTimeoutError(LMStudioError):
+    """LM Studio accepted the connection but did not answer within the timeout."""
+
+
+class StateError(LmsProfilesError):
+    """The ownership records of a host cannot be read (damaged, or not readable).
+
+    The message names the file and the way back (``lmsprofiles adopt``).
+    """
+
+
 class ApplyError(LmsProfilesError):
-    """Reconcile applied only part of its plan; ``failures`` says what failed and why."""
+    """Reconcile applied only part of its plan, or the plan is blocked.
+
+    ``failures`` says what failed and why, as ``(identifier, message)`` pairs.
+    """
 
     exit_code = 4
 

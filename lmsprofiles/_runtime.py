@@ -8,38 +8,65 @@ handle to the instance the profile describes:
   ``model()``;
 * not loaded -> ``load_new_instance()`` with the profile's identifier, ttl and load config,
   recorded as owned so ``reconcile`` manages it from then on;
-* loaded but not satisfying: reloaded if lmsprofiles loaded it; otherwise
+* loaded but not satisfying: reloaded if lmsprofiles loaded it (the ownership rule of
+  ``reconcile``: a record matching identifier, model key and type); otherwise
   :class:`InstanceConflictError`, because an instance someone else loaded is never touched.
 
-A session decides once per identifier and keeps the handle; if the instance disappears
-(unloaded, ttl expiry), ``respond``/``complete``/``embed`` decide again once.
+Both sessions run one core (:func:`_acquire`), a generator that yields the I/O it needs;
+:class:`Session` does that I/O blocking, :class:`AsyncSession` with ``await`` and, for the
+ownership file and the host lock, in a worker thread. Loads and unloads hold the host lock
+(the one ``reconcile`` takes) and are write-ahead like reconcile's. Concurrent first use of
+one identifier (threads, or tasks of one event loop) makes exactly one decision and load;
+every caller gets the handle. A session decides once per identifier and keeps the handle; if
+the instance disappears (unloaded, ttl expiry), ``respond``/``complete``/``embed`` decide
+again once.
 """
 
 from __future__ import annotations
 
-import datetime
+import asyncio
+import contextlib
 import os
+import threading
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
-from lmsprofiles._errors import LmsProfilesError, ProfileError
+from lmsprofiles._errors import LmsProfilesError, LMStudioError, ProfileError
 from lmsprofiles._profiles import ProfileSet, ResolvedConfig, load
 from lmsprofiles._reconcile._client import (
     LMStudioClient,
+    downloaded_model,
     observed_instance,
     sdk_load_config,
     translated,
 )
 from lmsprofiles._reconcile._compare import DEFAULT_CONTEXT_POLICY, ContextPolicy, compare
 from lmsprofiles._reconcile._desired import desired_instance
-from lmsprofiles._reconcile._model import (
-    DesiredInstance,
-    ObservedInstance,
-    OwnershipRecord,
+from lmsprofiles._reconcile._host import parse_host
+from lmsprofiles._reconcile._lock import HostLock
+from lmsprofiles._reconcile._model import DesiredInstance, DownloadedModel, ObservedInstance
+from lmsprofiles._reconcile._ownership import State, owned_record, resolve
+from lmsprofiles._reconcile._plan import preflight
+from lmsprofiles._reconcile._state import (
+    STATE_DIR_ENV,
+    OwnershipStore,
+    check_state_dir,
+    default_state_dir,
 )
-from lmsprofiles._reconcile._state import OwnershipStore, default_state_dir
+from lmsprofiles._reconcile._steps import (
+    CallLoad,
+    CallUnload,
+    Flow,
+    Save,
+    drive,
+    drive_async,
+    load_flow,
+    unload_flow,
+)
+from lmsprofiles._reconcile._timeout import DEFAULT_TIMEOUT
 
 __all__ = [
     "AsyncSession",
@@ -50,6 +77,9 @@ __all__ = [
 ]
 
 Kind = Literal["llm", "embedding"]
+
+DEFAULT_LOCK_TIMEOUT = 600.0
+"""Seconds a session waits for the host lock (held by a reconcile while it loads)."""
 
 
 class InstanceConflictError(LmsProfilesError):
@@ -84,11 +114,103 @@ def decide(
         f"{d.path}: {d.observed!r} loaded, {d.desired!r} wanted" for d in comparison.reload_reasons
     )
     if not owned:
+        if observed.model_key == desired.model_key and observed.kind == desired.kind:
+            advice = f"run `lmsprofiles adopt {desired.identifier}` to let lmsprofiles manage it"
+        else:
+            advice = f"it is {observed.kind} {observed.model_key}; unload it"
         raise InstanceConflictError(
             f"instance {desired.identifier!r} was not loaded by lmsprofiles and does not fit "
-            f"its profile ({'; '.join(reasons)}); unload it or run `lmsprofiles reconcile`"
+            f"its profile ({'; '.join(reasons)}); {advice}"
         )
     return Decision("reload", reasons)
+
+
+# -- the session core: requests it yields, and the flow ------------------------------------
+
+
+@dataclass(frozen=True)
+class _Find:
+    """The loaded instance ``identifier`` of ``kind``, or None."""
+
+    identifier: str
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class _Downloaded:
+    """The models LM Studio can load."""
+
+
+@dataclass(frozen=True)
+class _Lock:
+    """Take the host lock; the result is the held lock, for :class:`_Unlock`."""
+
+
+@dataclass(frozen=True)
+class _Unlock:
+    """Give the held ``lock`` back."""
+
+    lock: HostLock
+
+
+@dataclass(frozen=True)
+class _Read:
+    """The ownership state of the host."""
+
+
+@dataclass(frozen=True)
+class _Model:
+    """The SDK handle of ``desired``'s instance (``model()``, which never reloads)."""
+
+    desired: DesiredInstance
+
+
+def _acquire(desired: DesiredInstance, context_policy: ContextPolicy) -> Flow[Any]:
+    """Reuse, load or reload the instance of ``desired``; return its SDK handle.
+
+    A fitting instance is reused without the lock; anything else is decided again under the
+    host lock with the ownership records read there, so a reconcile or another session
+    cannot change the instance or the records in between.
+    """
+    identifier = desired.identifier
+    observed = yield _Find(identifier, desired.kind)
+    if observed is None or not _fits(desired, observed, context_policy):
+        lock: HostLock = yield _Lock()
+        try:
+            yield from _change(desired, context_policy)
+        finally:
+            yield _Unlock(lock)
+    return (yield _Model(desired))
+
+
+def _change(desired: DesiredInstance, context_policy: ContextPolicy) -> Flow[None]:
+    identifier = desired.identifier
+    state: State = yield _Read()
+    observed: ObservedInstance | None = yield _Find(identifier, desired.kind)
+    resolved, _ = resolve(state, [observed] if observed else [], only=identifier)
+    if resolved != state:
+        state = resolved
+        yield Save(state)
+    record = owned_record(state.records, observed) if observed is not None else None
+    decision = decide(desired, observed, owned=record is not None, context_policy=context_policy)
+    if decision.action == "reuse":
+        return
+    downloaded: list[DownloadedModel] = yield _Downloaded()
+    problem = preflight(desired, downloaded, observed)
+    if problem is not None:
+        raise LMStudioError(f"cannot load {identifier!r}: {problem}")
+    if record is not None:
+        outcome = yield from unload_flow(state, record)
+        if outcome.error is not None:
+            raise outcome.error
+        state = outcome.state
+    outcome = yield from load_flow(state, desired)
+    if outcome.error is not None:
+        raise outcome.error
+
+
+def _fits(desired: DesiredInstance, observed: ObservedInstance, policy: ContextPolicy) -> bool:
+    return compare(desired, observed, context_policy=policy, check_ttl=False).satisfied
 
 
 def _profiles(profiles: ProfileSet | str | os.PathLike[str]) -> ProfileSet:
@@ -103,13 +225,8 @@ def _desired(cfg: ResolvedConfig, kind: Kind) -> DesiredInstance:
     return desired_instance(cfg)
 
 
-def _record(desired: DesiredInstance) -> OwnershipRecord:
-    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    return OwnershipRecord(desired.identifier, desired.model_key, desired.kind, desired.ttl, now)
-
-
 class _Base:
-    """What the sync and async sessions share: profiles, ownership and decisions."""
+    """What the sync and async sessions share: profiles, options, ownership store, handles."""
 
     def __init__(
         self,
@@ -118,16 +235,37 @@ class _Base:
         *,
         state_dir: str | os.PathLike[str] | None = None,
         context_policy: ContextPolicy = DEFAULT_CONTEXT_POLICY,
+        timeout: float | None = None,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     ) -> None:
         """``profiles`` is a :class:`ProfileSet` or a profile dir; ``host`` defaults to
         ``$LMSPROFILES_HOST``, else the SDK's discovery; ``state_dir`` holds the ownership
-        records shared with ``reconcile``."""
+        records shared with ``reconcile``; ``timeout`` bounds every wait for LM Studio
+        (default ``$LMSPROFILES_TIMEOUT``, else 60 s); ``lock_timeout`` is how long a load
+        waits for the host lock. Raises ``ProfileError`` for a malformed host or a state dir
+        that is not a directory."""
         self.profiles = _profiles(profiles)
-        self._host = host or self.profiles.control.host
-        self._state_dir = Path(state_dir) if state_dir else self.profiles.control.state_dir
+        control = self.profiles.control
+        if host is not None:
+            try:
+                host = parse_host(host)
+            except ValueError as exc:
+                raise ProfileError.single("host", str(exc)) from None
+        self._host = host or control.host
+        if state_dir is not None:
+            self._state_dir = Path(state_dir)
+            check_state_dir(self._state_dir, "state_dir")
+        else:
+            self._state_dir = control.state_dir or default_state_dir()
+            check_state_dir(self._state_dir, STATE_DIR_ENV)
         self._context_policy = context_policy
+        self.timeout = timeout or control.timeout or DEFAULT_TIMEOUT
+        self._lock_timeout = lock_timeout
         self._handles: dict[str, Any] = {}
         self._store: OwnershipStore | None = None
+        self._guard = threading.Lock()
+        self._per_identifier: dict[str, Any] = {}
+        """One lock per identifier (threading or asyncio): one decision and load at a time."""
 
     def config(
         self, identifier: str, request: str | None = None, **overrides: Any
@@ -136,25 +274,49 @@ class _Base:
         return self.profiles.resolve(identifier, request, **overrides)
 
     def _open_store(self, host: str) -> None:
-        self._store = OwnershipStore(self._state_dir or default_state_dir(), host)
+        self._store = OwnershipStore(self._state_dir, host)
 
-    def _owned(self, identifier: str) -> bool:
-        return self._store is not None and identifier in self._store.read()
+    def _storage(self, request: object) -> tuple[bool, Any]:
+        """Do a storage request (lock, state file): ``(True, result)``, or ``(False, None)``
+        if ``request`` is not one. Blocking: the async session runs it in a thread."""
+        store = self._store
+        assert store is not None
+        match request:
+            case _Lock():
+                lock = HostLock(
+                    store.state_dir, store.key, operation="session", wait_option="lock_timeout="
+                )
+                lock.acquire(self._lock_timeout)
+                return True, lock
+            case _Unlock(lock=lock):
+                lock.release()
+            case _Read():
+                return True, store.read()
+            case Save(state=state):
+                store.write(state)
+            case _:
+                return False, None
+        return True, None
 
-    def _remember(self, desired: DesiredInstance) -> None:
-        if self._store is not None:
-            records = self._store.read()
-            records[desired.identifier] = _record(desired)
-            self._store.write(records)
+    def _translated(self, doing: str) -> Any:
+        return translated(self.host, doing, self.timeout)
+
+    @property
+    def host(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
 
 
 class Session(_Base):
-    """A synchronous session on one LM Studio host. Use :func:`connect`."""
+    """A synchronous session on one LM Studio host. Use :func:`connect`.
+
+    Safe to share between threads. The SDK's synchronous timeout is process-wide: the
+    session sets it while it is open and restores it when it closes.
+    """
 
     _client: LMStudioClient | None = None
 
     def __enter__(self) -> Self:
-        client = LMStudioClient(self._host)
+        client = LMStudioClient(self._host, timeout=self.timeout)
         client.__enter__()
         self._client = client
         self._open_store(client.host)
@@ -221,10 +383,10 @@ class Session(_Base):
         """Embed ``text`` with the embedding model ``identifier``."""
         return self._call(identifier, "embedding", "embed", lambda m: m.embed(text))
 
-    def _call(self, identifier: str, kind: Kind, doing: str, call: Any) -> Any:
+    def _call(self, identifier: str, kind: Kind, doing: str, call: Callable[[Any], Any]) -> Any:
         import lmstudio
 
-        with translated(self.host, f"{doing} with {identifier!r}"):
+        with self._translated(f"{doing} with {identifier!r}"):
             try:
                 return call(self._handle(identifier, kind))
             except lmstudio.LMStudioModelNotFoundError:
@@ -236,33 +398,51 @@ class Session(_Base):
         if handle is not None:
             return handle
         desired = _desired(self.config(identifier), kind)
-        observed = self._find(identifier, kind)
-        decision = decide(
-            desired, observed, owned=self._owned(identifier), context_policy=self._context_policy
-        )
-        session = self._connected()._session(kind)
-        if decision.action == "reload":
-            self._connected().unload(identifier, kind)
-        if decision.action in ("load", "reload"):
-            self._connected().load(desired)
-            self._remember(desired)
-        with translated(self.host, f"get {identifier!r}"):
-            handle = session.model(identifier, ttl=desired.ttl, config=sdk_load_config(desired))
-        self._handles[identifier] = handle
+        with self._guard:
+            lock: threading.Lock = self._per_identifier.setdefault(identifier, threading.Lock())
+        with lock:
+            handle = self._handles.get(identifier)
+            if handle is None:
+                handle = drive(_acquire(desired, self._context_policy), self._do)
+                self._handles[identifier] = handle
         return handle
 
-    def _find(self, identifier: str, kind: Kind) -> ObservedInstance | None:
-        session = self._connected()._session(kind)
-        with translated(self.host, f"list loaded {kind} instances"):
-            listed = session.remote_call("listLoaded") or []
-        for info in listed:
-            if info.get("identifier") == identifier:
-                return self._connected()._observe_one(kind, info)
-        return None
+    def _do(self, request: object) -> Any:
+        done, result = self._storage(request)
+        if done:
+            return result
+        client = self._connected()
+        match request:
+            case _Find(identifier=identifier, kind=kind):
+                return _find(client, identifier, kind)
+            case _Downloaded():
+                return client.downloaded()
+            case CallLoad(desired=desired):
+                return client.load(desired)
+            case CallUnload(identifier=identifier, kind=kind):
+                return client.unload(identifier, kind)
+            case _Model(desired=desired):
+                session = client._session(desired.kind)
+                with self._translated(f"get {desired.identifier!r}"):
+                    return session.model(
+                        desired.identifier, ttl=desired.ttl, config=sdk_load_config(desired)
+                    )
+        raise AssertionError(f"unknown request {request!r}")
+
+
+def _find(client: LMStudioClient, identifier: str, kind: Kind) -> ObservedInstance | None:
+    for observed in client.observe(kind):
+        if observed.identifier == identifier:
+            return observed
+    return None
 
 
 class AsyncSession(_Base):
-    """An asynchronous session on one LM Studio host. Use :func:`connect_async`."""
+    """An asynchronous session on one LM Studio host. Use :func:`connect_async`.
+
+    Use it from one event loop. ``timeout`` bounds each wait for LM Studio with asyncio
+    timeouts; a load that reports progress is not cut off.
+    """
 
     _client: Any = None
 
@@ -270,10 +450,15 @@ class AsyncSession(_Base):
         import lmstudio
 
         client = lmstudio.AsyncClient(self._host)
-        with translated(self._host or "the default local ports", "connect"):
-            await client.__aenter__()
+        with translated(self._host or "the default local ports", "connect", self.timeout):
+            try:
+                async with asyncio.timeout(self.timeout):
+                    await client.__aenter__()
+            except BaseException:
+                await _close_quietly(client)
+                raise
         self._client = client
-        self._open_store(self.host)
+        await asyncio.to_thread(self._open_store, self.host)
         return self
 
     async def __aexit__(
@@ -328,10 +513,12 @@ class AsyncSession(_Base):
         """Async :meth:`Session.embed`."""
         return await self._call(identifier, "embedding", "embed", lambda m: m.embed(text))
 
-    async def _call(self, identifier: str, kind: Kind, doing: str, call: Any) -> Any:
+    async def _call(
+        self, identifier: str, kind: Kind, doing: str, call: Callable[[Any], Awaitable[Any]]
+    ) -> Any:
         import lmstudio
 
-        with translated(self.host, f"{doing} with {identifier!r}"):
+        with self._translated(f"{doing} with {identifier!r}"):
             try:
                 return await call(await self._handle(identifier, kind))
             except lmstudio.LMStudioModelNotFoundError:
@@ -343,42 +530,106 @@ class AsyncSession(_Base):
         if handle is not None:
             return handle
         desired = _desired(self.config(identifier), kind)
-        session = self._client.llm if kind == "llm" else self._client.embedding
-        observed = await self._find(session, identifier, kind)
-        decision = decide(
-            desired, observed, owned=self._owned(identifier), context_policy=self._context_policy
-        )
-        config = sdk_load_config(desired)
-        with translated(self.host, f"load {identifier!r} ({desired.model_key})"):
-            if decision.action == "reload":
-                await session.unload(identifier)
-            if decision.action in ("load", "reload"):
-                await session.load_new_instance(
-                    desired.model_key, identifier, ttl=desired.ttl, config=config
-                )
-        if decision.action != "reuse":
-            self._remember(desired)
-        with translated(self.host, f"get {identifier!r}"):
-            handle = await session.model(identifier, ttl=desired.ttl, config=config)
-        self._handles[identifier] = handle
+        lock: asyncio.Lock = self._per_identifier.setdefault(identifier, asyncio.Lock())
+        async with lock:
+            handle = self._handles.get(identifier)
+            if handle is None:
+                handle = await drive_async(_acquire(desired, self._context_policy), self._do)
+                self._handles[identifier] = handle
         return handle
 
-    async def _find(self, session: Any, identifier: str, kind: Kind) -> ObservedInstance | None:
+    async def _do(self, request: object) -> Any:
+        match request:
+            case _Lock():
+                return await self._take_lock(request)
+            case _Unlock() | _Read() | Save():
+                return (await asyncio.to_thread(self._storage, request))[1]
+        if self._client is None:
+            raise RuntimeError("use the session in an 'async with' block")
+        match request:
+            case _Find(identifier=identifier, kind=kind):
+                return await self._find(identifier, kind)
+            case _Downloaded():
+                with self._translated("list downloaded models"):
+                    async with asyncio.timeout(self.timeout):
+                        raw = await self._client.system.remote_call("listDownloadedModels")
+                return [downloaded_model(info) for info in raw or ()]
+            case CallLoad(desired=desired):
+                return await self._load(desired)
+            case CallUnload(identifier=identifier, kind=kind):
+                with self._translated(f"unload {identifier!r}"):
+                    async with asyncio.timeout(self.timeout):
+                        await self._namespace(kind).unload(identifier)
+                return None
+            case _Model(desired=desired):
+                with self._translated(f"get {desired.identifier!r}"):
+                    async with asyncio.timeout(self.timeout):
+                        return await self._namespace(desired.kind).model(
+                            desired.identifier, ttl=desired.ttl, config=sdk_load_config(desired)
+                        )
+        raise AssertionError(f"unknown request {request!r}")
+
+    async def _take_lock(self, request: _Lock) -> HostLock:
+        """Wait for the host lock in a thread; if cancelled meanwhile, give it back once taken."""
+        waiting = asyncio.ensure_future(asyncio.to_thread(self._storage, request))
+        try:
+            lock: HostLock = (await asyncio.shield(waiting))[1]
+        except asyncio.CancelledError:
+            waiting.add_done_callback(_release_if_taken)
+            raise
+        return lock
+
+    def _namespace(self, kind: Kind) -> Any:
+        return self._client.llm if kind == "llm" else self._client.embedding
+
+    async def _find(self, identifier: str, kind: Kind) -> ObservedInstance | None:
         from lmstudio.async_api import AsyncEmbeddingModel, AsyncLLM
 
+        session = self._namespace(kind)
         handle_type = AsyncLLM if kind == "llm" else AsyncEmbeddingModel
-        with translated(self.host, f"list loaded {kind} instances"):
-            listed = await session.remote_call("listLoaded") or []
-            for info in listed:
-                if info.get("identifier") == identifier:
-                    config = await handle_type(identifier, session).get_load_config()
-                    return observed_instance(kind, info, config.to_dict())
+        with self._translated(f"list loaded {kind} instances"):
+            async with asyncio.timeout(self.timeout):
+                listed: list[Mapping[str, Any]] = await session.remote_call("listLoaded") or []
+                for info in listed:
+                    if info.get("identifier") == identifier:
+                        config = await handle_type(identifier, session).get_load_config()
+                        return observed_instance(kind, info, config.to_dict())
         return None
+
+    async def _load(self, desired: DesiredInstance) -> str:
+        """Load ``desired``; the timeout restarts with every progress report."""
+        config = sdk_load_config(desired)
+        loop = asyncio.get_running_loop()
+        with self._translated(f"load {desired.identifier!r} ({desired.model_key})"):
+            async with asyncio.timeout(self.timeout) as deadline:
+
+                def progress(_: float) -> None:
+                    deadline.reschedule(loop.time() + self.timeout)
+
+                handle = await self._namespace(desired.kind).load_new_instance(
+                    desired.model_key,
+                    desired.identifier,
+                    ttl=desired.ttl,
+                    config=config,
+                    on_load_progress=progress,
+                )
+        return str(handle.identifier)
+
+
+def _release_if_taken(waiting: asyncio.Future[tuple[bool, Any]]) -> None:
+    if not waiting.cancelled() and waiting.exception() is None:
+        waiting.result()[1].release()
+
+
+async def _close_quietly(client: Any) -> None:
+    with contextlib.suppress(Exception):  # the connect failure is what the caller reports
+        async with asyncio.timeout(1):
+            await client.__aexit__(None, None, None)
 
 
 connect = Session
-"""``connect(profiles, host=None, *, state_dir=None, context_policy="warn")``: a
-:class:`Session`, to use as a context manager."""
+"""``connect(profiles, host=None, *, state_dir=None, context_policy="warn", timeout=None,
+lock_timeout=600)``: a :class:`Session`, to use as a context manager."""
 
 connect_async = AsyncSession
 """Like :data:`connect`, on the SDK's ``AsyncClient``: an :class:`AsyncSession` for

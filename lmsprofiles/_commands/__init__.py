@@ -19,6 +19,7 @@ COMMANDS: Mapping[str, str] = {
     "schema": "schema",
     "plan": "plan",
     "reconcile": "reconcile",
+    "adopt": "adopt",
     "import": "import_",
     "export": "export",
     "emulator": "emulator",

@@ -1,6 +1,7 @@
 """Options shared by several commands, and the global options.
 
-The global options (``--profiles``, ``--host``, ``--state-dir``, ``--json``, ``--no-cache``)
+The global options (``--profiles``, ``--host``, ``--state-dir``, ``--timeout``, ``--json``,
+``--no-cache``)
 may be given before or after the command name. The top-level parser knows all of them; a
 command's parser declares those it takes with :func:`add_globals`, and :func:`check_globals`
 rejects one given before a command that does not take it, instead of ignoring it.
@@ -39,6 +40,15 @@ def path(text: str) -> Path:
     return Path(text)
 
 
+def _seconds(text: str) -> float:
+    from lmsprofiles._reconcile._timeout import parse_timeout
+
+    try:
+        return parse_timeout(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 GLOBALS: Mapping[str, tuple[str, dict[str, Any]]] = {
     "profiles": (
         "--profiles",
@@ -50,8 +60,9 @@ GLOBALS: Mapping[str, tuple[str, dict[str, Any]]] = {
     "host": (
         "--host",
         {
-            "metavar": "HOST:PORT",
-            "help": "LM Studio API host (default: $LMSPROFILES_HOST, else the SDK's discovery)",
+            "metavar": "HOST[:PORT]",
+            "help": "LM Studio API host; the port defaults to 1234 (default: $LMSPROFILES_HOST, "
+            "else the SDK's discovery)",
         },
     ),
     "state_dir": (
@@ -61,6 +72,15 @@ GLOBALS: Mapping[str, tuple[str, dict[str, Any]]] = {
             "type": path,
             "help": "where ownership records and locks live (default: $LMSPROFILES_STATE_DIR, "
             "else the user state dir)",
+        },
+    ),
+    "timeout": (
+        "--timeout",
+        {
+            "metavar": "SECONDS",
+            "type": _seconds,
+            "help": "wait at most this long for each answer from LM Studio, connecting "
+            "included (default: $LMSPROFILES_TIMEOUT, else 60)",
         },
     ),
     "json": ("--json", {"action": "store_true", "help": "print one JSON document"}),
@@ -162,24 +182,13 @@ _CONTEXT_POLICY_HELP = (
 )
 
 
-def add_plan_options(parser: argparse.ArgumentParser) -> None:
-    """The options ``plan`` and ``reconcile`` share."""
-    add_globals(parser, "profiles", "host", "state_dir", "json", "no_cache")
-    parser.add_argument(
-        "--prune",
-        action="store_true",
-        help="unload instances lmsprofiles loaded whose profile is gone",
-    )
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """The options of every command that talks to LM Studio (``plan``, ``reconcile``, ``adopt``)."""
+    add_globals(parser, "profiles", "host", "state_dir", "timeout", "json", "no_cache")
     parser.add_argument(
         "--emulator",
         action="store_true",
         help="run against a fresh in-process LM Studio emulator instead of --host",
-    )
-    parser.add_argument(
-        "--context-policy",
-        choices=("warn", "reload"),
-        default="warn",
-        help=_CONTEXT_POLICY_HELP,
     )
     parser.add_argument(
         "--no-color",
@@ -188,23 +197,49 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_plan_options(parser: argparse.ArgumentParser) -> None:
+    """The options ``plan`` and ``reconcile`` share."""
+    add_server_options(parser)
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="unload instances lmsprofiles loaded whose profile is gone",
+    )
+    parser.add_argument(
+        "--adopt",
+        action="store_true",
+        help="take over instances lmsprofiles did not load that have a profile's identifier, "
+        "model and type (see the adopt command)",
+    )
+    parser.add_argument(
+        "--context-policy",
+        choices=("warn", "reload"),
+        default="warn",
+        help=_CONTEXT_POLICY_HELP,
+    )
+
+
 def run_plan(command: str, args: argparse.Namespace, **extra: Any) -> int:
-    """Run ``plan`` or ``reconcile`` with the shared options plus the command's ``extra``."""
+    """Run ``plan``, ``reconcile`` or ``adopt`` with the shared options plus ``extra``."""
     from pathlib import Path
 
     from lmsprofiles._reconcile._command import Options, execute
 
+    shared: dict[str, Any] = {
+        "prune": getattr(args, "prune", False),
+        "adopt": getattr(args, "adopt", False),
+        "context_policy": getattr(args, "context_policy", "warn"),
+    }
     return execute(
         Options(
             command=command,
             profiles=Path(args.profiles) if args.profiles else None,
             host=args.host,
             state_dir=args.state_dir,
-            prune=args.prune,
+            timeout=args.timeout,
             json_output=args.json,
             emulator=args.emulator,
-            context_policy=args.context_policy,
             no_color=args.no_color,
-            **extra,
+            **(shared | extra),
         )
     )

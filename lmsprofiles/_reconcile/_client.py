@@ -6,7 +6,14 @@ translated here: an unreachable server becomes :class:`LMStudioUnreachableError`
 naming the host), anything else the SDK raises becomes :class:`LMStudioError` carrying the
 server's message. The SDK is imported lazily so that importing this module stays cheap.
 
-SDK quirks guarded against (lmstudio/PROTOCOL.md §7, FIELDS.md §5-§6): unknown config keys
+``timeout`` bounds every wait: the SDK's synchronous timeout covers each answer (a load's
+progress messages each count), and opening the websockets, which the SDK does not bound,
+runs under a watchdog (:func:`~lmsprofiles._reconcile._timeout.run_bounded`). A dropped
+websocket is a lost connection (:class:`LMStudioUnreachableError`), a silent server a
+:class:`LMStudioTimeoutError`: the outcome of a step under way is then unknown.
+
+SDK quirks guarded against (docs/lmstudio-protocol.md, "Python SDK behaviour lmsprofiles
+works around"): unknown config keys
 are rejected instead of silently dropped; ``false`` for checkbox fields is omitted (SDK 1.5
 cannot send it; omitted means off); ``ttl`` is always passed explicitly (the SDK default is
 3600 s); instance state is read with raw ``listLoaded`` calls, which carry ``modelKey``,
@@ -16,24 +23,34 @@ cannot send it; omitted means off); ``ttl`` is always passed explicitly (the SDK
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Final, Self
 
-from lmsprofiles._errors import LMStudioError, LMStudioUnreachableError
+from lmsprofiles._errors import (
+    LMStudioError,
+    LMStudioTimeoutError,
+    LMStudioUnreachableError,
+    ProfileError,
+)
 from lmsprofiles._reconcile._compare import CHECKBOX_LOAD_FIELDS
+from lmsprofiles._reconcile._host import parse_host, server_key
 from lmsprofiles._reconcile._model import (
     KINDS,
     UNKNOWN,
     DesiredInstance,
+    DownloadedModel,
     Kind,
     ObservedInstance,
     Unknown,
 )
+from lmsprofiles._reconcile._timeout import DEFAULT_TIMEOUT, run_bounded
 
 __all__ = [
     "LMStudioClient",
     "ProgressCallback",
+    "downloaded_model",
     "observed_instance",
     "sdk_load_config",
     "translated",
@@ -48,13 +65,23 @@ _DEFAULT_HOST_TEXT: Final = "the default local ports"
 class LMStudioClient:
     """A connection to one LM Studio host. Use it as a context manager.
 
-    ``host`` is ``"host:port"``; ``None`` uses the SDK's discovery of a local LM Studio.
-    ``round_trips`` counts the RPC calls and load channels made so far.
+    ``host`` is ``"host:port"`` (a malformed one is a ``ProfileError``, exit 3); ``None``
+    uses the SDK's discovery of a local LM Studio.
+    ``timeout`` bounds connecting and every wait for an answer (seconds). The SDK's
+    synchronous timeout is process-wide: it is set while the client is open and restored
+    when it closes. ``round_trips`` counts the RPC calls and load channels made so far.
     """
 
-    def __init__(self, host: str | None = None) -> None:
+    def __init__(self, host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        if host is not None:
+            try:
+                host = parse_host(host)
+            except ValueError as exc:
+                raise ProfileError.single("host", str(exc)) from None
         self._requested = host
         self._client: Any = None
+        self._previous_timeout: float | None = None
+        self.timeout = timeout
         self.round_trips = 0
 
     @property
@@ -64,15 +91,35 @@ class LMStudioClient:
             return str(self._client.api_host)
         return self._requested or _DEFAULT_HOST_TEXT
 
+    @property
+    def server(self) -> str:
+        """The server key of the host in use (the lock and ownership records use it)."""
+        return server_key(self.host)
+
     def __enter__(self) -> Self:
         import lmstudio
 
+        self._previous_timeout = lmstudio.get_sync_api_timeout()
+        lmstudio.set_sync_api_timeout(self.timeout)
         client = lmstudio.Client(self._requested)
+
+        def connect() -> None:
+            client.__enter__()
+            for namespace in (client.llm, client.embedding, client.system):
+                namespace.connect()
+
+        def abandon() -> None:  # closing may itself wait on the stuck connection
+            threading.Thread(target=client.close, name="lmsprofiles-close", daemon=True).start()
+
         try:
             with self._translated("connect"):
-                client.__enter__()
+                run_bounded(connect, self.timeout, abandon)
+        except LMStudioTimeoutError:
+            lmstudio.set_sync_api_timeout(self._previous_timeout)
+            raise
         except BaseException:
             client.close()
+            lmstudio.set_sync_api_timeout(self._previous_timeout)
             raise
         self._client = client
         return self
@@ -89,15 +136,28 @@ class LMStudioClient:
         """Close the SDK client and its websockets (idempotent)."""
         client, self._client = self._client, None
         if client is not None:
+            import lmstudio
+
             client.close()
+            lmstudio.set_sync_api_timeout(self._previous_timeout)
 
-    def observe(self) -> list[ObservedInstance]:
-        """Every loaded LLM and embedding instance, with its load config.
+    def downloaded(self) -> list[DownloadedModel]:
+        """The models LM Studio can load (``listDownloadedModels``, one round trip)."""
+        if self._client is None:
+            raise RuntimeError("LMStudioClient used outside its 'with' block")
+        with self._translated("list downloaded models"):
+            raw = self._client.system.remote_call("listDownloadedModels")
+        self.round_trips += 1
+        return [downloaded_model(info) for info in raw or ()]
 
-        Costs one ``listLoaded`` per namespace plus one ``getLoadConfig`` per instance.
+    def observe(self, *kinds: Kind) -> list[ObservedInstance]:
+        """Every loaded instance of ``kinds`` (default: LLM and embedding), with its config.
+
+        Costs one ``listLoaded`` per namespace plus one ``getLoadConfig`` per instance. The
+        one read path of the host's state, for reconcile and the sessions alike.
         """
         found: list[ObservedInstance] = []
-        for kind in KINDS:
+        for kind in kinds or KINDS:
             session = self._session(kind)
             with self._translated(f"list loaded {kind} instances"):
                 raw = session.remote_call("listLoaded")
@@ -150,20 +210,36 @@ class LMStudioClient:
         return self._client.llm if kind == "llm" else self._client.embedding
 
     def _translated(self, doing: str) -> contextlib.AbstractContextManager[None]:
-        return translated(self.host, doing)
+        return translated(self.host, doing, self.timeout)
 
 
 @contextlib.contextmanager
-def translated(host: str, doing: str) -> Iterator[None]:
+def translated(host: str, doing: str, timeout: float | None = None) -> Iterator[None]:
     """Turn any SDK exception raised in the block into an lmsprofiles error.
 
-    Works around ``await`` as well, so the async runtime API shares it.
+    Works around ``await`` as well, so the async runtime API shares it. ``timeout`` is named
+    in the message when the server did not answer in time.
     """
     import httpx
     import lmstudio
 
     try:
         yield
+    except (TimeoutError, lmstudio.LMStudioTimeoutError) as exc:
+        within = f" within {timeout:g} s" if timeout is not None else ""
+        raise LMStudioTimeoutError(
+            f"LM Studio at {host} did not answer{within} (could not {doing}); if it is "
+            "only slow, allow more with --timeout or LMSPROFILES_TIMEOUT (timeout= in code)"
+        ) from exc
+    except httpx.TimeoutException as exc:
+        raise LMStudioTimeoutError(
+            f"LM Studio at {host} accepted the connection but did not answer its greeting "
+            "within 1 s; is it an LM Studio API server?"
+        ) from exc
+    except lmstudio.LMStudioWebsocketError as exc:
+        raise LMStudioUnreachableError(
+            f"lost the connection to LM Studio at {host} (could not {doing}: {_first_line(exc)})"
+        ) from exc
     except lmstudio.LMStudioClientError as exc:
         if "not reachable" in str(exc):
             raise LMStudioUnreachableError(f"LM Studio is not reachable at {host}") from exc
@@ -222,6 +298,17 @@ def observed_instance(
         max_context_length=_int_or_none(info.get("maxContextLength")),
         ttl_ms=ttl_ms,
         load=dict(load),
+    )
+
+
+def downloaded_model(info: Mapping[str, Any]) -> DownloadedModel:
+    """A model from its raw ``listDownloadedModels`` entry."""
+    kind = info.get("type")
+    return DownloadedModel(
+        model_key=str(info.get("modelKey", "")),
+        kind=kind if kind in KINDS else None,
+        path=str(info.get("path", "")),
+        max_context_length=_int_or_none(info.get("maxContextLength")),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,18 @@ def desired_instances(profiles_dir: Path) -> list[DesiredInstance]:
     """The instances the profiles in ``profiles_dir`` deploy.
 
     Raises ``ProfileError`` (exit 3) for invalid profiles or environment, before anything
-    else happens.
+    else happens. The origins of ``model`` and ``type`` are the model profile's file.
     """
     from lmsprofiles._profiles import load
 
     profiles = load(profiles_dir)
-    return [desired_instance(d) for d in profiles.deployments()]
+    found = []
+    for deployment in profiles.deployments():
+        want = desired_instance(deployment)
+        source = profiles.models[want.identifier].source
+        origins = {"model": source, "type": source, **want.origins}
+        found.append(dataclasses.replace(want, origins=origins))
+    return found
 
 
 def desired_instance(deployment: Any) -> DesiredInstance:

@@ -1,6 +1,10 @@
-"""An advisory per-host lock so that two reconciles never change one LM Studio host at once.
+"""An advisory per-server lock so that two runs never change one LM Studio server at once.
 
-The lock is ``fcntl.flock`` on ``<state dir>/locks/<host slug>.lock``; the holder writes who
+The lock is ``fcntl.flock`` on ``<state dir>/locks/<server slug>.lock``, named after the
+server (:func:`~lmsprofiles._reconcile._host.server_key`), so ``localhost:1234`` and
+``127.0.0.1:1234`` share one lock. ``reconcile`` and ``adopt`` hold it for their whole run;
+runtime sessions hold it while they load, unload and write ownership records. The holder
+writes who
 it is into the file (pid, user@hostname, operation, start time) so a waiting run can say
 who holds it. The kernel drops the lock when the holder exits, so a crashed run never
 leaves a stale lock behind.
@@ -20,42 +24,79 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
-from lmsprofiles._errors import LockHeldError
+from lmsprofiles._errors import LockHeldError, StateError
+from lmsprofiles._reconcile._host import server_key
 from lmsprofiles._reconcile._state import host_slug
 
-__all__ = ["host_lock", "lock_path"]
+__all__ = ["HostLock", "host_lock", "lock_path"]
 
 _POLL_SECONDS: Final = 0.05
 
 
 def lock_path(state_dir: Path, host: str) -> Path:
-    """Where the lock file of ``host`` lives."""
-    return state_dir / "locks" / f"{host_slug(host)}.lock"
+    """Where the lock file of the server ``host`` names lives."""
+    return state_dir / "locks" / f"{host_slug(server_key(host))}.lock"
+
+
+class HostLock:
+    """The lock of one server, taken with :meth:`acquire` and given back with :meth:`release`.
+
+    Each instance opens the lock file itself, so two instances exclude each other even in
+    one process (two threads of a session, a session and an in-process reconcile).
+    """
+
+    def __init__(
+        self, state_dir: Path, host: str, *, operation: str, wait_option: str = "--lock-timeout"
+    ) -> None:
+        self.path = lock_path(state_dir, host)
+        self.host = host
+        self.operation = operation
+        self.wait_option = wait_option
+        self._fd: int | None = None
+
+    def acquire(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds (0 = do not wait), else raise :class:`LockHeldError`."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StateError(f"cannot open the lock file {self.path}: {exc.strerror}") from exc
+        try:
+            _acquire(fd, self.path, self.host, timeout, self.wait_option)
+            _write_holder(fd, self.operation)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def release(self) -> None:
+        """Give the lock back (idempotent)."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
 
 @contextlib.contextmanager
 def host_lock(state_dir: Path, host: str, *, operation: str, timeout: float) -> Iterator[None]:
-    """Hold the lock of ``host`` for the ``with`` block.
+    """Hold the lock of the server ``host`` names for the ``with`` block.
 
     Waits up to ``timeout`` seconds (0 = do not wait); then raises :class:`LockHeldError`
     naming the holder.
     """
-    path = lock_path(state_dir, host)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    lock = HostLock(state_dir, host, operation=operation)
+    lock.acquire(timeout)
     try:
-        _acquire(fd, path, host, timeout)
-        try:
-            _write_holder(fd, operation)
-            yield
-        finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        yield
     finally:
-        os.close(fd)
+        lock.release()
 
 
-def _acquire(fd: int, path: Path, host: str, timeout: float) -> None:
+def _acquire(fd: int, path: Path, host: str, timeout: float, wait_option: str) -> None:
     deadline = time.monotonic() + max(timeout, 0.0)
     while True:
         try:
@@ -65,7 +106,7 @@ def _acquire(fd: int, path: Path, host: str, timeout: float) -> None:
             if time.monotonic() >= deadline:
                 raise LockHeldError(
                     f"another lmsprofiles run holds the lock for {host}: {_holder(path)} "
-                    f"(lock file {path}; waited {timeout:g} s, see --lock-timeout)"
+                    f"(lock file {path}; waited {timeout:g} s, see {wait_option})"
                 ) from None
             time.sleep(_POLL_SECONDS)
 

@@ -88,3 +88,17 @@ class OwnershipRecord:
             and observed.model_key == self.model_key
             and observed.kind == self.kind
         )
+
+
+@dataclass(frozen=True)
+class DownloadedModel:
+    """A model LM Studio can load (``listDownloadedModels``).
+
+    ``kind`` is ``None`` for a type lmsprofiles does not manage; ``max_context_length`` is
+    ``None`` when not reported.
+    """
+
+    model_key: str
+    kind: Kind | None
+    path: str = ""
+    max_context_length: int | None = None

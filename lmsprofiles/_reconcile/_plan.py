@@ -1,13 +1,19 @@
 """The planner: desired instances + observed instances + ownership -> a plan (pure, no I/O).
 
 Per desired instance the plan holds exactly one of :class:`Load`, :class:`Reload`,
-:class:`Reuse` or :class:`Conflict`; per observed instance that no desired instance claims,
-one of :class:`Unload` or :class:`Leave`. Rules:
+:class:`Reuse`, :class:`Adopt`, :class:`Conflict` or :class:`Invalid`; per observed instance
+that no desired instance claims, one of :class:`Unload` or :class:`Leave`. Rules:
 
+* unsettled intents of an interrupted run are resolved first (:func:`._ownership.resolve`);
 * an observed instance counts as *owned* only if an ownership record matches its identifier,
-  model key and type; instances lmsprofiles did not load are never unloaded or reloaded;
-* a desired identifier held by an instance we do not own is a :class:`Conflict` (the foreign
-  instance is left alone and the desired one cannot be loaded under that name);
+  model key and type (:func:`._ownership.owned_record`); instances lmsprofiles did not load
+  are never unloaded or reloaded;
+* a desired identifier held by an instance we do not own is a :class:`Conflict`, unless
+  adopting was asked for and the instance has the profile's model key and type: then it is
+  an :class:`Adopt` (taken over, recorded as owned, reloaded if it does not fit);
+* preflight: a profile whose load could not succeed (model not downloaded, wrong type,
+  contextLength above the model's maximum) is :class:`Invalid` and never acted on: the
+  instance it has, if any, stays as it is;
 * owned instances whose profile is gone are unloaded only with ``prune``;
 * other instances of a desired model key (``key:2`` left by ``lms load``) are reported as
   duplicates.
@@ -15,8 +21,9 @@ one of :class:`Unload` or :class:`Leave`. Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import difflib
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Final, Literal, TypeAlias, assert_never
 
 from lmsprofiles._reconcile._compare import (
@@ -28,16 +35,20 @@ from lmsprofiles._reconcile._compare import (
 from lmsprofiles._reconcile._model import (
     UNKNOWN,
     DesiredInstance,
+    DownloadedModel,
     ObservedInstance,
     OwnershipRecord,
 )
+from lmsprofiles._reconcile._ownership import Intent, State, owned_record, resolve
 
 __all__ = [
     "ACTION_NAMES",
     "Action",
     "ActionName",
+    "Adopt",
     "Conflict",
     "Diagnostic",
+    "Invalid",
     "Leave",
     "Load",
     "Plan",
@@ -46,6 +57,7 @@ __all__ = [
     "Unload",
     "action_name",
     "make_plan",
+    "preflight",
 ]
 
 
@@ -54,7 +66,6 @@ class Load:
     """Load ``desired``: no instance with its identifier is loaded."""
 
     desired: DesiredInstance
-    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,8 +112,37 @@ class Conflict:
     reason: str
 
 
-Action: TypeAlias = Load | Reload | Reuse | Unload | Leave | Conflict
-ActionName: TypeAlias = Literal["load", "reload", "reuse", "unload", "leave", "conflict"]
+@dataclass(frozen=True)
+class Adopt:
+    """Take over the foreign ``observed``: it has ``desired``'s identifier, model key and type.
+
+    It is recorded as owned; if it does not satisfy the profile (``comparison``), reconcile
+    then reloads it like a :class:`Reload`.
+    """
+
+    desired: DesiredInstance
+    observed: ObservedInstance
+    comparison: Comparison
+
+    @property
+    def reloads(self) -> bool:
+        """True if the adopted instance must be reloaded to fit the profile."""
+        return not self.comparison.satisfied
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """``desired`` cannot be applied on this host (preflight); ``observed`` is left as it is."""
+
+    desired: DesiredInstance
+    observed: ObservedInstance | None
+    reason: str
+
+
+Action: TypeAlias = Load | Reload | Reuse | Unload | Leave | Conflict | Adopt | Invalid
+ActionName: TypeAlias = Literal[
+    "load", "reload", "reuse", "unload", "leave", "conflict", "adopt", "invalid"
+]
 ACTION_NAMES: Final[tuple[ActionName, ...]] = (
     "load",
     "reload",
@@ -110,6 +150,8 @@ ACTION_NAMES: Final[tuple[ActionName, ...]] = (
     "unload",
     "leave",
     "conflict",
+    "adopt",
+    "invalid",
 )
 
 
@@ -128,6 +170,10 @@ def action_name(action: Action) -> ActionName:
             return "leave"
         case Conflict():
             return "conflict"
+        case Adopt():
+            return "adopt"
+        case Invalid():
+            return "invalid"
         case _:
             assert_never(action)
 
@@ -145,8 +191,10 @@ class Diagnostic:
 class Plan:
     """What reconcile would do, in order: desired instances first, then the others.
 
-    ``stale_records`` are ownership records whose instance is no longer loaded (expired by
-    ttl or unloaded by someone); applying the plan forgets them.
+    ``state`` is the ownership state the plan was made with, after resolving the intents of
+    an interrupted run and before applying anything; ``stale_records`` are records whose
+    instance is no longer loaded (expired by ttl or unloaded by someone): applying the plan
+    forgets them. ``resolved_intents`` says whether there were intents to resolve.
     """
 
     actions: tuple[Action, ...]
@@ -154,11 +202,25 @@ class Plan:
     stale_records: tuple[OwnershipRecord, ...] = ()
     prune: bool = False
     context_policy: ContextPolicy = DEFAULT_CONTEXT_POLICY
+    state: State = field(default_factory=State)
+    resolved_intents: bool = False
 
     @property
     def changes_pending(self) -> bool:
-        """True if applying the plan would load, reload or unload anything."""
-        return any(isinstance(a, Load | Reload | Unload) for a in self.actions)
+        """True if applying the plan would load, reload, unload or adopt anything."""
+        return any(isinstance(a, Load | Reload | Unload | Adopt) for a in self.actions)
+
+    @property
+    def blocked(self) -> tuple[Conflict | Invalid, ...]:
+        """The desired instances the plan cannot bring to their profile."""
+        return tuple(a for a in self.actions if isinstance(a, Conflict | Invalid))
+
+    @property
+    def status(self) -> Literal["blocked", "changes_pending", "no_changes"]:
+        """``blocked`` if any profile cannot be applied, else whether changes are pending."""
+        if self.blocked:
+            return "blocked"
+        return "changes_pending" if self.changes_pending else "no_changes"
 
     @property
     def summary(self) -> dict[ActionName, int]:
@@ -170,7 +232,7 @@ class Plan:
 
     @property
     def conflicts(self) -> tuple[Conflict, ...]:
-        """The desired instances that cannot be loaded."""
+        """The desired instances held by an instance lmsprofiles did not load."""
         return tuple(a for a in self.actions if isinstance(a, Conflict))
 
 
@@ -179,50 +241,149 @@ def make_plan(
     observed: Sequence[ObservedInstance],
     owned: Mapping[str, OwnershipRecord],
     *,
+    intents: Mapping[str, Intent] | None = None,
+    downloaded: Sequence[DownloadedModel] | None = None,
     prune: bool = False,
+    adopt: bool | Collection[str] = False,
     context_policy: ContextPolicy = DEFAULT_CONTEXT_POLICY,
 ) -> Plan:
     """Decide, per desired and per observed instance, what reconcile does.
 
-    ``owned`` maps identifiers to the ownership records of this host. Raises ``ValueError``
-    if two desired instances share an identifier.
+    ``owned`` maps identifiers to the ownership records of this host and ``intents`` holds
+    the unsettled intents of an interrupted run. ``downloaded`` lists the models the host
+    can load (``None``: unknown, no preflight of model keys). ``adopt`` is ``True`` to take
+    over every foreign instance that matches a profile, or the identifiers to take over.
+    Raises ``ValueError`` if two desired instances share an identifier.
     """
     _check_unique(d.identifier for d in desired)
+    state, recovered = resolve(State(dict(owned), dict(intents or {})), observed)
+    records = state.records
     actions: list[Action] = []
-    diagnostics: list[Diagnostic] = []
+    diagnostics = [Diagnostic("info", identifier, note) for identifier, note in recovered]
     claimed: set[int] = set()
     for want in sorted(desired, key=lambda d: d.identifier):
         index = _find(want, observed, claimed)
-        if index is None:
-            actions.append(_load(want, observed))
-            continue
-        claimed.add(index)
-        have = observed[index]
-        record = owned.get(have.identifier)
-        if record is None or not record.matches(have):
-            actions.append(_conflict(want, have, record))
-            continue
-        recorded_ttl = record.ttl
-        result = compare(want, have, context_policy=context_policy, recorded_ttl=recorded_ttl)
-        if result.satisfied:
-            actions.append(Reuse(want, have, result))
-        else:
-            actions.append(Reload(want, have, result))
+        have = None if index is None else observed[index]
+        if index is not None:
+            claimed.add(index)
+        actions.append(
+            _decide(want, have, records, downloaded, _adopting(adopt, want), context_policy)
+        )
     by_key = {d.model_key: d.identifier for d in sorted(desired, key=lambda d: d.identifier)}
     rest = sorted(
         (o for i, o in enumerate(observed) if i not in claimed),
         key=lambda o: (o.kind, o.identifier),
     )
-    for have in rest:
-        actions.append(_other(have, owned, prune, by_key))
+    for other in rest:
+        actions.append(_other(other, records, prune, by_key))
     for action in actions:
         diagnostics.extend(_diagnostics(action, by_key))
     stale = tuple(
         record
-        for _, record in sorted(owned.items())
+        for _, record in sorted(records.items())
         if not any(record.matches(o) for o in observed)
     )
-    return Plan(tuple(actions), tuple(diagnostics), stale, prune, context_policy)
+    return Plan(
+        tuple(actions),
+        tuple(diagnostics),
+        stale,
+        prune,
+        context_policy,
+        state,
+        bool(intents),
+    )
+
+
+def preflight(
+    want: DesiredInstance,
+    downloaded: Sequence[DownloadedModel] | None,
+    observed: ObservedInstance | None = None,
+    *,
+    loading: bool = True,
+) -> str | None:
+    """Why a load of ``want`` could not succeed on this host, or None.
+
+    Checks that the model key is downloaded (with a did-you-mean from the downloaded list)
+    and of the profile's type, and that ``contextLength`` is within the model's maximum
+    (from ``downloaded``, else from ``observed``). With ``loading=False`` (the instance is
+    kept as it is) only the context length is checked: a profile asking for more than the
+    model can hold is never satisfied.
+    """
+    model = _downloaded(want.model_key, downloaded or ())
+    if loading and downloaded is not None:
+        if model is None:
+            return _not_downloaded(want, downloaded)
+        if model.kind is not None and model.kind != want.kind:
+            return (
+                f"{want.model_key} is an {model.kind} model, but the profile loads it as "
+                f"an {want.kind} model{_origin(want, 'type')}"
+            )
+    limit = model.max_context_length if model is not None else None
+    if limit is None and observed is not None and observed.model_key == want.model_key:
+        limit = observed.max_context_length
+    asked = want.load.get("contextLength")
+    if isinstance(asked, int) and not isinstance(asked, bool) and limit and asked > limit:
+        return (
+            f"load.contextLength {asked} exceeds the maximum of {want.model_key} "
+            f"({limit}){_origin(want, 'load.contextLength')}"
+        )
+    return None
+
+
+def _decide(
+    want: DesiredInstance,
+    have: ObservedInstance | None,
+    records: Mapping[str, OwnershipRecord],
+    downloaded: Sequence[DownloadedModel] | None,
+    adopting: bool,
+    context_policy: ContextPolicy,
+) -> Action:
+    if have is None:
+        problem = preflight(want, downloaded)
+        return Load(want) if problem is None else Invalid(want, None, problem)
+    record = owned_record(records, have)
+    result = compare(
+        want,
+        have,
+        context_policy=context_policy,
+        recorded_ttl=record.ttl if record is not None else UNKNOWN,
+    )
+    if record is None:
+        same_model = have.model_key == want.model_key and have.kind == want.kind
+        if not (adopting and same_model):
+            return _conflict(want, have, records.get(have.identifier))
+        problem = preflight(want, downloaded, have, loading=not result.satisfied)
+        if problem is not None:
+            return Invalid(want, have, f"{problem}; not taken over")
+        return Adopt(want, have, result)
+    problem = preflight(want, downloaded, have, loading=not result.satisfied)
+    if problem is not None:
+        return Invalid(want, have, f"{problem}; the loaded instance is kept")
+    return Reuse(want, have, result) if result.satisfied else Reload(want, have, result)
+
+
+def _adopting(adopt: bool | Collection[str], want: DesiredInstance) -> bool:
+    return adopt if isinstance(adopt, bool) else want.identifier in adopt
+
+
+def _downloaded(key: str, downloaded: Iterable[DownloadedModel]) -> DownloadedModel | None:
+    for model in downloaded:
+        if key in (model.model_key, model.path):
+            return model
+    return None
+
+
+def _not_downloaded(want: DesiredInstance, downloaded: Sequence[DownloadedModel]) -> str:
+    keys = [m.model_key for m in downloaded if m.kind in (None, want.kind)]
+    same_case = [k for k in keys if k.lower() == want.model_key.lower()]
+    guess = same_case or difflib.get_close_matches(want.model_key, keys, n=1, cutoff=0.6)
+    hint = f"; did you mean {guess[0]!r}?" if guess else ""
+    return f"model {want.model_key!r} is not downloaded on this host{_origin(want, 'model')}{hint}"
+
+
+def _origin(want: DesiredInstance, path: str) -> str:
+    origin = want.origins.get(path)
+    return f" [{origin}]" if origin else ""
 
 
 def _check_unique(identifiers: Iterable[str]) -> None:
@@ -244,36 +405,21 @@ def _find(
     return best[0] if best else None
 
 
-def _load(want: DesiredInstance, observed: Sequence[ObservedInstance]) -> Load:
-    asked = want.load.get("contextLength")
-    limits = [
-        o.max_context_length
-        for o in observed
-        if o.model_key == want.model_key and o.max_context_length is not None
-    ]
-    if isinstance(asked, int) and limits:
-        limit = min(limits)
-        if asked > limit:
-            return Load(
-                want,
-                (
-                    f"contextLength {asked} exceeds the model maximum {limit}; "
-                    "LM Studio will fit it lower",
-                ),
-            )
-    return Load(want)
-
-
 def _conflict(
     want: DesiredInstance, have: ObservedInstance, record: OwnershipRecord | None
 ) -> Conflict:
     reason = f"identifier {want.identifier!r} is held by an instance lmsprofiles did not load"
     if record is not None:
         reason += f" (it was replaced: now {have.kind} {have.model_key})"
-    if have.model_key == want.model_key and compare(want, have, check_ttl=False).satisfied:
-        reason += "; it matches the profile: unload it to let lmsprofiles manage it"
+    if have.model_key == want.model_key and have.kind == want.kind:
+        reason += (
+            f"; `lmsprofiles adopt {want.identifier}` takes it over (reconcile then reloads "
+            "it if it does not fit)"
+        )
     else:
-        reason += "; unload it or give the profile another identifier"
+        reason += (
+            f"; unload it (`lms unload {have.identifier}`) or give the profile another identifier"
+        )
     return Conflict(want, have, reason)
 
 
@@ -283,8 +429,7 @@ def _other(
     prune: bool,
     by_key: Mapping[str, str],
 ) -> Action:
-    record = owned.get(have.identifier)
-    if record is not None and record.matches(have):
+    if owned_record(owned, have) is not None:
         if prune:
             return Unload(have, "loaded by lmsprofiles; its profile is gone")
         return Leave(have, "loaded by lmsprofiles; its profile is gone (--prune unloads it)", True)
@@ -296,9 +441,9 @@ def _other(
 
 def _diagnostics(action: Action, by_key: Mapping[str, str]) -> list[Diagnostic]:
     match action:
-        case Load(desired=want, notes=notes):
-            return [Diagnostic("warning", want.identifier, n) for n in notes]
-        case Reload(comparison=result) | Reuse(comparison=result):
+        case Load():
+            return []
+        case Reload(comparison=result) | Reuse(comparison=result) | Adopt(comparison=result):
             found: list[Diagnostic] = []
             for d in result.notes:
                 severity: Literal["warning", "info"] = (
@@ -308,6 +453,8 @@ def _diagnostics(action: Action, by_key: Mapping[str, str]) -> list[Diagnostic]:
             return found
         case Conflict(desired=want, reason=reason):
             return [Diagnostic("error", want.identifier, f"cannot load: {reason}")]
+        case Invalid(desired=want, reason=reason):
+            return [Diagnostic("error", want.identifier, f"cannot apply: {reason}")]
         case Leave(observed=have, owned=False) if have.model_key in by_key:
             return [
                 Diagnostic(

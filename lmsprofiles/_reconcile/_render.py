@@ -1,8 +1,8 @@
 """Plan output: Terraform-like text for people and a versioned JSON document for scripts.
 
 Symbols: ``+`` load, ``-/+`` reload, ``=`` reuse, ``-`` unload, ``?`` leave (not ours, or ours
-without ``--prune``), ``!`` conflict. The JSON format is documented in docs/plan-json.md;
-bump :data:`FORMAT_VERSION` on any incompatible change.
+without ``--prune``), ``!`` conflict, ``<=`` adopt, ``x`` invalid (preflight). The JSON format
+is documented in docs/plan-json.md; bump :data:`FORMAT_VERSION` on any incompatible change.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from lmsprofiles._reconcile._model import UNKNOWN, DesiredInstance, ObservedInst
 from lmsprofiles._reconcile._plan import (
     Action,
     ActionName,
+    Adopt,
     Conflict,
+    Invalid,
     Leave,
     Load,
     Plan,
@@ -47,6 +49,8 @@ SYMBOLS: Final[Mapping[ActionName, str]] = {
     "unload": "-",
     "leave": "?",
     "conflict": "!",
+    "adopt": "<=",
+    "invalid": "x",
 }
 _SUMMARY_WORDS: Final[Mapping[ActionName, str]] = {
     "load": "to load",
@@ -55,6 +59,8 @@ _SUMMARY_WORDS: Final[Mapping[ActionName, str]] = {
     "unload": "to unload",
     "leave": "left alone",
     "conflict": "in conflict",
+    "adopt": "to adopt",
+    "invalid": "invalid",
 }
 
 
@@ -107,7 +113,7 @@ def plan_document(plan: Plan, *, host: str, command: str = "plan") -> dict[str, 
         "format_version": FORMAT_VERSION,
         "command": command,
         "host": host,
-        "status": "changes_pending" if plan.changes_pending else "no_changes",
+        "status": plan.status,
         "changes_pending": plan.changes_pending,
         "prune": plan.prune,
         "context_policy": plan.context_policy,
@@ -146,7 +152,7 @@ def _must(observed: ObservedInstance | None) -> ObservedInstance:
 
 def _desired_of(action: Action) -> DesiredInstance | None:
     match action:
-        case Load() | Reload() | Reuse() | Conflict():
+        case Load() | Reload() | Reuse() | Conflict() | Adopt() | Invalid():
             return action.desired
         case Unload() | Leave():
             return None
@@ -156,7 +162,7 @@ def _observed_of(action: Action) -> ObservedInstance | None:
     match action:
         case Load():
             return None
-        case Reload() | Reuse() | Conflict() | Unload() | Leave():
+        case Reload() | Reuse() | Conflict() | Unload() | Leave() | Adopt() | Invalid():
             return action.observed
 
 
@@ -176,28 +182,33 @@ def _owned(action: Action) -> bool:
             return True
         case Leave(owned=owned):
             return owned
-        case Load() | Conflict():
+        case Load() | Conflict() | Adopt() | Invalid():
             return False
 
 
 def _message(action: Action) -> str:
     match action:
-        case Load(notes=notes):
-            return "; ".join(notes)
+        case Load() | Reuse():
+            return ""
         case Reload(comparison=result):
             fields = ", ".join(d.path for d in result.reload_reasons)
             return f"{fields} changed"
-        case Reuse():
-            return ""
+        case Adopt(comparison=result):
+            if not action.reloads:
+                return "not loaded by lmsprofiles; matches the profile: taken over"
+            fields = ", ".join(d.path for d in result.reload_reasons)
+            return f"not loaded by lmsprofiles: taken over, then reloaded ({fields} changed)"
         case Unload(reason=reason) | Leave(reason=reason) | Conflict(reason=reason):
+            return reason
+        case Invalid(reason=reason):
             return reason
 
 
 def _differences(action: Action) -> tuple[Difference, ...]:
     match action:
-        case Reload(comparison=result) | Reuse(comparison=result):
+        case Reload(comparison=result) | Reuse(comparison=result) | Adopt(comparison=result):
             return result.differences
-        case Load() | Unload() | Leave() | Conflict():
+        case Load() | Unload() | Leave() | Conflict() | Invalid():
             return ()
 
 
@@ -209,9 +220,9 @@ def _detail_lines(action: Action) -> list[str]:
             ]
             ttl = "none (stays loaded)" if want.ttl is None else f"{want.ttl} s"
             return [*lines, f"+ ttl = {ttl}"]
-        case Reload() | Reuse():
+        case Reload() | Reuse() | Adopt():
             return [_difference_line(d) for d in _differences(action)]
-        case Unload() | Leave() | Conflict():
+        case Unload() | Leave() | Conflict() | Invalid():
             return []
 
 
@@ -271,29 +282,52 @@ def _observed_document(have: ObservedInstance) -> dict[str, Any]:
     return document
 
 
-def render_result(result: ApplyResult, *, host: str) -> str:
-    """What reconcile did, the failures, and whether the read-back state matches."""
-    done = {"load": 0, "unload": 0}
+def render_result(result: ApplyResult, *, host: str, command: str = "reconcile") -> str:
+    """What reconcile (or adopt) did, the failures, and whether the read-back state matches.
+
+    The first line says ``Reconciled`` only when everything in the plan happened.
+    """
+    done = {"load": 0, "unload": 0, "adopt": 0}
     for step in result.steps:
         done[step.verb] = done.get(step.verb, 0) + 1
     counts = result.plan.summary
-    lines = [
-        f"Reconciled LM Studio at {host}: {done['load']} loaded, {done['unload']} unloaded, "
-        f"{counts['reuse']} reused, {counts['leave']} left alone."
-    ]
+    if command == "adopt":
+        names = ", ".join(s.identifier for s in result.steps if s.verb == "adopt")
+        lines = [
+            f"Adopted {done['adopt']} on LM Studio at {host}" + (f": {names}." if names else ".")
+        ]
+    else:
+        adopted = f"{done['adopt']} adopted, " if done["adopt"] else ""
+        counted = (
+            f"{adopted}{done['load']} loaded, {done['unload']} unloaded, "
+            f"{counts['reuse']} reused, {counts['leave']} left alone"
+        )
+        if result.failures:
+            lines = [f"Reconcile of LM Studio at {host} was partial: {counted}."]
+        else:
+            lines = [f"Reconciled LM Studio at {host}: {counted}."]
     if result.failures:
         lines.append(f"{len(result.failures)} failed:")
         lines += [f"  {f.identifier}: {f.action}: {f.message}" for f in result.failures]
-    else:
+    elif command != "adopt":
         lines.append("Verified: the loaded instances match the profiles.")
     return "\n".join(lines) + "\n"
 
 
-def result_document(result: ApplyResult, *, host: str) -> dict[str, Any]:
-    """The plan document of ``result.plan`` plus a ``result`` member (docs/plan-json.md)."""
-    document = plan_document(result.plan, host=host, command="reconcile")
-    if result.failures:
+def result_document(
+    result: ApplyResult, *, host: str, command: str = "reconcile"
+) -> dict[str, Any]:
+    """The plan document of ``result.plan`` plus a ``result`` member (docs/plan-json.md).
+
+    ``status`` becomes ``failed`` if a step failed or did not stick, else ``blocked`` if a
+    profile could not be applied, else ``applied`` when something changed.
+    """
+    document = plan_document(result.plan, host=host, command=command)
+    blocked = {"conflict", "invalid"}
+    if any(f.action not in blocked for f in result.failures):
         document["status"] = "failed"
+    elif result.failures:
+        document["status"] = "blocked"
     elif result.steps:
         document["status"] = "applied"
     document["result"] = {

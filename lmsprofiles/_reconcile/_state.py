@@ -1,13 +1,20 @@
-"""Ownership records: which instances lmsprofiles loaded, one JSON file per LM Studio host.
+"""Ownership records on disk: one JSON file per LM Studio server.
 
-Files live in ``<state dir>/hosts/<host slug>.json``; the state dir is ``--state-dir``, else
-``$LMSPROFILES_STATE_DIR``, else ``platformdirs.user_state_dir("lmsprofiles")``. Writes are
-atomic (a temporary file in the same directory, then ``os.replace``), so a crash never
-leaves a half-written file.
+Files live in ``<state dir>/hosts/<server slug>.json``; the state dir is ``--state-dir``, else
+``$LMSPROFILES_STATE_DIR``, else ``platformdirs.user_state_dir("lmsprofiles")``. The file is
+named after the server (:func:`~lmsprofiles._reconcile._host.server_key`), not after how its
+address was spelled. Writes are atomic and durable (a temporary file in the same directory,
+fsync, ``os.replace``, fsync of the directory), so a crash leaves either the old or the new
+file, never a half-written one. Writers hold the host lock (:mod:`._lock`).
+
+Format 2 adds ``intents`` (:mod:`._ownership`); format 1 files are read as they are, and
+records that an older version filed under another spelling of the same server (``localhost``
+next to ``127.0.0.1``) are merged in and their files removed on the next write.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -16,13 +23,26 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from lmsprofiles._errors import LmsProfilesError
+from lmsprofiles._errors import ProfileError, StateError
+from lmsprofiles._reconcile._host import server_key
 from lmsprofiles._reconcile._model import KINDS, OwnershipRecord
+from lmsprofiles._reconcile._ownership import Intent, State
 
-__all__ = ["STATE_DIR_ENV", "OwnershipStore", "default_state_dir", "host_slug"]
+__all__ = [
+    "STATE_DIR_ENV",
+    "OwnershipStore",
+    "check_state_dir",
+    "default_state_dir",
+    "host_slug",
+]
 
 STATE_DIR_ENV: Final = "LMSPROFILES_STATE_DIR"
-_FORMAT_VERSION: Final = 1
+_FORMAT_VERSION: Final = 2
+_READABLE_VERSIONS: Final = (1, 2)
+_RECOVERY: Final = (
+    "run `lmsprofiles adopt` to set it aside and take over the loaded instances that match "
+    "the profiles"
+)
 
 
 def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -35,6 +55,15 @@ def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(platformdirs.user_state_dir("lmsprofiles"))
 
 
+def check_state_dir(path: Path, source: str) -> None:
+    """Raise ``ProfileError`` (exit 3) if ``path`` exists and is not a directory.
+
+    ``source`` names where the path came from (``--state-dir``, ``LMSPROFILES_STATE_DIR``).
+    """
+    if path.exists() and not path.is_dir():
+        raise ProfileError.single(source, f"{path} is not a directory")
+
+
 def host_slug(host: str) -> str:
     """A file-name-safe, readable form of ``host`` (``127.0.0.1:1234`` -> ``127.0.0.1_1234``)."""
     slug = re.sub(r"[^A-Za-z0-9.-]+", "_", host.strip().lower()).strip("_.")
@@ -42,40 +71,39 @@ def host_slug(host: str) -> str:
 
 
 class OwnershipStore:
-    """The ownership records of one host under ``state_dir``."""
+    """The ownership records of one server under ``state_dir``.
+
+    ``host`` is the address in use (any spelling); the file is named after its server key.
+    """
 
     def __init__(self, state_dir: Path, host: str) -> None:
-        self.host = host
-        self.path = state_dir / "hosts" / f"{host_slug(host)}.json"
+        self.state_dir = state_dir
+        self.key = server_key(host)
+        self.path = state_dir / "hosts" / f"{host_slug(self.key)}.json"
+        self.set_aside: list[Path] = []
+        """Damaged files :meth:`read` moved aside, with their new names."""
+        self.outdated = False
+        """:meth:`read` found an older format or files of older versions: write to migrate."""
 
-    def read(self) -> dict[str, OwnershipRecord]:
-        """The records by identifier; none if the file does not exist.
+    def read(self, *, set_aside_damaged: bool = False) -> State:
+        """The records and intents; empty if there is no file.
 
-        Raises :class:`LmsProfilesError` if the file cannot be read or parsed.
+        Raises :class:`StateError` naming the file and the recovery if it cannot be read or
+        parsed. With ``set_aside_damaged`` a damaged file is renamed to
+        ``<name>.damaged-<time>`` (kept, not deleted) and the state starts empty.
         """
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        except OSError as exc:
-            raise LmsProfilesError(f"cannot read the state file {self.path}: {exc}") from exc
-        try:
-            document = json.loads(text)
-            return {
-                identifier: _record(identifier, entry)
-                for identifier, entry in document["instances"].items()
-            }
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise LmsProfilesError(
-                f"the state file {self.path} is damaged ({exc}); "
-                "delete it to forget which instances lmsprofiles loaded"
-            ) from exc
+        state = self._read_file(self.path, set_aside_damaged=set_aside_damaged)
+        for legacy in self._legacy_files():
+            old = self._read_file(legacy, set_aside_damaged=set_aside_damaged)
+            state = State({**old.records, **state.records}, {**old.intents, **state.intents})
+            self.outdated = True
+        return state
 
-    def write(self, records: Mapping[str, OwnershipRecord]) -> None:
-        """Replace the records atomically."""
+    def write(self, state: State) -> None:
+        """Replace the file atomically and durably; remove merged files of older versions."""
         document = {
             "format_version": _FORMAT_VERSION,
-            "host": self.host,
+            "host": self.key,
             "instances": {
                 identifier: {
                     "model_key": r.model_key,
@@ -83,11 +111,27 @@ class OwnershipStore:
                     "ttl": r.ttl,
                     "loaded_at": r.loaded_at,
                 }
-                for identifier, r in sorted(records.items())
+                for identifier, r in sorted(state.records.items())
+            },
+            "intents": {
+                identifier: {
+                    "op": i.op,
+                    "model_key": i.model_key,
+                    "type": i.kind,
+                    "ttl": i.ttl,
+                    "load": dict(i.load),
+                    "digest": i.digest,
+                    "started_at": i.started_at,
+                }
+                for identifier, i in sorted(state.intents.items())
             },
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".json")
+        directory = self.path.parent
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
+        except OSError as exc:
+            raise StateError(f"cannot write the state file {self.path}: {_reason(exc)}") from exc
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 json.dump(document, out, indent=2)
@@ -95,18 +139,169 @@ class OwnershipStore:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, self.path)
-        except BaseException:
+            _fsync_directory(directory)
+        except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise StateError(
+                    f"cannot write the state file {self.path}: {_reason(exc)}"
+                ) from exc
             raise
+        for legacy in self._legacy_files():
+            legacy.unlink(missing_ok=True)
+
+    def _legacy_files(self) -> list[Path]:
+        """Files of this server under another name (written by versions keyed by spelling)."""
+        directory = self.path.parent
+        if not directory.is_dir():
+            return []
+        found = []
+        for candidate in sorted(directory.glob("*.json")):
+            if candidate.name == self.path.name:
+                continue
+            try:
+                host = json.loads(candidate.read_text(encoding="utf-8")).get("host")
+                if isinstance(host, str) and server_key(host) == self.key:
+                    found.append(candidate)
+            except (OSError, ValueError, AttributeError):
+                continue
+        return found
+
+    def _read_file(self, path: Path, *, set_aside_damaged: bool) -> State:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return State()
+        except OSError as exc:
+            raise StateError(
+                f"cannot read the state file {path}: {_reason(exc)}; fix its permissions, or "
+                f"move it aside and run `lmsprofiles adopt` to take over the loaded instances "
+                "that match the profiles"
+            ) from exc
+        try:
+            state, version = _parse(data)
+        except _Newer as exc:
+            raise StateError(
+                f"the state file {path} was written by a newer lmsprofiles ({exc}); "
+                "upgrade lmsprofiles to use it"
+            ) from None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            if set_aside_damaged:
+                self.set_aside.append(_set_aside(path))
+                return State()
+            raise StateError(
+                f"the state file {path} is damaged ({_describe(exc)}); {_RECOVERY}"
+            ) from None
+        self.outdated = self.outdated or version != _FORMAT_VERSION
+        return state
 
 
-def _record(identifier: str, entry: Any) -> OwnershipRecord:
+class _Newer(ValueError):
+    pass
+
+
+def _parse(data: bytes) -> tuple[State, int]:
+    document = json.loads(data.decode("utf-8"))
+    if not isinstance(document, dict):
+        raise TypeError("not a JSON object")
+    version = document.get("format_version", 1)
+    if isinstance(version, int) and version > _FORMAT_VERSION:
+        raise _Newer(f"format_version {version}")
+    if version not in _READABLE_VERSIONS:
+        raise ValueError(f"unknown format_version {version!r}")
+    records = {
+        str(identifier): _record(str(identifier), entry)
+        for identifier, entry in _mapping(document["instances"]).items()
+    }
+    intents = {
+        str(identifier): _intent(str(identifier), entry)
+        for identifier, entry in _mapping(document.get("intents", {})).items()
+    }
+    return State(records, intents), version
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError("expected a JSON object")
+    return value
+
+
+def _kind(identifier: str, entry: Mapping[str, Any]) -> Any:
     kind = entry["type"]
     if kind not in KINDS:
         raise ValueError(f"unknown type {kind!r} for {identifier!r}")
+    return kind
+
+
+def _ttl(identifier: str, entry: Mapping[str, Any]) -> int | None:
     ttl = entry.get("ttl")
-    if ttl is not None and not isinstance(ttl, int):
+    if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool)):
         raise TypeError(f"ttl of {identifier!r} is not an integer")
+    return ttl
+
+
+def _record(identifier: str, entry: Any) -> OwnershipRecord:
+    entry = _mapping(entry)
     return OwnershipRecord(
-        identifier, str(entry["model_key"]), kind, ttl, str(entry.get("loaded_at", ""))
+        identifier,
+        str(entry["model_key"]),
+        _kind(identifier, entry),
+        _ttl(identifier, entry),
+        str(entry.get("loaded_at", "")),
     )
+
+
+def _intent(identifier: str, entry: Any) -> Intent:
+    entry = _mapping(entry)
+    op = entry["op"]
+    if op not in ("load", "unload"):
+        raise ValueError(f"unknown intent {op!r} for {identifier!r}")
+    return Intent(
+        op,
+        identifier,
+        str(entry["model_key"]),
+        _kind(identifier, entry),
+        _ttl(identifier, entry),
+        dict(_mapping(entry.get("load", {}))),
+        str(entry.get("digest", "")),
+        str(entry.get("started_at", "")),
+    )
+
+
+def _set_aside(path: Path) -> Path:
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    try:
+        os.replace(path, target)
+    except OSError as exc:
+        raise StateError(
+            f"cannot move the damaged state file {path} aside: {_reason(exc)}"
+        ) from exc
+    return target
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not JSON: {exc.msg} at line {exc.lineno}"
+    if isinstance(exc, KeyError):
+        return f"missing {exc}"
+    return str(exc)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - file systems that refuse it
+        pass
+    finally:
+        os.close(fd)

@@ -24,7 +24,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 
 def _plan(
-    capsys: pytest.CaptureFixture[str], host: str, profiles: Path, state: Path
+    capsys: pytest.CaptureFixture[str], host: str, profiles: Path, state: Path, expect: int = 0
 ) -> dict[str, Any]:
     code, out, err = _cli(
         capsys,
@@ -38,7 +38,7 @@ def _plan(
         "--json",
         "--detailed-exitcode",
     )
-    assert code == 0, out + err  # 0: no changes pending
+    assert code == expect, out + err  # 0: no changes pending; 4: blocked
     document: dict[str, Any] = json.loads(out)
     return document
 
@@ -67,6 +67,8 @@ def test_instances_lmsprofiles_loaded_import_into_profiles_that_plan_no_change(
         "unload": 0,
         "leave": 0,
         "conflict": 0,
+        "adopt": 0,
+        "invalid": 0,
     }
 
 
@@ -91,15 +93,22 @@ def test_instances_someone_else_loaded_import_into_profiles_that_match_them(
     tiny = (profiles / "models" / "tiny.yaml").read_text()
     assert "model: google/gemma-3-1b\nttl: 600\n" in tiny
     assert "  seed: false\n" in tiny
-    plan = _plan(capsys, host, profiles, tmp_path / "state")
-    # nothing to load, reload or unload: they are foreign instances that match their profiles
-    assert not plan["changes_pending"]
+    state = tmp_path / "state"
+    plan = _plan(capsys, host, profiles, state, expect=4)
+    # nothing to load, reload or unload: they are foreign instances that match their profiles,
+    # blocked until lmsprofiles is told to take them over
+    assert not plan["changes_pending"] and plan["status"] == "blocked"
     assert {a["identifier"]: a["action"] for a in plan["actions"]} == {
         "qwen/qwen3-8b": "conflict",
         "text-embedding-nomic-embed-text-v1.5": "conflict",
         "tiny": "conflict",
     }
-    assert all("it matches the profile" in a["message"] for a in plan["actions"])
+    assert all("`lmsprofiles adopt " in a["message"] for a in plan["actions"])
+    argv = ["--host", host, "--profiles", str(profiles), "--state-dir", str(state)]
+    code, _, err = _cli(capsys, "adopt", *argv)
+    assert code == 0, err
+    adopted = _plan(capsys, host, profiles, state)
+    assert {a["action"] for a in adopted["actions"]} == {"reuse"}
 
 
 def test_a_host_with_nothing_loaded_is_an_error(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 
 from lmsprofiles._errors import LMStudioError
@@ -13,6 +13,7 @@ from lmsprofiles._reconcile._model import (
     ObservedInstance,
     OwnershipRecord,
 )
+from lmsprofiles._reconcile._ownership import State
 from lmsprofiles._reconcile._plan import make_plan
 
 
@@ -55,9 +56,11 @@ class FakeLMStudio:
 class Saved:
     def __init__(self) -> None:
         self.records: dict[str, OwnershipRecord] = {}
+        self.states: list[State] = []
 
-    def __call__(self, records: Mapping[str, OwnershipRecord]) -> None:
-        self.records = dict(records)
+    def __call__(self, state: State) -> None:
+        self.states.append(state)
+        self.records = dict(state.records)
 
 
 A = DesiredInstance("a", "model-a", "llm", {"contextLength": 4096}, None)
@@ -74,7 +77,7 @@ def run(
     saved = Saved()
     saved.records = dict(owned)
     plan = make_plan(desired, lms.observe(), owned, prune=prune)
-    return saved, apply_plan(plan, desired, lms, owned, saved)
+    return saved, apply_plan(plan, desired, lms, saved)
 
 
 def test_fresh_apply_loads_records_and_verifies() -> None:

@@ -143,18 +143,17 @@ def test_failed_load_in_json_mode(host: Host) -> None:
     assert failure["identifier"] == "coder" and failure["action"] == "load"
 
 
-def test_context_fitted_by_the_server_warns_and_does_not_reload_forever(host: Host) -> None:
+def test_context_above_the_model_maximum_is_refused_before_loading(host: Host) -> None:
     host.edit("models/qwen-chat.yaml", r"contextLength: 16384", "contextLength: 65536")
+    plan = host.run("plan")
+    assert plan.code == 4
+    assert "x   qwen-chat" in plan.out
+    assert "load.contextLength 65536 exceeds the maximum of qwen/qwen3-8b (40960)" in plan.out
+    assert "qwen-chat.yaml:5:18" in plan.out
     first = host.run("reconcile")
-    assert first.code == 0, first.err
-    assert host.loaded()["qwen-chat"].context_length == 40960
-    second = host.run("reconcile")
-    assert second.code == 0, second.err
-    assert "Plan: 0 to load, 0 to reload, 3 to reuse, 0 to unload." in second.out
-    assert "warning: qwen-chat: load.contextLength: LM Studio runs it with 40960 tokens" in (
-        second.out
-    )
-    assert host.run("plan", "--context-policy", "reload", "--detailed-exitcode").code == 2
+    assert first.code == 4
+    assert set(host.loaded()) == {"coder", "embed"}
+    assert "Reconcile of LM Studio at" in first.out and "was partial" in first.out
 
 
 def test_dry_run_changes_nothing_and_exits_2(host: Host) -> None:

@@ -5,9 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lmsprofiles._reconcile._model import DesiredInstance, ObservedInstance, OwnershipRecord
+from lmsprofiles._reconcile._model import (
+    DesiredInstance,
+    DownloadedModel,
+    ObservedInstance,
+    OwnershipRecord,
+)
+from lmsprofiles._reconcile._ownership import Intent
 from lmsprofiles._reconcile._plan import (
+    Adopt,
     Conflict,
+    Invalid,
     Leave,
     Load,
     Reload,
@@ -80,9 +88,10 @@ def test_foreign_instance_holding_a_desired_identifier_is_a_conflict() -> None:
     plan = make_plan([CHAT], [foreign], {}, prune=True)
     [action] = plan.actions
     assert isinstance(action, Conflict)
-    assert "matches the profile" in action.reason
+    assert "`lmsprofiles adopt chat` takes it over" in action.reason
     assert [d.severity for d in plan.diagnostics] == ["error"]
     assert not plan.changes_pending
+    assert plan.status == "blocked"
 
 
 def test_replaced_instance_with_our_identifier_is_not_ours() -> None:
@@ -110,9 +119,9 @@ def test_vanished_owned_instance_is_loaded_again_and_its_record_is_stale() -> No
 
 
 def test_fitted_context_is_a_warning_not_a_reload() -> None:
-    big = DesiredInstance("chat", "qwen/qwen3-8b", "llm", {"contextLength": 65536}, None)
+    big = DesiredInstance("chat", "qwen/qwen3-8b", "llm", {"contextLength": 32768}, None)
     chat = ObservedInstance(
-        "chat", "qwen/qwen3-8b", "llm", 32768, 32768, None, {"contextLength": 65536}
+        "chat", "qwen/qwen3-8b", "llm", 16384, 40960, None, {"contextLength": 32768}
     )
     plan = make_plan([big], [chat], mine(chat))
     assert [type(a) for a in plan.actions] == [Reuse]
@@ -120,11 +129,66 @@ def test_fitted_context_is_a_warning_not_a_reload() -> None:
     assert type(make_plan([big], [chat], mine(chat), context_policy="reload").actions[0]) is Reload
 
 
-def test_load_above_known_model_maximum_is_warned() -> None:
+DOWNLOADED = [
+    DownloadedModel("qwen/qwen3-8b", "llm", "q/qwen3-8b.gguf", 40960),
+    DownloadedModel("nomic", "embedding", "n/nomic.gguf", 2048),
+]
+
+
+def test_preflight_blocks_a_model_that_is_not_downloaded_and_keeps_the_instance() -> None:
+    typo = DesiredInstance(
+        "chat", "qwen/qwen3-8B", "llm", {"contextLength": 8192}, None, {"model": "m.yaml:1:8"}
+    )
+    chat = seen("chat", "qwen/qwen3-8b")
+    plan = make_plan([typo, EMBED], [chat], mine(chat), downloaded=DOWNLOADED)
+    invalid, load = plan.actions
+    assert isinstance(invalid, Invalid) and invalid.observed == chat
+    assert invalid.reason == (
+        "model 'qwen/qwen3-8B' is not downloaded on this host [m.yaml:1:8]; did you mean "
+        "'qwen/qwen3-8b'?; the loaded instance is kept"
+    )
+    assert isinstance(load, Load)
+    assert plan.status == "blocked" and plan.changes_pending
+    assert render_plan(plan, host="h:1").count("x   chat") == 1
+
+
+def test_preflight_context_above_the_maximum_and_wrong_type() -> None:
     big = DesiredInstance("big", "qwen/qwen3-8b", "llm", {"contextLength": 65536}, None)
-    other = seen("someone", "qwen/qwen3-8b")
-    plan = make_plan([big], [other], {})
-    assert "exceeds the model maximum 32768" in plan.diagnostics[0].message
+    [action] = make_plan([big], [], {}, downloaded=DOWNLOADED).actions
+    assert isinstance(action, Invalid)
+    assert "load.contextLength 65536 exceeds the maximum of qwen/qwen3-8b (40960)" in action.reason
+    wrong = DesiredInstance("e", "nomic", "llm", {}, None)
+    [action] = make_plan([wrong], [], {}, downloaded=DOWNLOADED).actions
+    assert isinstance(action, Invalid) and "is an embedding model" in action.reason
+    ok = make_plan([CHAT, EMBED], [], {}, downloaded=DOWNLOADED)
+    assert [type(a) for a in ok.actions] == [Load, Load]
+
+
+def test_adopt_takes_over_only_matching_instances() -> None:
+    fits = seen("chat", "qwen/qwen3-8b")
+    other = seen("embed", "google/gemma-3-1b")
+    plan = make_plan([CHAT, EMBED], [fits, other], {}, adopt=True)
+    adopt, conflict = plan.actions
+    assert isinstance(adopt, Adopt) and not adopt.reloads
+    assert isinstance(conflict, Conflict)
+    assert plan.changes_pending and plan.status == "blocked"
+    misfit = seen("chat", "qwen/qwen3-8b", 4096)
+    [adopt] = make_plan([CHAT], [misfit], {}, adopt=["chat"]).actions
+    assert isinstance(adopt, Adopt) and adopt.reloads
+    [conflict] = make_plan([CHAT], [misfit], {}, adopt=["other"]).actions
+    assert isinstance(conflict, Conflict)
+
+
+def test_an_interrupted_load_is_resolved_as_ours_only_if_it_matches() -> None:
+    chat = seen("chat", "qwen/qwen3-8b")
+    intents = {"chat": Intent.loading(CHAT)}
+    plan = make_plan([CHAT], [chat], {}, intents=intents)
+    assert [type(a) for a in plan.actions] == [Reuse]
+    assert "interrupted load" in plan.diagnostics[0].message
+    assert plan.resolved_intents and "chat" in plan.state.records
+    other = seen("chat", "qwen/qwen3-8b", 2048)
+    plan = make_plan([CHAT], [other], {}, intents=intents)
+    assert [type(a) for a in plan.actions] == [Conflict]
 
 
 def test_text_rendering_uses_terraform_like_symbols() -> None:

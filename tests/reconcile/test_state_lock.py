@@ -10,23 +10,26 @@ from pathlib import Path
 
 import pytest
 
-from lmsprofiles._errors import LmsProfilesError, LockHeldError
+from lmsprofiles._errors import LmsProfilesError, LockHeldError, StateError
+from lmsprofiles._reconcile._host import parse_host, server_key
 from lmsprofiles._reconcile._lock import host_lock, lock_path
-from lmsprofiles._reconcile._model import OwnershipRecord
+from lmsprofiles._reconcile._model import DesiredInstance, OwnershipRecord
+from lmsprofiles._reconcile._ownership import Intent, State, config_digest
 from lmsprofiles._reconcile._state import OwnershipStore, default_state_dir, host_slug
 
 
 def test_records_round_trip_and_file_is_per_host(tmp_path: Path) -> None:
     store = OwnershipStore(tmp_path, "127.0.0.1:1234")
-    assert store.read() == {}
+    assert store.read() == State()
     records = {
         "chat": OwnershipRecord("chat", "qwen/qwen3-8b", "llm", None, "2026-01-01T00:00:00+00:00"),
         "embed": OwnershipRecord("embed", "nomic", "embedding", 600, ""),
     }
-    store.write(records)
+    store.write(State(records))
     assert store.path == tmp_path / "hosts" / "127.0.0.1_1234.json"
-    assert OwnershipStore(tmp_path, "127.0.0.1:1234").read() == records
-    assert OwnershipStore(tmp_path, "other:1").read() == {}
+    assert OwnershipStore(tmp_path, "127.0.0.1:1234").read() == State(records)
+    assert OwnershipStore(tmp_path, "localhost:1234").read() == State(records)
+    assert OwnershipStore(tmp_path, "other:1").read() == State()
     assert [p.name for p in store.path.parent.iterdir()] == ["127.0.0.1_1234.json"]
 
 
@@ -82,3 +85,39 @@ def test_waiter_gets_the_lock_when_released(tmp_path: Path) -> None:
         waited = time.monotonic() - start
     holder.join()
     assert 0.05 < waited < 5
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("localhost", "127.0.0.1:1234"),
+        ("localhost:1234", "127.0.0.1:1234"),
+        ("127.0.0.1:1234", "127.0.0.1:1234"),
+        ("127.1.2.3:1234", "127.0.0.1:1234"),
+        ("[::1]:1234", "127.0.0.1:1234"),
+        ("[::ffff:127.0.0.1]:1234", "127.0.0.1:1234"),
+        ("0.0.0.0:1234", "127.0.0.1:1234"),
+        ("LocalHost.:41343", "127.0.0.1:41343"),
+        ("GPU-Box:1234", "gpu-box:1234"),
+        ("gpu-box", "gpu-box:1234"),
+        ("[2001:DB8::0001]:80", "[2001:db8::1]:80"),
+        ("10.0.0.5:1234", "10.0.0.5:1234"),
+    ],
+)
+def test_server_key_treats_spellings_of_one_server_alike(address: str, key: str) -> None:
+    assert server_key(parse_host(address)) == key
+    assert lock_path(Path("s"), address) == Path("s/locks") / f"{host_slug(key)}.lock"
+
+
+def test_intents_round_trip_and_newer_formats_are_refused(tmp_path: Path) -> None:
+    store = OwnershipStore(tmp_path, "h:1")
+    want = DesiredInstance("chat", "qwen/qwen3-8b", "llm", {"contextLength": 4096}, 600)
+    state = State({}, {"chat": Intent.loading(want)})
+    store.write(state)
+    assert OwnershipStore(tmp_path, "h:1").read() == state
+    document = json.loads(store.path.read_text())
+    assert document["intents"]["chat"]["digest"] == config_digest(want)
+    document["format_version"] = 3
+    store.path.write_text(json.dumps(document))
+    with pytest.raises(StateError, match="written by a newer lmsprofiles"):
+        store.read()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -12,19 +11,6 @@ import pytest
 
 import lmsprofiles
 from lmsprofiles.emulator import Emulator
-from tests.conftest import EXAMPLE_PROFILES
-
-
-@pytest.fixture
-def profiles_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "profiles"
-    shutil.copytree(EXAMPLE_PROFILES, target)
-    return target
-
-
-@pytest.fixture
-def state_dir(tmp_path: Path) -> Path:
-    return tmp_path / "state"
 
 
 def _session(profiles: Any, emu: Emulator, state_dir: Path) -> lmsprofiles.Session:
