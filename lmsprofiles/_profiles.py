@@ -726,20 +726,19 @@ ReadOne = Callable[[FsPath, FileKind], FileRead]
 
 def _read_globals(tree: Tree, layers: _Layers, problems: list[Problem], read_one: ReadOne) -> None:
     """The user-level and the tree's global file; files outside the layout are problems."""
-    if tree.user is not None:
-        user = read_one(tree.user, "global")
-        if user.data is not None:
-            layers.user = _Layer("user", user.data, _Origins(user))
+    layers.user = _global_layer("user", tree.user, read_one)
     for extra in tree.extra_globals:
         message = "both global.yaml and global.yml exist; keep one"
         problems.append(Problem(display(extra), None, None, "", message))
-    if tree.global_ is not None:
-        global_ = read_one(tree.global_, "global")
-        if global_.data is not None:
-            layers.global_ = _Layer("global", global_.data, _Origins(global_))
+    layers.global_ = _global_layer("global", tree.global_, read_one)
     for extra in tree.unexpected:
         message = "unexpected file: profiles are global.yaml, models/*.yaml and requests/*.yaml"
         problems.append(Problem(display(extra), None, None, "", message))
+
+
+def _global_layer(name: str, file: FsPath | None, read_one: ReadOne) -> _Layer | None:
+    done = read_one(file, "global") if file is not None else None
+    return _Layer(name, done.data, _Origins(done)) if done and done.data is not None else None
 
 
 def _read_requests(tree: Tree, layers: _Layers, read_one: ReadOne) -> dict[str, str | None]:
