@@ -12,22 +12,34 @@ import re
 from collections.abc import Mapping
 from typing import Final, TextIO
 
+from lmsprofiles._reconcile._plan import ActionName
+from lmsprofiles._reconcile._render import SYMBOLS
+
 __all__ = ["color_plan", "use_color"]
 
 _RESET: Final = "\033[0m"
+_ACTION_STYLES: Final[Mapping[ActionName, str]] = {
+    "load": "\033[32m",  # green
+    "reload": "\033[33m",  # yellow
+    "unload": "\033[31m",  # red
+    "reuse": "\033[2m",  # dim
+    "leave": "\033[36m",  # cyan
+    "conflict": "\033[1;31m",  # bold red
+    "adopt": "\033[35m",  # magenta
+    "invalid": "\033[1;31m",  # bold red
+}
 _STYLES: Final[Mapping[str, str]] = {
-    "+": "\033[32m",  # load: green
-    "-/+": "\033[33m",  # reload: yellow
-    "-": "\033[31m",  # unload: red
-    "=": "\033[2m",  # reuse: dim
-    "?": "\033[36m",  # leave alone: cyan
-    "!": "\033[1;31m",  # conflict: bold red
+    **{SYMBOLS[action]: style for action, style in _ACTION_STYLES.items()},
     "~": "\033[33m",  # a changed field: yellow
     "error:": "\033[1;31m",
     "warning:": "\033[33m",
     "Plan:": "\033[1m",
 }
-_MARKER: Final = re.compile(r"^(\s*)(-/\+|error:|warning:|Plan:|[-+=?!~])(?=\s|$)")
+_MARKER: Final = re.compile(
+    r"^(\s*)("
+    + "|".join(re.escape(m) for m in sorted(_STYLES, key=len, reverse=True))
+    + r")(?=\s|$)"
+)
 
 
 def use_color(

@@ -5,7 +5,7 @@ names (see :mod:`lmsprofiles._keys`). Scalar fields use plain validators so that
 reads as one clear sentence; the same validators carry their JSON schema for ``schema.json``.
 
 Ranges are the stricter of the SDK's runtime schema and LM Studio's KV schema
-(shared/lmstudio/FIELDS.md §1-§3). Fields LM Studio has but SDK 1.5 silently drops are listed
+(docs/profiles.md). Fields LM Studio has but SDK 1.5 silently drops are listed
 in :data:`UNSUPPORTED` so that a profile naming them is told why instead of "unknown key".
 """
 
@@ -759,7 +759,7 @@ class EmbeddingModelFile(ModelFile):
     )
 
 
-# Fields LM Studio knows that lmstudio SDK 1.5 drops silently (FIELDS.md §4.1, §4.2).
+# Fields LM Studio knows that lmstudio SDK 1.5 drops silently (docs/fields.md).
 _TS_ONLY = "is not supported by lmstudio SDK 1.5, which would drop it silently"
 UNSUPPORTED: Mapping[str, Mapping[str, str]] = {
     "load": {
@@ -839,7 +839,7 @@ class Wire:
     checkbox: bool = False
 
 
-# Client field -> LM Studio KV key, as lmstudio SDK 1.5 maps it (PROTOCOL.md §4.2).
+# Client field -> LM Studio KV key, as lmstudio SDK 1.5 maps it (docs/fields.md).
 WIRE_LOAD: Mapping[str, Wire] = {
     "contextLength": Wire("llm.load.contextLength"),
     "gpu.ratio": Wire("llm.load.llama.acceleration.offloadRatio"),

@@ -25,11 +25,9 @@ ranges, merge tags); ``LMSPROFILES_HOSTS__<NAME>__...`` variables override it: `
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 from pydantic import Field
@@ -42,14 +40,14 @@ from lmsprofiles._keys import fields_of
 from lmsprofiles._merge import Path
 from lmsprofiles._origin import Origin
 from lmsprofiles._reconcile._host import parse_host, server_key
+from lmsprofiles._scan import Tree, display
 from lmsprofiles._yaml import Limits, dotted
 
 if TYPE_CHECKING:
-    from lmsprofiles._profiles import ModelProfile, ProfileSet, _Layer, _Layers
+    from lmsprofiles._profiles import ModelProfile, ReadOne, _Layer, _Layers
 
-__all__ = ["FILE_NAMES", "Host", "HostsFile", "check", "matches", "on_server", "read"]
+__all__ = ["Host", "HostsFile", "matches", "on_server", "read"]
 
-FILE_NAMES: Final = ("hosts.yaml", "hosts.yml")
 _NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _SECTIONS: Final = ("load", "inference", "ttl")
 _TOPS: Final = tuple((s,) for s in _SECTIONS)
@@ -172,35 +170,35 @@ class _Entry:
 
 
 def read(
-    root: FsPath,
+    tree: Tree,
     models: Mapping[str, ModelProfile],
     layers: _Layers,
     environ: Mapping[str, str],
     problems: list[Problem],
     limits: Limits,
+    read_one: ReadOne,
 ) -> dict[str, Host]:
-    """The hosts of ``root/hosts.yaml`` with its variables; their layers go into ``layers``.
+    """The hosts of the tree's ``hosts.yaml`` (read with ``read_one``, like every profile
+    file) with its variables; their layers go into ``layers``.
 
     Appends a problem for everything wrong; a host with a problem is left out.
     """
-    from lmsprofiles._profiles import _display, _read_layer
+    from lmsprofiles._profiles import _Origins
 
     variables = sorted(n for n in environ if _scope(n) is not None)
-    files = [root / name for name in FILE_NAMES if os.path.lexists(root / name)]
-    for extra in files[1:]:
+    for extra in tree.extra_hosts:
         message = "both hosts.yaml and hosts.yml exist; keep one"
-        problems.append(Problem(_display(extra), None, None, "", message))
-    if not files:
+        problems.append(Problem(display(extra), None, None, "", message))
+    if tree.hosts is None:
         for name in variables:
-            message = f"there is no hosts.yaml in {_display(root)} for it to override"
+            message = f"there is no hosts.yaml in {display(tree.root)} for it to override"
             problems.append(Problem(name, None, None, "", message))
         return {}
-    done = _read_layer(files[0], HostsFile, problems, limits)
-    if done is None:
+    done = read_one(tree.hosts, "hosts")
+    if done.data is None:
         return {}
-    _, data, file_where = done
-    source = _display(files[0])
-    where: dict[Path, Origin] = dict(file_where)
+    data, source = done.data, done.source
+    where: dict[Path, Origin] = dict(_Origins(done))
     written = data.get("hosts")
     entries = {
         name: _Entry(name, dict(entry), {})
@@ -530,35 +528,3 @@ class _Reader:
             self.problems.append(Problem(origin.source, origin.line, origin.column, shown, message))
         else:
             self.problems.append(Problem(origin.source, None, None, shown, message))
-
-
-# ------------------------------------------------------------------------------------------
-# Checking the merged configs
-
-
-def check(profile_set: ProfileSet) -> list[Problem]:
-    """Resolve every model of every host that has layers of its own, alone and with every
-    request kind; collect what only shows when merged (e.g. a cross-field rule)."""
-    from lmsprofiles._profiles import _validate
-
-    layers = profile_set._layers
-    problems: list[Problem] = []
-    for name, host in profile_set.hosts.items():
-        shared = name in layers.hosts or name in layers.env_hosts
-        for identifier in host.models:
-            profile = profile_set.models[identifier]
-            own = (name, identifier) in layers.host_models or (
-                (name, identifier) in layers.env_host_models
-            )
-            if not (shared or own):
-                continue  # resolves as without the host
-            kinds: list[str | None] = [None]
-            if profile.type == "llm":
-                kinds += list(profile_set.requests)
-            for request in kinds:
-                stack = layers.stack(profile, request, None, name)
-                resolved, found = _validate(profile, request, stack, host=name)
-                problems += found
-                if not found:
-                    profile_set._host_cache[(name, identifier, request)] = resolved
-    return problems

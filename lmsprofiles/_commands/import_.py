@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from lmsprofiles._commands._options import add_globals, profile_dir
+from lmsprofiles._commands._options import add_globals, path, profile_dir
 
 HELP = "write profiles from LM Studio presets, model.yaml files, lms load lines or a host"
 
@@ -30,7 +29,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--to",
         metavar="DIR",
-        type=Path,
+        type=path,
         help="profile directory to write into (default: --profiles, $LMSPROFILES_PROFILES, "
         "else ./profiles)",
     )

@@ -12,7 +12,8 @@ runs under a watchdog (:func:`~lmsprofiles._reconcile._timeout.run_bounded`). A 
 websocket is a lost connection (:class:`LMStudioUnreachableError`), a silent server a
 :class:`LMStudioTimeoutError`: the outcome of a step under way is then unknown.
 
-SDK quirks guarded against (lmstudio/PROTOCOL.md §7, FIELDS.md §5-§6): unknown config keys
+SDK quirks guarded against (docs/lmstudio-protocol.md, "Python SDK behaviour lmsprofiles
+works around"): unknown config keys
 are rejected instead of silently dropped; ``false`` for checkbox fields is omitted (SDK 1.5
 cannot send it; omitted means off); ``ttl`` is always passed explicitly (the SDK default is
 3600 s); instance state is read with raw ``listLoaded`` calls, which carry ``modelKey``,

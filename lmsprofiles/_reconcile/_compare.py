@@ -1,6 +1,7 @@
 """Semantic comparison of a desired instance with a loaded one (pure, no I/O).
 
-The rules follow LM Studio's own notion of equality (lmstudio/FIELDS.md §5):
+The rules follow LM Studio's own notion of equality (docs/fields.md, "Comparing a loaded
+instance with a profile"):
 
 * only fields the profile sets are compared; a field LM Studio does not report cannot be
   verified and never forces a reload;

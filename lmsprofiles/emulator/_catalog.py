@@ -106,6 +106,12 @@ class CatalogModel(_Strict):
     display_name: str = Field(alias="displayName", min_length=1)
     path: str = Field(min_length=1)
     size_bytes: ByteSize = Field(alias="sizeBytes")
+    publisher: str | None = Field(default=None, min_length=1)
+    """Who published the model; default: the first part of ``path``."""
+    indexed_model_identifier: str | None = Field(
+        default=None, alias="indexedModelIdentifier", min_length=1
+    )
+    """LM Studio's path-based identifier of the model file; default: ``path``."""
     params_string: str | None = Field(default=None, alias="paramsString")
     architecture: str | None = None
     max_context_length: int = Field(alias="maxContextLength", ge=1)
@@ -124,14 +130,21 @@ class CatalogModel(_Strict):
         return self
 
     def wire_info(self) -> dict[str, Any]:
-        """The model as ``listDownloadedModels`` reports it (``ModelInfo``)."""
+        """The model as ``listDownloadedModels`` reports it (``ModelInfo``).
+
+        ``publisher``, ``indexedModelIdentifier`` and ``deviceIdentifier`` (``null``: on this
+        machine) are required by ``@lmstudio/sdk`` 2.0; older clients ignore them.
+        """
         info: dict[str, Any] = {
             "type": self.type,
             "modelKey": self.model_key,
             "format": self.format,
             "displayName": self.display_name,
+            "publisher": self.publisher or self.path.split("/", 1)[0],
             "path": self.path,
             "sizeBytes": self.size_bytes,
+            "indexedModelIdentifier": self.indexed_model_identifier or self.path,
+            "deviceIdentifier": None,
         }
         if self.params_string is not None:
             info["paramsString"] = self.params_string

@@ -299,6 +299,18 @@ class Emulator:
         raise KeyError(identifier)
 
     @property
+    def protocol_warnings(self) -> list[str]:
+        """Every protocol warning exchanged with a client so far, oldest first.
+
+        A warning the emulator sent (a message it could not use) reads
+        ``"protocol warning to a client on /NAMESPACE: ..."``; one a client sent (a message of
+        the emulator's that the client's schema rejected) reads
+        ``"protocol warning from a client on /NAMESPACE: ..."``. Each is also logged on the
+        ``lmsprofiles.emulator`` logger at WARNING level. Official SDKs never cause any.
+        """
+        return self._state.protocol_warnings()
+
+    @property
     def memory_used(self) -> int:
         """Bytes taken by loaded and loading instances."""
         return self._state.memory_used()

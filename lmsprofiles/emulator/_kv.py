@@ -1,10 +1,12 @@
 """LM Studio KV configs as the emulator stores and reports them.
 
 Configs arrive as a ``KvConfigStack`` (layers of ``{key, value}`` fields, later layers win) and go
-back as a flat ``KvConfig``. What the emulator reports is the collapsed stack laid over LM Studio's
-defaults (lmstudio/FIELDS.md), in LM Studio's wire encoding: checkbox fields as
-``{checked, value}`` and ``load.gpuSplitConfig`` with all four keys. SDK 1.5 sends ``False`` for a
-checkbox field as ``{checked: true, value: false}``; that is stored as unchecked.
+back as a flat ``KvConfig`` (docs/lmstudio-protocol.md, "Configs on the wire"). What the emulator
+reports is the collapsed stack laid over the defaults of LM Studio's config schema, in LM Studio's
+wire encoding: checkbox fields as ``{checked, value}`` and ``load.gpuSplitConfig`` with all four
+keys. The Python SDK 1.5 sends ``False`` for a checkbox field as ``{checked: true, value: false}``;
+that is stored as unchecked. Keys without a default here (fields only ``@lmstudio/sdk`` 2.0 sends)
+are stored and reported as sent.
 """
 
 from __future__ import annotations
@@ -113,7 +115,7 @@ def _normalise(key: str, value: Any, default: Any) -> Any:
         checked = bool(value.get("checked", False))
         inner = value.get("value", default["value"])
         if not checked or inner is False:
-            # lmstudio-js sends {checked: false}; SDK 1.5 sends {checked: true, value: false}.
+            # the TypeScript SDKs send {checked: false}; SDK 1.5 {checked: true, value: false}.
             return {"checked": False, "value": default["value"]}
         return {"checked": True, "value": inner}
     if key == "load.gpuSplitConfig" and isinstance(value, Mapping):

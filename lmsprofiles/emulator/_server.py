@@ -1,11 +1,17 @@
-"""The websocket side: LM Studio's protocol as the ``lmstudio`` SDK 1.5 speaks it.
+"""The websocket side: LM Studio's protocol as the official SDKs speak it.
 
-One HTTP port serves ``GET /lmstudio-greeting`` (the SDK's probe) and one websocket per
-namespace (``/llm``, ``/embedding``, ``/system``, ``/files``, ``/repository``, ``/plugins``).
-Each websocket starts with the auth packet; then the client sends ``rpcCall``,
-``channelCreate`` and ``channelSend`` (cancel) messages. The server only ever sends
-``rpcResult``, ``rpcError``, ``channelSend``, ``channelClose``, ``channelError`` and
-``communicationWarning`` as text frames: anything else would kill the SDK's session.
+One HTTP port serves ``GET /lmstudio-greeting`` (the Python SDK's probe) and one websocket per
+namespace (``/llm``, ``/embedding``, ``/system``, ``/files``, ``/repository``, ``/plugins``,
+``/diagnostics``, ``/runtime``). Each websocket starts with the auth packet; then the client
+sends ``rpcCall``, ``channelCreate`` and ``channelSend`` (cancel) messages, and the TypeScript
+SDKs also ``keepAlive``, acknowledged channel messages, signal subscriptions and
+``communicationWarning``. docs/lmstudio-protocol.md describes every message.
+
+The server sends ``rpcResult``, ``rpcError``, ``channelSend``, ``channelClose``,
+``channelError`` and ``communicationWarning``, as text frames: the Python SDK ends its session
+on any other message. ``keepAliveAck``, ``channelAck`` and ``signalError`` answer only the
+messages that ask for them, which the Python SDK never sends. Every outgoing message passes
+through :meth:`_Session.send`.
 """
 
 from __future__ import annotations
@@ -37,7 +43,9 @@ from lmsprofiles.emulator._state import Domain, Instance, ServerError, ServerSta
 
 __all__ = ["NAMESPACES", "ProtocolServer"]
 
-NAMESPACES = frozenset({"llm", "embedding", "system", "files", "repository", "plugins"})
+NAMESPACES = frozenset(
+    {"llm", "embedding", "system", "files", "repository", "plugins", "diagnostics", "runtime"}
+)
 _LOG = logging.getLogger("lmsprofiles.emulator")
 _GREETING = json.dumps({"lmstudio": True})
 
@@ -136,12 +144,34 @@ class _Session:
             self.channel_endpoints["getOrLoad"] = self._get_or_load
         if namespace == "llm":
             self.channel_endpoints["predict"] = self._predict
+            self.channel_endpoints["completeRawText"] = self._complete_raw_text
+        self.handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {
+            "rpcCall": self._on_rpc_call,
+            "channelCreate": self._on_channel_create,
+            "channelSend": self._on_channel_send,
+            "communicationWarning": self._on_warning,
+            "keepAlive": self._on_keep_alive,
+            "signalSubscribe": self._on_signal_subscribe,
+            "writableSignalSubscribe": self._on_signal_subscribe,
+        }
+        for ignored in (
+            "channelClose",
+            "channelAck",
+            "signalUnsubscribe",
+            "writableSignalUnsubscribe",
+            "writableSignalUpdate",
+        ):
+            self.handlers[ignored] = self._ignore
 
     @property
     def domain(self) -> Domain:
         return "embedding" if self.namespace == "embedding" else "llm"
 
     async def send(self, message: Mapping[str, Any]) -> None:
+        """Send one message to the client: the only way anything leaves the server.
+
+        With a latency (``--latency-ms``) it arrives that much later, as over a slow link.
+        """
         text = json.dumps(message)
         delay = self.state.latency_seconds
         if delay <= 0:
@@ -211,26 +241,70 @@ class _Session:
         await self.send({"success": True})
         return True
 
+    def _note_warning(self, text: str) -> None:
+        self.state.record_protocol_warning(text)
+        _LOG.warning("%s", text)
+
     async def _warn(self, warning: str) -> None:
+        """Tell the client that one of its messages could not be used (and log it)."""
+        self._note_warning(f"protocol warning to a client on /{self.namespace}: {warning}")
         await self.send({"type": "communicationWarning", "warning": warning})
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        if kind == "rpcCall" and isinstance(message.get("callId"), int):
-            await self._rpc(message["callId"], message.get("endpoint"), message.get("parameter"))
-        elif kind == "channelCreate" and isinstance(message.get("channelId"), int):
-            self._open_channel(
-                message["channelId"], message.get("endpoint"), message.get("creationParameter")
-            )
-        elif kind == "channelSend" and isinstance(message.get("channelId"), int):
-            inner = message.get("message")
-            cancel = self.channels.get(message["channelId"])
-            if cancel is not None and isinstance(inner, dict) and inner.get("type") == "cancel":
-                cancel.set()
-        elif kind in ("channelClose", "channelAck", "keepAlive"):
-            pass
-        else:
+        handler = self.handlers.get(kind) if isinstance(kind, str) else None
+        if handler is None:
             await self._warn(f"unsupported message type {kind!r}")
+        else:
+            await handler(message)
+
+    async def _ignore(self, message: dict[str, Any]) -> None:
+        pass
+
+    async def _on_rpc_call(self, message: dict[str, Any]) -> None:
+        call_id = message.get("callId")
+        if not isinstance(call_id, int):
+            await self._warn("rpcCall without an integer callId")
+            return
+        await self._rpc(call_id, message.get("endpoint"), message.get("parameter"))
+
+    async def _on_channel_create(self, message: dict[str, Any]) -> None:
+        channel_id = message.get("channelId")
+        if not isinstance(channel_id, int):
+            await self._warn("channelCreate without an integer channelId")
+            return
+        self._open_channel(channel_id, message.get("endpoint"), message.get("creationParameter"))
+
+    async def _on_channel_send(self, message: dict[str, Any]) -> None:
+        channel_id, inner, ack_id = (message.get(k) for k in ("channelId", "message", "ackId"))
+        if not isinstance(channel_id, int):
+            await self._warn("channelSend without an integer channelId")
+            return
+        cancel = self.channels.get(channel_id)
+        if cancel is not None and isinstance(inner, dict) and inner.get("type") == "cancel":
+            cancel.set()
+        if isinstance(ack_id, int):
+            await self.send({"type": "channelAck", "channelId": channel_id, "ackId": ack_id})
+
+    async def _on_warning(self, message: dict[str, Any]) -> None:
+        """A client could not use one of our messages: log it, never answer it."""
+        warning = message.get("warning")
+        self._note_warning(f"protocol warning from a client on /{self.namespace}: {warning}")
+
+    async def _on_keep_alive(self, message: dict[str, Any]) -> None:
+        await self.send({"type": "keepAliveAck"})
+
+    async def _on_signal_subscribe(self, message: dict[str, Any]) -> None:
+        """No signal endpoints are emulated: every subscription ends in an error."""
+        endpoint = message.get("endpoint")
+        error = ServerError(
+            f"Unknown signal endpoint {endpoint!r} in namespace /{self.namespace}",
+            cause="The lmsprofiles emulator does not implement this endpoint",
+        )
+        kind = "signalError" if message["type"] == "signalSubscribe" else "writableSignalError"
+        await self.send(
+            {"type": kind, "subscribeId": message.get("subscribeId"), "error": error.to_wire()}
+        )
 
     async def _rpc(self, call_id: int, endpoint: object, parameter: object) -> None:
         handler = self.rpcs.get(endpoint) if isinstance(endpoint, str) else None
@@ -298,6 +372,7 @@ class _Session:
                 "listLoaded": self._list_loaded,
                 "getModelInfo": self._get_model_info,
                 "getLoadConfig": self._get_load_config,
+                "getBasePredictionConfig": self._get_base_prediction_config,
                 "unloadModel": self._unload_model,
                 "tokenize": self._tokenize,
                 "countTokens": self._count_tokens,
@@ -310,7 +385,7 @@ class _Session:
         if self.namespace == "system":
             return {
                 "listDownloadedModels": self._list_downloaded,
-                "version": lambda _: {"version": "0.3.99-lmsprofiles-emulator", "build": 1},
+                "version": lambda _: {"version": "0.4.0-lmsprofiles-emulator", "build": 1},
             }
         if self.namespace == "files":
             return {"uploadFileBase64": self._upload_file}
@@ -319,11 +394,20 @@ class _Session:
     def _list_loaded(self, _: dict[str, Any]) -> list[dict[str, Any]]:
         return [i.wire_info() for i in self.state.instances(self.domain)]
 
-    def _get_model_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self.state.resolve(self.domain, params.get("specifier")).wire_info()
+    def _get_model_info(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            return self.state.resolve(self.domain, params.get("specifier")).wire_info()
+        except ServerError:
+            if params.get("throwIfNotFound") is False:
+                return None  # the TypeScript SDKs ask "is it still loaded?" this way
+            raise
 
     def _get_load_config(self, params: dict[str, Any]) -> dict[str, Any]:
         return to_wire(self.state.resolve(self.domain, params.get("specifier")).load_config)
+
+    def _get_base_prediction_config(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.state.resolve(self.domain, params.get("specifier"))
+        return to_wire(fill_prediction_config({}))
 
     def _unload_model(self, params: dict[str, Any]) -> None:
         self.state.unload(self.domain, str(params.get("identifier")))
@@ -457,11 +541,21 @@ class _Session:
         await self._channel_send(channel_id, {"type": success_type, "info": instance.wire_info()})
 
     async def _predict(self, channel_id: int, params: dict[str, Any]) -> None:
+        history = params.get("history")
+        await self._stream_prediction(channel_id, params, history, _text.render_prompt(history))
+
+    async def _complete_raw_text(self, channel_id: int, params: dict[str, Any]) -> None:
+        """``@lmstudio/sdk`` 2.0's ``complete()``: the prompt is one raw string."""
+        prompt = str(params.get("rawPrompt", ""))
+        await self._stream_prediction(channel_id, params, _text.user_history(prompt), prompt)
+
+    async def _stream_prediction(
+        self, channel_id: int, params: dict[str, Any], history: object, prompt: str
+    ) -> None:
         instance = self._used(params.get("modelSpecifier"))
         cancelled = self.channels[channel_id]
         config = fill_prediction_config(collapse_stack(params.get("predictionConfigStack")))
-        history = params.get("history")
-        prompt_tokens = len(_text.split_tokens(_text.render_prompt(history)))
+        prompt_tokens = len(_text.split_tokens(prompt))
         text, stop_reason = _reply(config, history)
         tokens = _text.split_tokens(text)
         max_tokens = checkbox_value(config, "llm.prediction.maxPredictedTokens")
@@ -473,18 +567,18 @@ class _Session:
         if policy == "stopAtLimit" and len(tokens) > room:
             tokens, stop_reason = tokens[:room], "contextLengthReached"
         started = time.monotonic()
-        await self._channel_send(channel_id, {"type": "promptProcessingProgress", "progress": 0.0})
-        await self._channel_send(channel_id, {"type": "promptProcessingProgress", "progress": 1.0})
+        for progress in (0.0, 1.0):
+            await self._channel_send(channel_id, _prompt_progress(progress, prompt_tokens))
         sent = 0
         for token in tokens:
             if cancelled.is_set():
-                stop_reason = "userStopped"
                 break
             fragment = {
                 "content": token,
                 "tokensCount": 1,
                 "containsDrafted": False,
                 "reasoningType": "none",
+                "isStructural": False,
             }
             await self._channel_send(channel_id, {"type": "fragment", "fragment": fragment})
             sent += 1
@@ -509,6 +603,18 @@ class _Session:
             "predictionConfig": to_wire(config),
         }
         await self._channel_send(channel_id, success)
+
+
+def _prompt_progress(progress: float, total: int) -> dict[str, Any]:
+    """A ``promptProcessingProgress`` packet; ``details`` is required by ``@lmstudio/sdk`` 2.0."""
+    done = round(progress * total)
+    details = {
+        "cachedTokenCount": 0,
+        "totalPromptTokenCount": total,
+        "processedPromptTokenCount": done,
+        "unprocessedPromptTokenCount": total - done,
+    }
+    return {"type": "promptProcessingProgress", "progress": progress, "details": details}
 
 
 def _reply(config: Mapping[str, Any], history: object) -> tuple[str, str]:

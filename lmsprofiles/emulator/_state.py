@@ -104,6 +104,19 @@ class ServerState:
         self.latency_seconds: float = 0.0
         self.fault_overrides: dict[str | None, ModelFaults] = {}
         self._instances: list[Instance] = []
+        self._protocol_warnings: list[str] = []
+
+    # -- protocol warnings -----------------------------------------------------------------
+
+    def record_protocol_warning(self, text: str) -> None:
+        """Remember a protocol warning sent to or received from a client."""
+        with self.lock:
+            self._protocol_warnings.append(text)
+
+    def protocol_warnings(self) -> list[str]:
+        """Every protocol warning so far, oldest first."""
+        with self.lock:
+            return list(self._protocol_warnings)
 
     # -- queries -------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ __all__ = [
     "split_tokens",
     "stop_at",
     "token_ids",
+    "user_history",
 ]
 
 REPLY_SUFFIX = "This is the LM Studio emulator speaking."
@@ -71,6 +72,11 @@ def _message_text(message: Mapping[str, Any]) -> str:
 def _messages(history: object) -> list[Mapping[str, Any]]:
     messages = history.get("messages", []) if isinstance(history, Mapping) else []
     return [m for m in messages if isinstance(m, Mapping)] if isinstance(messages, list) else []
+
+
+def user_history(text: str) -> dict[str, Any]:
+    """A chat history of one user message (how a raw completion prompt is answered)."""
+    return {"messages": [{"role": "user", "content": [{"type": "text", "text": text}]}]}
 
 
 def render_prompt(history: object) -> str:

@@ -87,7 +87,9 @@ def test_each_marker_gets_its_colour_and_other_lines_stay_plain() -> None:
         "  =   c  m  reuse\n"
         "  -   d  m  unload\n"
         "  ?   e  m  leave\n"
-        "  !   f  m  conflict\n\n"
+        "  !   f  m  conflict\n"
+        "  <=  g  m  adopt\n"
+        "  x   h  m  invalid\n\n"
         "warning: a: something\n"
         "error: f: cannot load\n\n"
         "Plan: 1 to load."
@@ -104,6 +106,8 @@ def test_each_marker_gets_its_colour_and_other_lines_stay_plain() -> None:
         "\033[2m",
         "\033[31m",
         "\033[36m",
+        "\033[1;31m",
+        "\033[35m",
         "\033[1;31m",
         "",
         "\033[33m",

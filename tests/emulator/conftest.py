@@ -1,4 +1,8 @@
-"""Fixtures for the emulator tests: SDK clients bound to the ``lmstudio_emulator`` fixture."""
+"""Fixtures for the emulator tests: SDK clients bound to the ``lmstudio_emulator`` fixture.
+
+Every test here fails if the lmstudio SDK logs a warning or the emulator a protocol warning,
+unless the test declares the one it provokes (``lmstudio_protocol_warnings.expect(...)``).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,17 @@ import lmstudio as lms
 import pytest
 
 from lmsprofiles.emulator import Emulator
+from lmsprofiles.emulator.pytest_plugin import ProtocolWarnings
 
 QWEN = "qwen/qwen3-8b"
 CODER = "qwen/qwen2.5-coder-14b"
 GEMMA = "google/gemma-3-1b"
 NOMIC = "text-embedding-nomic-embed-text-v1.5"
+
+
+@pytest.fixture(autouse=True)
+def _clean_protocol(lmstudio_protocol_warnings: ProtocolWarnings) -> ProtocolWarnings:
+    return lmstudio_protocol_warnings
 
 
 @pytest.fixture

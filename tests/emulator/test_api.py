@@ -6,6 +6,7 @@ import lmstudio as lms
 import pytest
 
 from lmsprofiles.emulator import Catalog, Emulator, EmulatorError, default_catalog
+from lmsprofiles.emulator.pytest_plugin import ProtocolWarnings
 from tests.emulator.conftest import GEMMA, QWEN
 
 
@@ -39,7 +40,8 @@ def test_port_in_use() -> None:
         Emulator(port=emu.port).start()
 
 
-def test_stop_disconnects_clients() -> None:
+def test_stop_disconnects_clients(lmstudio_protocol_warnings: ProtocolWarnings) -> None:
+    lmstudio_protocol_warnings.expect("Websocket failed, terminating session")
     emu = Emulator().start()
     client = lms.Client(emu.host)
     try:

@@ -134,3 +134,26 @@ def test_embedding_models_cannot_claim_vision() -> None:
 def test_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(CatalogError, match="cannot read catalog"):
         load_catalog(tmp_path / "missing.yaml")
+
+
+def test_the_catalog_example_in_the_docs_is_valid() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "emulator.md").read_text("utf-8")
+    example = doc.split("## Catalog", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    (model,) = parse_catalog(example, "docs/emulator.md").models
+    info = model.wire_info()
+    assert info["publisher"] == "lmstudio-community"
+    assert info["indexedModelIdentifier"] == model.path
+    assert info["deviceIdentifier"] is None
+
+
+def test_publisher_and_indexed_identifier_default_from_the_path() -> None:
+    (model,) = parse_catalog(SMALL).models
+    info = model.wire_info()
+    assert (info["publisher"], info["indexedModelIdentifier"]) == (
+        "acme",
+        "acme/tiny-GGUF/tiny.gguf",
+    )
+    custom = parse_catalog(
+        SMALL.replace("    sizeBytes: 1GB\n", "    sizeBytes: 1GB\n    publisher: Acme Labs\n")
+    )
+    assert custom.models[0].wire_info()["publisher"] == "Acme Labs"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import lmstudio as lms
 import pytest
+from websockets.sync.client import connect
 
 from tests.emulator.conftest import GEMMA
 
@@ -86,3 +88,22 @@ def test_port_in_use_is_a_clear_message() -> None:
             f"error: cannot listen on 127.0.0.1:{port}: address already in use"
         )
         process.send_signal(signal.SIGTERM)
+
+
+def test_protocol_warnings_are_printed_on_stderr() -> None:
+    with _emulator_process("--port", "0") as (process, host):
+        with connect(f"ws://{host}/llm") as ws:
+            ws.send(json.dumps({"authVersion": 1, "clientIdentifier": "a", "clientPasskey": "b"}))
+            assert json.loads(ws.recv()) == {"success": True}
+            ws.send(json.dumps({"type": "bogus"}))
+            assert json.loads(ws.recv())["type"] == "communicationWarning"
+            ws.send(json.dumps({"type": "communicationWarning", "warning": "bad fragment"}))
+            ws.send(json.dumps({"type": "rpcCall", "endpoint": "listLoaded", "callId": 0}))
+            assert json.loads(ws.recv())["type"] == "rpcResult"  # the warning was handled
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert err.splitlines() == [
+        "protocol warning to a client on /llm: unsupported message type 'bogus'",
+        "protocol warning from a client on /llm: bad fragment",
+    ]

@@ -80,8 +80,11 @@ async def test_async_client(lmstudio_emulator: Emulator) -> None:
 
 
 @pytest.fixture
-def default_client_reset() -> Iterator[None]:
-    """The convenience API keeps a global client; close and forget it after the test."""
+def default_client_reset(lmstudio_emulator: Emulator) -> Iterator[None]:
+    """The convenience API keeps a global client; close and forget it after the test.
+
+    It depends on the emulator so that the client closes before the emulator stops.
+    """
     lmstudio.sync_api._reset_default_client()
     try:
         yield

@@ -9,6 +9,7 @@ import lmstudio as lms
 import pytest
 
 from lmsprofiles.emulator import Emulator, ModelFaults, default_catalog
+from lmsprofiles.emulator.pytest_plugin import ProtocolWarnings
 from tests.emulator.conftest import GEMMA, QWEN
 
 
@@ -66,7 +67,10 @@ def test_slow_load_is_not_listed_until_done(lmstudio_emulator: Emulator) -> None
         assert [m.identifier for m in other.llm.list_loaded()] == [GEMMA]
 
 
-def test_dropped_connection_mid_load(lmstudio_emulator: Emulator) -> None:
+def test_dropped_connection_mid_load(
+    lmstudio_emulator: Emulator, lmstudio_protocol_warnings: ProtocolWarnings
+) -> None:
+    lmstudio_protocol_warnings.expect("Websocket failed, terminating session")
     lmstudio_emulator.set_faults(GEMMA, drop_connection_at=0.5)
     progress: list[float] = []
     with lms.Client(lmstudio_emulator.host) as client:

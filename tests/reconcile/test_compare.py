@@ -1,4 +1,4 @@
-"""Semantic comparison rules (lmstudio/FIELDS.md §5)."""
+"""Semantic comparison rules (docs/fields.md, "Comparing a loaded instance with a profile")."""
 
 from __future__ import annotations
 
