@@ -245,6 +245,7 @@ def run_plan(command: str, args: argparse.Namespace, **extra: Any) -> int:
     """Run ``plan``, ``reconcile`` or ``adopt`` with the shared options plus ``extra``."""
     from pathlib import Path
 
+    from lmsprofiles._reconcile._client import share_tls_context
     from lmsprofiles._reconcile._command import Options, execute
 
     shared: dict[str, Any] = {
@@ -258,6 +259,7 @@ def run_plan(command: str, args: argparse.Namespace, **extra: Any) -> int:
         option = "--all-hosts" if shared["all_hosts"] else "--hosts"
         print(f"lmsprofiles {command}: error: give --host or {option}, not both", file=sys.stderr)
         return 2
+    share_tls_context()  # the SDK's clients of this CLI process share one TLS context
     return execute(
         Options(
             command=command,

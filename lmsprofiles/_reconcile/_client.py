@@ -55,6 +55,7 @@ __all__ = [
     "downloaded_model",
     "observed_instance",
     "sdk_load_config",
+    "share_tls_context",
     "translated",
 ]
 
@@ -87,6 +88,13 @@ class LMStudioClient:
     websockets, which gives each call its own id and answer queue, so calls from several
     threads share the websockets as the SDK's async API would; the namespaces are connected
     up front, so no call connects lazily.
+
+    Connecting makes four httpx clients (the SDK's greeting and one per websocket), and
+    httpx builds a TLS context for each, about 25 ms of CPU apiece although LM Studio is
+    spoken to over plain http:// and ws://. The CLI's commands that talk to LM Studio call
+    :func:`share_tls_context` first, so that every client of the process shares one; a
+    client never does it itself, since that changes httpx for the whole process: an
+    application that uses lmsprofiles as a library (a runtime session) keeps httpx as it is.
     """
 
     def __init__(self, host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -116,7 +124,6 @@ class LMStudioClient:
     def __enter__(self) -> Self:
         import lmstudio
 
-        _share_tls_context()
         _sync_timeout.open(self.timeout)
         client = lmstudio.Client(self._requested)
 
@@ -422,10 +429,12 @@ def at_once(calls: Sequence[Callable[[], T]]) -> list[T]:
 
 
 _tls_lock = threading.Lock()
+_TLS_DEFAULTS: Final = frozenset(("verify", "cert", "trust_env"))
 
 
-def _share_tls_context() -> None:
-    """Let httpx clients made with httpx's default TLS settings share one TLS context.
+def share_tls_context() -> None:
+    """Let httpx clients made with httpx's default TLS settings share one TLS context, for
+    the rest of the process.
 
     The SDK makes an httpx client for its greeting and one per websocket, and httpx builds a
     TLS context for each, loading the whole CA bundle: about 25 ms of CPU per client, during
@@ -435,27 +444,40 @@ def _share_tls_context() -> None:
     settings (httpx itself shares a context given with ``verify=``); one is made per value of
     the ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` variables httpx reads, and any other settings
     get their own context as before.
+
+    This replaces ``httpx._transports.default.create_ssl_context`` process-wide, so only the
+    CLI's commands that talk to LM Studio (``plan``, ``reconcile``, ``adopt``, ``import
+    --from-host``) call it, never :class:`LMStudioClient` itself: an application using
+    lmsprofiles as a library keeps httpx as it is. Without that function (another httpx) it
+    does nothing.
     """
     import os
 
-    from httpx._transports import default
-
+    try:
+        from httpx._transports import default
+    except ImportError:  # pragma: no cover - httpx comes with the SDK
+        return
     with _tls_lock:
-        make = default.create_ssl_context  # type: ignore[attr-defined]
-        if getattr(make, "shared_by_lmsprofiles", False):
+        make = getattr(default, "create_ssl_context", None)
+        if not callable(make) or getattr(make, "shared_by_lmsprofiles", False):
             return
         made: dict[tuple[bool, str | None, str | None], Any] = {}
 
-        def shared(verify: Any = True, cert: Any = None, trust_env: bool = True) -> Any:
-            if verify is not True or cert is not None:
-                return make(verify=verify, cert=cert, trust_env=trust_env)
+        def shared(*args: Any, **kwargs: Any) -> Any:
+            settings = {"verify": True, "cert": None, "trust_env": True} | kwargs
+            if args or set(kwargs) - _TLS_DEFAULTS:
+                return make(*args, **kwargs)  # a call this wrapper does not know: as before
+            if settings["verify"] is not True or settings["cert"] is not None:
+                return make(**kwargs)
+            trust_env = bool(settings["trust_env"])
             key = (trust_env, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
             with _tls_lock:
                 if key not in made:
-                    made[key] = make(verify=verify, cert=cert, trust_env=trust_env)
+                    made[key] = make(**kwargs)
                 return made[key]
 
         shared.shared_by_lmsprofiles = True  # type: ignore[attr-defined]
+        shared.__wrapped__ = make  # type: ignore[attr-defined]
         default.create_ssl_context = shared  # type: ignore[attr-defined]
 
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
+from pathlib import Path
+from typing import Any
 
 import lmstudio
+import pytest
 
-from lmsprofiles._reconcile._client import LMStudioClient, at_once
+import lmsprofiles
+from lmsprofiles._cli import main
+from lmsprofiles._reconcile._client import LMStudioClient, at_once, share_tls_context
 from lmsprofiles.emulator import Emulator
+from tests.conftest import EXAMPLE_PROFILES
 
 GEMMA = "google/gemma-3-1b"
 NOMIC = "text-embedding-nomic-embed-text-v1.5"
@@ -68,15 +76,64 @@ def test_clients_open_at_once_share_the_sdk_timeout_and_restore_it(
     assert lmstudio.get_sync_api_timeout() == before
 
 
-def test_the_sdk_clients_share_one_tls_context(lmstudio_emulator: Emulator) -> None:
+def _httpx_as_installed(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """httpx's own ``create_ssl_context``, put back for this test (a CLI run earlier in this
+    process shares it for the rest of the process) and again after it."""
+    from httpx._transports import default
+
+    make = default.create_ssl_context  # type: ignore[attr-defined]
+    original = getattr(make, "__wrapped__", make)
+    monkeypatch.setattr(default, "create_ssl_context", original)
+    return original
+
+
+@pytest.mark.parametrize("command", ["plan", "import"])
+def test_cli_runs_share_one_tls_context_for_the_sdk_clients(
+    command: str, lmstudio_emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import ssl
 
     from httpx._transports import default
 
-    with LMStudioClient(lmstudio_emulator.host):
-        pass
+    original = _httpx_as_installed(monkeypatch)
+    lmstudio_emulator.preload(GEMMA, "gemma")
+    argv = ["--host", lmstudio_emulator.host]
+    if command == "plan":
+        argv += ["plan", "--profiles", str(EXAMPLE_PROFILES), "--state-dir", str(tmp_path)]
+    else:
+        argv += ["import", "--from-host", "--to", str(tmp_path / "profiles"), "--dry-run"]
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(argv) == 0
     make = default.create_ssl_context  # type: ignore[attr-defined]
+    assert make is not original
     first = make()
     assert make() is first
     assert first.verify_mode == ssl.CERT_REQUIRED and first.check_hostname  # still verifies
     assert make(verify=False) is not make(verify=False)  # other settings: their own, as before
+
+
+def test_a_library_leaves_httpx_as_it_is(
+    lmstudio_emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from httpx._transports import default
+
+    original = _httpx_as_installed(monkeypatch)
+    with LMStudioClient(lmstudio_emulator.host) as client:
+        client.survey()
+    profiles = lmsprofiles.load(EXAMPLE_PROFILES, env={}, user_config=None)
+    state_dir = tmp_path / "state"
+    with lmsprofiles.connect(profiles, host=lmstudio_emulator.host, state_dir=state_dir) as s:
+        assert s.llm("qwen-chat").identifier == "qwen-chat"
+    assert default.create_ssl_context is original  # type: ignore[attr-defined]
+    first = original()
+    assert original() is not first
+
+
+def test_sharing_the_tls_context_does_nothing_without_httpx_function(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from httpx._transports import default
+
+    monkeypatch.delattr(default, "create_ssl_context")
+    share_tls_context()
+    assert not hasattr(default, "create_ssl_context")
