@@ -177,6 +177,8 @@ class Overrides:
 
     shared: EnvLayer = field(default_factory=EnvLayer)
     models: dict[str, EnvLayer] = field(default_factory=dict)
+    inventory: bool = False
+    """Whether some ``LMSPROFILES_HOSTS...`` variable is set (:mod:`._inventory` reads it)."""
 
 
 def overrides(
@@ -202,7 +204,8 @@ def overrides(
         segments = name[len(PREFIX) :].split("__")
         head = segments[0].upper()
         if head == "HOSTS":
-            continue  # the inventory's variables: lmsprofiles._inventory reads them
+            result.inventory = True  # the inventory's variables: lmsprofiles._inventory reads them
+            continue
         scope = segments[1].upper() if len(segments) > 1 else ""
         if head == "MODELS" and len(clashes.get(scope, ())) > 1:
             names = " and ".join(repr(i) for i in clashes[scope])

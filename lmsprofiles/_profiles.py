@@ -798,9 +798,11 @@ def _load(
     for ident, env_layer in overrides_.models.items():
         schema = f.EmbeddingScope if models[ident].type == "embedding" else f.GlobalFile
         layers.env_models[ident] = _env_layer("env-model", env_layer, schema, problems)
-    from lmsprofiles import _inventory
+    hosts: dict[str, Host] = {}
+    if tree.hosts is not None or overrides_.inventory:
+        from lmsprofiles import _inventory
 
-    hosts = _inventory.read(tree, models, layers, environ, problems, limits, read_one)
+        hosts = _inventory.read(tree, models, layers, environ, problems, limits, read_one)
     profile_set = ProfileSet(tree.root, settings, models, requests, layers, hosts)
     if not problems:
         problems += _check_all(profile_set, files, store, _Checked(quick))
