@@ -22,6 +22,7 @@ __all__ = [
     "PRECEDENCE",
     "ApplyError",
     "AsyncSession",
+    "Host",
     "InstanceConflictError",
     "LMStudioError",
     "LMStudioTimeoutError",
@@ -36,6 +37,7 @@ __all__ = [
     "ResolvedConfig",
     "Session",
     "StateError",
+    "UnknownHostError",
     "UnknownModelError",
     "UnknownRequestError",
     "connect",
@@ -50,6 +52,7 @@ _HOMES = {
     "ResolvedConfig": "lmsprofiles._profiles",
     "load": "lmsprofiles._profiles",
     "Origin": "lmsprofiles._origin",
+    "Host": "lmsprofiles._inventory",
     **{
         name: "lmsprofiles._runtime"
         for name in ("AsyncSession", "InstanceConflictError", "Session", "connect", "connect_async")
@@ -66,6 +69,7 @@ _HOMES = {
             "Problem",
             "ProfileError",
             "StateError",
+            "UnknownHostError",
             "UnknownModelError",
             "UnknownRequestError",
         )
@@ -85,9 +89,11 @@ if TYPE_CHECKING:
         Problem,
         ProfileError,
         StateError,
+        UnknownHostError,
         UnknownModelError,
         UnknownRequestError,
     )
+    from lmsprofiles._inventory import Host
     from lmsprofiles._origin import Origin
     from lmsprofiles._profiles import PRECEDENCE, ModelProfile, ProfileSet, ResolvedConfig, load
     from lmsprofiles._runtime import (

@@ -9,9 +9,10 @@ working directory, since messages name files relative to it). It holds:
   ``LMSPROFILES_*`` variable and the path of the user-level global file;
 * for every file read: its stat (size, mtime_ns, inode, device, ctime_ns, mode), when it
   was read, and what reading it found;
-* the models found valid with every request kind, with the stats of the files that tell;
-* the tree's answer (valid with these models and request kinds, or these problems) with
-  the listing of the tree and the stats it was found for.
+* the models found valid with every request kind, and those found valid on every
+  inventory host too, with the stats of the files that tell;
+* the tree's answer (valid with these models, request kinds and hosts, or these problems)
+  with the listing of the tree (``hosts.yaml`` included) and the stats it was found for.
 
 An entry is used only while its file's stat is unchanged and the file was last modified
 more than :data:`RACY_NS` before it was read: a file written twice within one tick of the
@@ -70,11 +71,13 @@ StatKey = tuple[int, int, int, int, int, int]
 
 @dataclass(frozen=True)
 class Answer:
-    """What loading a tree answered: its models and request kinds, or its problems."""
+    """What loading a tree answered: its models, request kinds and inventory hosts, or its
+    problems."""
 
     models: tuple[str, ...] = ()
     requests: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = ()
+    hosts: tuple[str, ...] = ()
 
     def check(self) -> None:
         """Raise the problems as :class:`ProfileError`, if there are any."""
@@ -111,7 +114,7 @@ class Store:
         self._files: dict[str, _Entry] = {}
         self._stats: dict[str, tuple[StatKey, int] | None] = {}  # path -> stat, read at
         self._trusted: set[str] = set()
-        self._checked: dict[str, tuple[Any, ...]] = {}
+        self._checked: dict[tuple[str, bool], tuple[Any, ...]] = {}
         self._changed = False
         self._tree = Tree(Path())
 
@@ -142,8 +145,12 @@ class Store:
         except ProfileError as exc:
             self._save(tree, Answer(problems=exc.problems))
             raise
-        requests = tuple(profile_set.requests)
-        self._save(tree, Answer(models=profile_set.identifiers, requests=requests))
+        found = Answer(
+            models=profile_set.identifiers,
+            requests=tuple(profile_set.requests),
+            hosts=tuple(profile_set.hosts),
+        )
+        self._save(tree, found)
         return profile_set
 
     # -- files (the protocol lmsprofiles._profiles.Store) ---------------------------------------
@@ -178,31 +185,37 @@ class Store:
         self._files[key] = _Entry(kind, stat, read_at, read)
         self._changed = True
 
-    def checked(self, model: Path) -> bool:
-        """Whether the model in ``model`` was found valid with every request kind, with
-        these same files."""
-        key = self._check_key(model)
-        old = self._old.checked.get(str(model)) if self._old else None
+    def checked(self, model: Path, *, on_hosts: bool = False) -> bool:
+        """Whether the model in ``model`` was found valid with every request kind
+        (``on_hosts``: on every inventory host too), with these same files."""
+        key = self._check_key(model, on_hosts=on_hosts)
+        old = self._old.checked.get((str(model), on_hosts)) if self._old else None
         if key is None or old != key:
             return False
-        self._checked[str(model)] = key
+        self._checked[(str(model), on_hosts)] = key
         return True
 
-    def keep_checked(self, model: Path) -> None:
-        """Remember that the model in ``model`` is valid with every request kind."""
-        key = self._check_key(model, fresh=True)
+    def keep_checked(self, model: Path, *, on_hosts: bool = False) -> None:
+        """Remember that the model in ``model`` is valid with every request kind
+        (``on_hosts``: on every inventory host too)."""
+        key = self._check_key(model, fresh=True, on_hosts=on_hosts)
         if key is not None:
-            self._checked[str(model)] = key
+            self._checked[(str(model), on_hosts)] = key
             self._changed = True
 
-    def _check_key(self, model: Path, *, fresh: bool = False) -> tuple[Any, ...] | None:
-        """The stats a model's check depends on: its file, the global and request files.
+    def _check_key(
+        self, model: Path, *, fresh: bool = False, on_hosts: bool = False
+    ) -> tuple[Any, ...] | None:
+        """The stats a model's check depends on: its file, the global and request files,
+        and ``hosts.yaml`` for its check on the inventory's hosts.
 
         None when one is unknown, or (unless ``fresh``) was read anew: a check found with
         files read anew is kept for next time, but one found before is not trusted then.
         """
         tree = self._tree
         inputs = [tree.user, tree.global_, *tree.requests, model]
+        if on_hosts:
+            inputs.append(tree.hosts)
         keys = [str(p) for p in inputs if p is not None]
         if not fresh and not all(k in self._trusted for k in keys):
             return None
@@ -279,7 +292,7 @@ class _Old:
     signature: Any
     answer: Answer | None
     files: dict[str, _Entry]
-    checked: dict[str, tuple[Any, ...]]
+    checked: dict[tuple[str, bool], tuple[Any, ...]]
     data_digest: bytes
     _data: bytes | None = None
 
@@ -446,6 +459,8 @@ def _listing(tree: Tree) -> tuple[Any, ...]:
         tuple(map(str, tree.extra_globals)),
         tuple(map(str, tree.requests)),
         tuple(map(str, tree.models)),
+        str(tree.hosts),
+        tuple(map(str, tree.extra_hosts)),
         tuple(map(str, tree.unexpected)),
         tuple(tree.problems),
     )

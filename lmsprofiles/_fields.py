@@ -336,6 +336,34 @@ class JsonObject(_Check):
         return {"type": "object"}
 
 
+@dataclass(frozen=True)
+class Labels(JsonObject):
+    """Labels: a mapping of names to a string, a number or true/false, compared as text."""
+
+    def validate(self, value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise _fail("must be a mapping of label names to values, e.g. {gpu: 24GB}", value)
+        for key, item in value.items():
+            scalar = isinstance(item, (str, int, float)) and item == item  # NaN is not a label
+            if not key or not scalar or (isinstance(item, float) and not math.isfinite(item)):
+                message = f"label {key!r} must be a string, a number or true/false"
+                raise _fail(message, item)
+        return value
+
+    def json_schema(self) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "additionalProperties": {"type": ["string", "number", "boolean"]},
+        }
+
+
+def label_text(value: Any) -> str:
+    """A label value as it is compared: ``true``/``false`` for booleans, else its text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def _not_finite(value: Any) -> tuple[str, float] | None:
     """The first NaN or infinity in a free-form value, with its dotted path."""
     todo: list[tuple[str, Any]] = [("", value)]
@@ -708,6 +736,11 @@ class ModelFile(_Model):
     inference: Inference | None = Field(None, description="Inference config; applied per request.")
     requests: dict[str, RequestOverride] | None = Field(
         None, description="This model's overrides of named request overlays."
+    )
+    labels: Annotated[dict[str, Any] | None, Labels()] = Field(
+        None,
+        description="Labels hosts select models by (runs.labels in hosts.yaml), e.g. "
+        "{size: small}; values compare as text.",
     )
 
 

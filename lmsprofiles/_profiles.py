@@ -1,9 +1,10 @@
 """Profile sets: discovery, layering, validation and resolution.
 
 Precedence, lowest first (:data:`PRECEDENCE`): the user-level global file, ``global.yaml``,
-the model profile, the request overlay (``requests/<name>.yaml``, then the model's own
-``requests.<name>``), the environment (variables for every model, then for this model) and
-call-site overrides.
+the model profile, the host (``hosts.yaml``: the host's overlay, then its overlay of this
+model; only when resolving for a host), the request overlay (``requests/<name>.yaml``, then
+the model's own ``requests.<name>``), the environment (variables for every model, for this
+model, for the host, for this model on the host) and call-site overrides.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from pydantic import BaseModel, ValidationError
 
 from lmsprofiles import _fields as f
 from lmsprofiles._env import Control, EnvLayer, control, overrides
-from lmsprofiles._errors import Problem, ProfileError, UnknownModelError, UnknownRequestError
+from lmsprofiles._errors import (
+    Problem,
+    ProfileError,
+    UnknownHostError,
+    UnknownModelError,
+    UnknownRequestError,
+)
 from lmsprofiles._keys import canonicalize, fields_of, spellings, unknown_key_message
 from lmsprofiles._merge import (
     RESET,
@@ -42,16 +49,22 @@ from lmsprofiles._yaml import DEFAULT_LIMITS, Limits, describe, dotted, read
 if TYPE_CHECKING:
     from lmstudio import LlmLoadModelConfigDict, LlmPredictionConfigDict
 
+    from lmsprofiles._inventory import Host
+
 __all__ = ["PRECEDENCE", "ModelProfile", "ProfileSet", "ResolvedConfig", "load"]
 
 PRECEDENCE: Final = (
     "user",
     "global",
     "model",
+    "host",
+    "host-model",
     "request",
     "model-request",
     "env",
     "env-model",
+    "env-host",
+    "env-host-model",
     "call-site",
 )
 """Layer names, lowest precedence first."""
@@ -82,6 +95,8 @@ class ModelProfile:
     deploy: bool
     source: str
     requests: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels hosts select the model by (``runs.labels`` in ``hosts.yaml``), as text."""
 
 
 @functools.cache
@@ -129,6 +144,8 @@ class ResolvedConfig:
     _values: Mapping[str, Any] = field(repr=False)
     _layers: tuple[_Layer, ...] = field(repr=False)
     _traced: Mapping[Path, Any] = field(repr=False)
+    host: str | None = None
+    """The inventory host resolved for (its layers apply), or None."""
 
     @property
     def values(self) -> dict[str, Any]:
@@ -207,13 +224,15 @@ class ProfileSet:
         models: Mapping[str, ModelProfile],
         requests: Mapping[str, str | None],
         layers: _Layers,
+        hosts: Mapping[str, Host] | None = None,
     ) -> None:
         self.root = root
         self.control = control
         self._models = dict(models)
         self._requests = dict(requests)
         self._layers = layers
-        self._cache: dict[tuple[str, str | None], ResolvedConfig] = {}
+        self._hosts = dict(hosts or {})
+        self._cache: dict[tuple[str, str | None, str | None], ResolvedConfig] = {}
 
     def __repr__(self) -> str:
         counts = f"{len(self._models)} models, {len(self._requests)} requests"
@@ -234,23 +253,45 @@ class ProfileSet:
         """Request overlay names and their descriptions (read-only)."""
         return MappingProxyType(self._requests)
 
-    def deployments(self) -> list[ResolvedConfig]:
-        """Resolved configs of the models reconcile keeps loaded (``deploy: true``)."""
-        return [self.resolve(i) for i in self.identifiers if self._models[i].deploy]
+    @property
+    def hosts(self) -> Mapping[str, Host]:
+        """The hosts of the inventory (``hosts.yaml``) by name; empty without one (read-only)."""
+        return MappingProxyType(self._hosts)
+
+    def deployments(self, host: str | None = None) -> list[ResolvedConfig]:
+        """Resolved configs of the models reconcile keeps loaded (``deploy: true``).
+
+        With ``host``, those the inventory host runs, resolved with its layers.
+        """
+        names = self.identifiers if host is None else self.host(host).models
+        return [self.resolve(i, host=host) for i in names if self._models[i].deploy]
 
     def resolve(
-        self, identifier: str, request: str | None = None, **overrides: Any
+        self,
+        identifier: str,
+        request: str | None = None,
+        *,
+        host: str | None = None,
+        **overrides: Any,
     ) -> ResolvedConfig:
-        """Resolve one model, optionally for a request kind, with call-site overrides.
+        """Resolve one model, optionally for a request kind and an inventory host, with
+        call-site overrides.
 
         Overrides are field names (camelCase or snake_case) of the load or inference config,
-        or ``ttl``; ``None`` unsets a value. Raises :class:`UnknownModelError`,
-        :class:`UnknownRequestError` or :class:`ProfileError` (an invalid override).
+        or ``ttl``; ``None`` unsets a value. ``host`` names a host of ``hosts.yaml``: its
+        layers apply, and it must run the model. Raises :class:`UnknownModelError`,
+        :class:`UnknownRequestError`, :class:`UnknownHostError` or :class:`ProfileError` (an
+        invalid override).
         """
-        base = self._cache.get((identifier, request))
+        if host is not None:
+            entry = self.host(host)
+            if identifier in self._models and identifier not in entry.models:
+                message = entry.does_not_run(identifier)
+                raise UnknownModelError([Problem("call-site", None, None, "", message)])
+        base = self._cache.get((identifier, request, host))
         if base is None:
-            base = self._resolve(identifier, request)
-            self._cache[(identifier, request)] = base
+            base = self._resolve(identifier, request, host)
+            self._cache[(identifier, request, host)] = base
         if not overrides:
             return base
         call_site = _call_site(overrides, base.type)
@@ -258,12 +299,28 @@ class ProfileSet:
         merged = merge_traced([(call_site.data, call_site.where)], (base._values, base._traced))
         layers = (*base._layers, call_site)
         profile = self._models[identifier]
-        resolved, problems = _validate(profile, request, layers, merged, call_site.data.keys())
+        resolved, problems = _validate(
+            profile, request, layers, merged, call_site.data.keys(), host=host
+        )
         if problems:
             raise ProfileError(problems)
         return resolved
 
-    def _resolve(self, identifier: str, request: str | None) -> ResolvedConfig:
+    def host(self, name: str) -> Host:
+        """The inventory host ``name``; raises :class:`UnknownHostError` (with did-you-mean)."""
+        found = self._hosts.get(name)
+        if found is None:
+            close = difflib.get_close_matches(name, list(self._hosts), n=1)
+            hint = (
+                f"; did you mean {close[0]!r}?"
+                if close
+                else f"; hosts.yaml has {', '.join(sorted(self._hosts)) or 'none'}"
+            )
+            message = f"no host named {name!r}{hint}"
+            raise UnknownHostError([Problem("call-site", None, None, "", message)])
+        return found
+
+    def _resolve(self, identifier: str, request: str | None, host: str | None) -> ResolvedConfig:
         profile = self._models.get(identifier)
         if profile is None:
             raise UnknownModelError([_unknown("model", identifier, list(self._models))])
@@ -278,8 +335,8 @@ class ProfileSet:
                 f"{identifier!r} is an embedding model; it takes no request kinds",
             )
             raise ProfileError([problem])
-        layers = self._layers.stack(profile, request, None)
-        resolved, problems = _validate(profile, request, layers)
+        layers = self._layers.stack(profile, request, None, host)
+        resolved, problems = _validate(profile, request, layers, host=host)
         if problems:
             raise ProfileError(problems)
         return resolved
@@ -296,23 +353,37 @@ class _Layers:
     model_requests: _ModelRequests = field(default_factory=lambda: _ModelRequests())
     env: _Layer | None = None
     env_models: dict[str, _Layer] = field(default_factory=dict)
+    hosts: dict[str, _Layer] = field(default_factory=dict)
+    host_models: dict[tuple[str, str], _Layer] = field(default_factory=dict)
+    env_hosts: dict[str, _Layer] = field(default_factory=dict)
+    env_host_models: dict[tuple[str, str], _Layer] = field(default_factory=dict)
 
     def stack(
-        self, profile: ModelProfile, request: str | None, call_site: _Layer | None
+        self,
+        profile: ModelProfile,
+        request: str | None,
+        call_site: _Layer | None,
+        host: str | None = None,
     ) -> tuple[_Layer, ...]:
-        """The layers that apply to ``profile`` and ``request``, in :data:`PRECEDENCE` order."""
+        """The layers that apply to ``profile``, ``request`` and ``host``, in
+        :data:`PRECEDENCE` order."""
         ident = profile.identifier
+        on = host or ""  # no host is named "": a host layer applies only with a host
         candidates = {
             "user": self.user,
             "global": self.global_,
             "model": self.models.get(ident),
+            "host": self.hosts.get(on),
+            "host-model": self.host_models.get((on, ident)),
             "request": self.requests.get(request) if request else None,
             "model-request": self.model_requests.get((ident, request)) if request else None,
             "env": self.env,
             "env-model": self.env_models.get(ident),
+            "env-host": self.env_hosts.get(on),
+            "env-host-model": self.env_host_models.get((on, ident)),
             "call-site": call_site,
         }
-        shared = ("user", "global", "env")
+        shared = ("user", "global", "host", "env", "env-host")
         layers = []
         for name in PRECEDENCE:
             layer = candidates[name]
@@ -322,6 +393,16 @@ class _Layers:
                 layer = _for_embedding(layer)
             layers.append(layer)
         return tuple(layers)
+
+    def on_host(self, host: str, identifier: str) -> bool:
+        """Whether ``host`` has a layer of its own for ``identifier`` (else the model
+        resolves there as without a host)."""
+        return (
+            host in self.hosts
+            or host in self.env_hosts
+            or (host, identifier) in self.host_models
+            or (host, identifier) in self.env_host_models
+        )
 
 
 def _for_embedding(layer: _Layer) -> _Layer:
@@ -456,10 +537,13 @@ def _validate(
     layers: tuple[_Layer, ...],
     merged_traced: tuple[dict[str, Any], dict[Path, Any]] | None = None,
     sections: Collection[str] = ("load", "inference", "ttl"),
+    *,
+    host: str | None = None,
 ) -> tuple[ResolvedConfig, list[Problem]]:
     """Validate the merge of ``layers`` (``merged_traced`` if the caller has it already).
 
     Only ``sections`` are checked: a caller that knows the others are valid skips them.
+    ``host`` is the inventory host the layers were stacked for, if any.
     """
     if merged_traced is None:
         merged_traced = merge_traced((layer.data, layer.where) for layer in layers)
@@ -491,6 +575,7 @@ def _validate(
         _values=merged,
         _layers=layers,
         _traced=where,
+        host=host,
     )
     rule_hits = [
         ((section, *sub), message)
@@ -499,8 +584,10 @@ def _validate(
         for sub, message in f.RULES[section](merged[section])
     ]
     if failed or rule_hits:
-        context = f" (model {profile.identifier!r}" + (
-            f", request {request!r})" if request else ")"
+        context = (
+            f" (model {profile.identifier!r}"
+            + (f", request {request!r}" if request else "")
+            + (f", host {host!r})" if host else ")")
         )
         fallback = Origin("file", profile.source, 1, 1)
         for error, prefix in failed:
@@ -509,7 +596,7 @@ def _validate(
             )
         for path, message in rule_hits:
             origin = _locate(path, where, layers) or fallback
-            suffix = context if origin.source != profile.source else ""
+            suffix = context if origin.source != profile.source or host else ""
             problems.append(_problem(origin, path, message + suffix))
     return resolved, problems
 
@@ -517,7 +604,7 @@ def _validate(
 # ------------------------------------------------------------------------------------------
 # Loading
 
-FileKind = Literal["global", "request", "model"]
+FileKind = Literal["global", "request", "model", "hosts"]
 
 
 @dataclass(frozen=True)
@@ -590,6 +677,10 @@ def read_file(file: FsPath, kind: FileKind, limits: Limits = DEFAULT_LIMITS) -> 
     if kind == "model":
         embedding = doc.data.get("type") == "embedding"
         schema = f.EmbeddingModelFile if embedding else f.ModelFile
+    elif kind == "hosts":
+        from lmsprofiles._inventory import HostsFile
+
+        schema = HostsFile
     else:
         schema = f.GlobalFile if kind == "global" else f.RequestFile
     problems: list[Problem] = []
@@ -622,12 +713,13 @@ class Store(Protocol):
     def keep_file(self, path: FsPath, kind: FileKind, read: FileRead) -> None:
         """Remember what was read from ``path`` (looked up with :meth:`file` just before)."""
 
-    def checked(self, model: FsPath) -> bool:
-        """Whether the model in ``model`` was valid with every request kind, with these
-        same files."""
+    def checked(self, model: FsPath, *, on_hosts: bool = False) -> bool:
+        """Whether the model in ``model`` was valid with every request kind (``on_hosts``:
+        on every inventory host too), with these same files."""
 
-    def keep_checked(self, model: FsPath) -> None:
-        """Remember that the model in ``model`` is valid with every request kind."""
+    def keep_checked(self, model: FsPath, *, on_hosts: bool = False) -> None:
+        """Remember that the model in ``model`` is valid with every request kind (``on_hosts``:
+        on every inventory host too)."""
 
 
 def load(
@@ -706,16 +798,14 @@ def _load(
     for ident, env_layer in overrides_.models.items():
         schema = f.EmbeddingScope if models[ident].type == "embedding" else f.GlobalFile
         layers.env_models[ident] = _env_layer("env-model", env_layer, schema, problems)
-    profile_set = ProfileSet(tree.root, settings, models, requests, layers)
+    hosts: dict[str, Host] = {}
+    if tree.hosts is not None or overrides_.inventory:
+        from lmsprofiles import _inventory
+
+        hosts = _inventory.read(tree, models, layers, environ, problems, limits, read_one)
+    profile_set = ProfileSet(tree.root, settings, models, requests, layers, hosts)
     if not problems:
-        checked = _Checked(quick)
-        for identifier, file in files.items():
-            if store and store.checked(file):
-                continue
-            found = _check_model(profile_set, identifier, checked)
-            problems += found
-            if store and not found:
-                store.keep_checked(file)
+        problems += _check_all(profile_set, files, store, _Checked(quick))
     if problems:
         raise ProfileError(problems)
     return profile_set
@@ -732,7 +822,10 @@ def _read_globals(tree: Tree, layers: _Layers, problems: list[Problem], read_one
         problems.append(Problem(display(extra), None, None, "", message))
     layers.global_ = _global_layer("global", tree.global_, read_one)
     for extra in tree.unexpected:
-        message = "unexpected file: profiles are global.yaml, models/*.yaml and requests/*.yaml"
+        message = (
+            "unexpected file: profiles are global.yaml, hosts.yaml, models/*.yaml and "
+            "requests/*.yaml"
+        )
         problems.append(Problem(display(extra), None, None, "", message))
 
 
@@ -863,6 +956,7 @@ def _read_models(
             deploy=data.get("deploy", True) is not False,
             source=done.source,
             requests=tuple(n for n in own_requests if n in requests),
+            labels=_labels(data.get("labels")),
         )
         files[identifier] = file
         for key in ("requests", "inference"):
@@ -874,29 +968,74 @@ def _read_models(
     return models, files
 
 
-def _check_model(
-    profile_set: ProfileSet, identifier: str, checked: _Checked | None = None
+def _labels(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): f.label_text(v) for k, v in value.items()}
+
+
+def _check_all(
+    profile_set: ProfileSet, files: Mapping[str, FsPath], store: Store | None, checked: _Checked
 ) -> list[Problem]:
-    """Resolve a model alone and with every request kind; what only shows when merged.
+    """Check every model alone and with every request kind, then, once all of them are
+    valid, on every inventory host that has layers for it; skip what ``store`` found valid
+    before with the same files."""
+    problems: list[Problem] = []
+    for identifier, file in files.items():
+        if store and store.checked(file):
+            continue
+        found = _check_model(profile_set, identifier, checked)
+        problems += found
+        if store and not found:
+            store.keep_checked(file)
+    if problems:
+        return problems
+    layers = profile_set._layers
+    on_hosts: dict[str, list[str]] = {}
+    for name, host in profile_set.hosts.items():
+        for identifier in host.models:
+            if layers.on_host(name, identifier):
+                on_hosts.setdefault(identifier, []).append(name)
+    for identifier, file in files.items():
+        names = on_hosts.get(identifier)
+        if not names or (store and store.checked(file, on_hosts=True)):
+            continue
+        found = [p for name in names for p in _check_model(profile_set, identifier, checked, name)]
+        problems += found
+        if store and not found:
+            store.keep_checked(file, on_hosts=True)
+    return problems
+
+
+def _check_model(
+    profile_set: ProfileSet,
+    identifier: str,
+    checked: _Checked | None = None,
+    host: str | None = None,
+) -> list[Problem]:
+    """Resolve a model alone and with every request kind, on ``host`` if one is given; what
+    only shows when merged.
 
     The model alone is validated in full. Request layers hold nothing but inference fields,
     so when the model alone is valid a request kind needs only its merged inference section
     checked, values without origins; a combination that fails that is validated in full,
     which finds and places its problems exactly. ``checked`` remembers field values found
-    valid or not, across models.
+    valid or not, across models and hosts.
     """
     profile = profile_set.models[identifier]
     layers = profile_set._layers
     stack = layers.stack
-    _, problems = _validate(profile, None, stack(profile, None, None))
+    _, problems = _validate(profile, None, stack(profile, None, None, host), host=host)
     if profile.type != "llm":
         return problems
     checked = _Checked() if checked is None else checked
-    quick = None if problems or not checked.quick else _InferenceCheck(layers, profile, checked)
+    quick = None
+    if not problems and checked.quick:
+        quick = _InferenceCheck(layers, profile, checked, host)
     for request in profile_set.requests:
         if quick is not None and quick.valid(request):
             continue
-        problems += _validate(profile, request, stack(profile, request, None))[1]
+        problems += _validate(profile, request, stack(profile, request, None, host), host=host)[1]
     return problems
 
 
@@ -923,16 +1062,19 @@ class _InferenceCheck:
     Otherwise the merged section is checked whole. The cross-field rules run on it either way.
     """
 
-    def __init__(self, layers: _Layers, profile: ModelProfile, checked: _Checked) -> None:
+    def __init__(
+        self, layers: _Layers, profile: ModelProfile, checked: _Checked, host: str | None = None
+    ) -> None:
         self.layers = layers
         self.identifier = profile.identifier
         self.checked = checked.fields
         self.alone = checked.alone
-        below = (layers.user, layers.global_, layers.models.get(profile.identifier))
-        above = (layers.env, layers.env_models.get(profile.identifier))
-        merged = merge_traced((_inference(x), {}) for x in below if x is not None)[0]
+        alone = layers.stack(profile, None, None, host)  # the layers around a request kind's
+        below = [x for x in alone if _RANK[x.name] < _RANK["request"]]
+        above = [x for x in alone if _RANK[x.name] > _RANK["model-request"]]
+        merged = merge_traced((_inference(x), {}) for x in below)[0]
         self.below: Any = merged.get("inference", {})
-        self.above = [x.data["inference"] for x in above if x and "inference" in x.data]
+        self.above = [x.data["inference"] for x in above if "inference" in x.data]
 
     def valid(self, request: str) -> bool:
         """True: valid (the model alone is). False: the caller must validate in full."""
@@ -1016,6 +1158,7 @@ def _fields_apart(model: type[BaseModel]) -> bool:
     return not any(together) and not any(x.is_required() for x in model.model_fields.values())
 
 
+_RANK: Final = {name: rank for rank, name in enumerate(PRECEDENCE)}
 _GONE: Final = object()
 _SCALARS: Final = frozenset((str, int, float, bool, type(None)))
 

@@ -25,8 +25,9 @@ class Tree:
 
     ``exists`` is false when the directory is missing: then nothing else was looked at.
     ``empty`` is true when it has no entries or cannot be listed (``problems`` says why).
-    ``extra_globals`` are ``global.yml`` when ``global.yaml`` exists too; ``unexpected`` are
-    YAML files outside the layout.
+    ``extra_globals`` are ``global.yml`` when ``global.yaml`` exists too; ``hosts`` is the
+    inventory (``hosts.yaml``) and ``extra_hosts`` ``hosts.yml`` beside it; ``unexpected``
+    are YAML files outside the layout.
     """
 
     root: Path
@@ -37,13 +38,16 @@ class Tree:
     extra_globals: list[Path] = field(default_factory=list)
     requests: list[Path] = field(default_factory=list)
     models: list[Path] = field(default_factory=list)
+    hosts: Path | None = None
+    extra_hosts: list[Path] = field(default_factory=list)
     unexpected: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     def files(self) -> list[Path]:
-        """Every file that is read, the user-level global file first."""
+        """Every file that is read, the user-level global file first, the inventory last."""
         read = [self.user, self.global_]
-        return [p for p in read if p is not None] + self.requests + self.models
+        inventory = [self.hosts] if self.hosts is not None else []
+        return [p for p in read if p is not None] + self.requests + self.models + inventory
 
 
 def user_config_file() -> Path:
@@ -63,13 +67,18 @@ def scan(root: Path, user_file: Path | None) -> Tree:
     tree.empty = not _entries(root, tree.problems)
     if user_file is not None and os.path.lexists(user_file):
         tree.user = user_file
-    globals_ = [root / f"global{s}" for s in YAML_SUFFIXES if os.path.lexists(root / f"global{s}")]
-    if globals_:
-        tree.global_, tree.extra_globals = globals_[0], globals_[1:]
+    tree.global_, tree.extra_globals = _one_of(root, "global")
+    tree.hosts, tree.extra_hosts = _one_of(root, "hosts")
     tree.unexpected = list(_unexpected_files(root, tree.problems))
     tree.requests = _yaml_files(root / "requests", tree.problems)
     tree.models = _yaml_files(root / "models", tree.problems)
     return tree
+
+
+def _one_of(root: Path, stem: str) -> tuple[Path | None, list[Path]]:
+    """``root/<stem>.yaml`` or ``.yml`` (None: neither), and the other one if both exist."""
+    found = [root / f"{stem}{s}" for s in YAML_SUFFIXES if os.path.lexists(root / f"{stem}{s}")]
+    return (found[0], found[1:]) if found else (None, [])
 
 
 def display(path: Path) -> str:
@@ -115,7 +124,7 @@ def _unexpected_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
     """YAML files outside the layout; links to directories are not followed."""
     for entry in _entries(root, problems):
         if _is_yaml(entry.name):
-            if Path(entry.name).stem != "global":
+            if Path(entry.name).stem not in ("global", "hosts"):
                 yield Path(entry.path)
         elif _is_dir(entry) and not entry.name.startswith("."):
             if entry.name in ("models", "requests"):  # only their subdirectories are stray

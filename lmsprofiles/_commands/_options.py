@@ -10,6 +10,7 @@ rejects one given before a command that does not take it, instead of ignoring it
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Mapping
 
 TYPE_CHECKING = False  # typing itself is not imported on the CLI's start-up path
@@ -197,9 +198,30 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _host_names(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(","))
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected NAME[,NAME...], not {text!r}")
+    return names
+
+
 def add_plan_options(parser: argparse.ArgumentParser) -> None:
     """The options ``plan`` and ``reconcile`` share."""
     add_server_options(parser)
+    fleet = parser.add_mutually_exclusive_group()
+    fleet.add_argument(
+        "--hosts",
+        metavar="NAME[,NAME...]",
+        type=_host_names,
+        default=(),
+        help="run on these hosts of hosts.yaml at once (a name, or KEY=VALUE for the hosts "
+        "with that label); instead of --host",
+    )
+    fleet.add_argument(
+        "--all-hosts",
+        action="store_true",
+        help="run on every host of hosts.yaml at once; instead of --host",
+    )
     parser.add_argument(
         "--prune",
         action="store_true",
@@ -223,13 +245,21 @@ def run_plan(command: str, args: argparse.Namespace, **extra: Any) -> int:
     """Run ``plan``, ``reconcile`` or ``adopt`` with the shared options plus ``extra``."""
     from pathlib import Path
 
+    from lmsprofiles._reconcile._client import share_tls_context
     from lmsprofiles._reconcile._command import Options, execute
 
     shared: dict[str, Any] = {
         "prune": getattr(args, "prune", False),
         "adopt": getattr(args, "adopt", False),
         "context_policy": getattr(args, "context_policy", "warn"),
+        "hosts": getattr(args, "hosts", ()),
+        "all_hosts": getattr(args, "all_hosts", False),
     }
+    if args.host and (shared["hosts"] or shared["all_hosts"]):
+        option = "--all-hosts" if shared["all_hosts"] else "--hosts"
+        print(f"lmsprofiles {command}: error: give --host or {option}, not both", file=sys.stderr)
+        return 2
+    share_tls_context()  # the SDK's clients of this CLI process share one TLS context
     return execute(
         Options(
             command=command,

@@ -52,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.sources and not args.from_host:
         print("lmsprofiles import: error: give a SOURCE or --from-host", file=sys.stderr)
         return 2
+    if args.from_host:
+        from lmsprofiles._reconcile._client import share_tls_context
+
+        share_tls_context()  # one TLS context for the SDK's clients (see there)
     return run_import(
         ImportOptions(
             sources=tuple(args.sources),

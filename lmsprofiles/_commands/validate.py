@@ -25,19 +25,25 @@ def run(args: argparse.Namespace) -> int:
         if cached is not None:
             directory, answer = cached
             answer.check()
-            models, requests = answer.models, len(answer.requests)
+            models, requests, hosts = answer.models, len(answer.requests), answer.hosts
         else:
             profiles = load_profiles(args)
             directory = profiles.root
             models, requests = profiles.identifiers, len(profiles.requests)
+            hosts = tuple(profiles.hosts)
     except ProfileError as exc:
         if not args.json:
             raise
         doc = {"valid": False, "problems": [p.as_dict() for p in exc.problems]}
         print(json.dumps(doc, indent=2))
         return exc.exit_code
+    summary = f"{len(models)} models, {requests} requests"
+    document: dict[str, object] = {"valid": True, "problems": [], "models": list(models)}
+    if hosts:
+        summary += f", {len(hosts)} hosts"
+        document["hosts"] = list(hosts)
     if args.json:
-        print(json.dumps({"valid": True, "problems": [], "models": list(models)}))
+        print(json.dumps(document))
     else:
-        print(f"valid: {directory} ({len(models)} models, {requests} requests)")
+        print(f"valid: {directory} ({summary})")
     return 0

@@ -267,3 +267,106 @@ def test_the_api_cache_gives_the_same_profile_set(tree: Path) -> None:
                 b = cached.resolve(identifier, request)
                 assert (a.values, dict(a.origins)) == (b.values, dict(b.origins))
     assert len(cache_files()) == 1
+
+
+# ------------------------------------------------------------------------------------------
+# The inventory: hosts.yaml is read, checked and answered through the cache like every file
+
+HOSTS = """\
+hosts:
+  box:
+    address: box
+    load: {flashAttention: false}
+    runs: {labels: {kv: full}}
+  laptop:
+    address: laptop:5000
+    load: {flashAttention: true}
+    models:
+      qwen-chat: {load: {contextLength: 8192}}
+"""
+
+
+@pytest.fixture
+def fleet(tree: Path) -> Path:
+    """The example tree with a hosts.yaml: box (which runs no model yet) turns off
+    flashAttention, which coder's quantized V cache needs; laptop runs every model and
+    turns it on (coder is checked on laptop, and the cache remembers it valid there)."""
+    (tree / "hosts.yaml").write_text(HOSTS)
+    age(tree)
+    return tree
+
+
+def test_a_cached_answer_names_the_hosts(fleet: Path) -> None:
+    from lmsprofiles._scan import user_config_file
+
+    for argv in (["validate"], ["validate", "--json"]):
+        cold = run(["--profiles", str(fleet), *argv])
+        warm, uncached = answers(fleet, *argv)
+        assert cold == warm == uncached
+    assert run(["--profiles", str(fleet), "validate"])[1] == (
+        f"valid: {fleet} (3 models, 3 requests, 2 hosts)\n"
+    )
+    assert '"hosts": ["box", "laptop"]' in warm[1]
+    store = _cache.Store(("cli", str(fleet)), os.environ, user_config_file())
+    cached = store.answer()
+    assert cached is not None and cached[1].hosts == ("box", "laptop")
+    code, modules = probe(["--profiles", str(fleet), "validate"])
+    assert code == 0 and not {"pydantic", "ruamel.yaml"} & modules
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["edit", "same size", "label", "hosts.yml", "remove", "env layer", "env address"],
+)
+def test_every_change_of_the_inventory_is_seen(
+    fleet: Path, change: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(["--profiles", str(fleet), "validate"])[0] == 0
+    hosts, coder = fleet / "hosts.yaml", fleet / "models" / "coder.yaml"
+    changed = None  # the one file written: dated back, as the others are
+    if change == "edit":  # only hosts.yaml changed: coder, found valid on laptop, is not now
+        changed = hosts
+        hosts.write_text(HOSTS.replace("flashAttention: true", "flashAttention: false"))
+    elif change == "same size":
+        changed = hosts
+        hosts.write_text(HOSTS.replace("contextLength: 8192", "contextLength: -819"))
+    elif change == "label":  # box runs coder too: only coder's file changed
+        changed = coder
+        coder.write_text(coder.read_text() + "labels: {kv: full}\n")
+    elif change == "hosts.yml":
+        changed = fleet / "hosts.yml"
+        changed.write_text("hosts: {}\n")
+    elif change == "remove":
+        hosts.unlink()
+    elif change == "env layer":
+        monkeypatch.setenv("LMSPROFILES_HOSTS__LAPTOP__LOAD__FLASH_ATTENTION", "false")
+    elif change == "env address":
+        monkeypatch.setenv("LMSPROFILES_HOSTS__BOX__ADDRESS", "laptop:5000")
+    if changed is not None:
+        os.utime(changed, (time.time() - HOUR, time.time() - HOUR))
+    warm, uncached = answers(fleet)
+    assert warm == uncached
+    if change == "remove":
+        assert warm == (0, f"valid: {fleet} (3 models, 3 requests)\n", "")
+        return
+    assert warm[0] == 3
+    expected = {
+        "edit": "needs flashAttention: true (model 'coder', host 'laptop')",
+        "same size": "hosts.yaml:10:41: hosts.laptop.models.qwen-chat.load.contextLength",
+        "label": "needs flashAttention: true (model 'coder', host 'box')",
+        "hosts.yml": "hosts.yml: both hosts.yaml and hosts.yml exist; keep one",
+        "env layer": "needs flashAttention: true (model 'coder', host 'laptop')",
+        "env address": "hosts.yaml:7:14: hosts.laptop.address: laptop:5000 is the same LM "
+        "Studio server as host 'box'",
+    }[change]
+    assert expected in warm[2]
+
+
+def test_render_on_a_host_with_and_without_the_cache(fleet: Path) -> None:
+    argv = ("render", "qwen-chat", "--host", "laptop", "--request", "creative", "--show-origin")
+    for _ in range(2):
+        warm, uncached = answers(fleet, *argv)
+        assert warm == uncached
+    assert warm[0] == 0
+    assert "contextLength: 8192 # profiles/hosts.yaml:10:41\n" in warm[1]
+    assert "host: laptop\n" in warm[1]

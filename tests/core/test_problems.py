@@ -181,7 +181,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         "unexpected file",
         {"models/a.yaml": "model: m\n", "extra.yaml": "x: 1\n"},
         [
-            "profiles/extra.yaml: unexpected file: profiles are global.yaml, models/*.yaml and "
+            "profiles/extra.yaml: unexpected file: profiles are global.yaml, hosts.yaml, models/*.yaml and "
             "requests/*.yaml"
         ],
     ),
@@ -307,8 +307,8 @@ def test_snake_case_spelling_of_an_unsupported_field_gets_the_reason(write_tree:
 def test_yaml_in_subdirectories_of_models_is_not_ignored(write_tree: WriteTree) -> None:
     root = write_tree({"models/a.yaml": "model: m\n", "models/team/b.yaml": "bogus: 1\n"})
     assert problems(root) == [
-        "profiles/models/team/b.yaml: unexpected file: profiles are global.yaml, models/*.yaml "
-        "and requests/*.yaml"
+        "profiles/models/team/b.yaml: unexpected file: profiles are global.yaml, hosts.yaml, "
+        "models/*.yaml and requests/*.yaml"
     ]
 
 

@@ -91,6 +91,25 @@ INFERENCE = st.fixed_dictionaries(
 )
 
 
+HOST_INFERENCE = st.fixed_dictionaries(
+    {},
+    optional={
+        "temperature": st.sampled_from(["0.3", "!reset"]),
+        "maxTokens": st.sampled_from(["64", "false"]),
+        "stopStrings": st.sampled_from(["[h]", "!append [h]", "!reset"]),
+        "structured": st.sampled_from(
+            [
+                "{type: none}",
+                "{type: json, jsonSchema: {type: object}}",
+                "{type: gbnf, gbnfGrammar: 'root ::= h'}",
+            ]
+        ),
+        "rawTools": st.sampled_from(["{type: none}", "{type: toolArray}"]),
+    },
+)
+"""Host layers valid on their own that can break a rule once merged with a request kind."""
+
+
 def _yaml(inference: dict[str, str], indent: int = 2) -> str:
     pad = " " * indent
     return "".join(f"{pad}{key}: {value}\n" for key, value in inference.items())
@@ -105,14 +124,26 @@ def _yaml(inference: dict[str, str], indent: int = 2) -> str:
     below=INFERENCE,
     requests=st.lists(INFERENCE, min_size=1, max_size=3),
     own=st.lists(INFERENCE, min_size=1, max_size=3),
-    env=st.sampled_from([{}, {"LMSPROFILES_INFERENCE__TEMPERATURE": "0.1"}]),
+    host=st.one_of(st.none(), st.tuples(HOST_INFERENCE, HOST_INFERENCE)),
+    env=st.sampled_from(
+        [
+            {},
+            {"LMSPROFILES_INFERENCE__TEMPERATURE": "0.1"},
+            {"LMSPROFILES_HOSTS__H__INFERENCE__TOP_K_SAMPLING": "-1"},
+            {"LMSPROFILES_HOSTS__H__MODELS__M__INFERENCE__STOP_STRINGS": '["d"]'},
+        ]
+    ),
 )
 def test_checking_request_kinds_cheaply_finds_every_problem(
     below: dict[str, str],
     requests: list[dict[str, str]],
     own: list[dict[str, str]],
+    host: tuple[dict[str, str], dict[str, str]] | None,
     env: dict[str, str],
 ) -> None:
+    """The same problems (or resolved configs, on the inventory's host too) either way;
+    ``host``: the inference of a host's layer and of its layer of model m, None: no
+    hosts.yaml (then the host variables are problems either way)."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "profiles"
         (root / "models").mkdir(parents=True)
@@ -124,11 +155,26 @@ def test_checking_request_kinds_cheaply_finds_every_problem(
             text += f"  r{n}:\n    inference:\n" + (_yaml(request, 6) or "      {}\n")
         (root / "models" / "m.yaml").write_text(text)
         (root / "models" / "n.yaml").write_text("model: n\ninference:\n" + _yaml(below))
+        if host is not None:
+            everyone, alone = host
+            (root / "hosts.yaml").write_text(
+                "hosts:\n  h:\n    address: h\n    inference:\n"
+                + (_yaml(everyone, 6) or "      {}\n")
+                + "    models:\n      m:\n        inference:\n"
+                + (_yaml(alone, 10) or "          {}\n")
+            )
         answers = []
         for quick in (True, False):
             try:
                 loaded = _profiles.load_tree(scan(root, None), env, None, quick=quick)
-                answers.append(json.dumps([loaded.resolve(i).values for i in loaded.identifiers]))
+                hosts = [None, *loaded.hosts]
+                resolved = [
+                    loaded.resolve(i, r, host=h).values
+                    for i in loaded.identifiers
+                    for r in (None, *loaded.requests)
+                    for h in hosts
+                ]
+                answers.append(json.dumps(resolved))
             except ProfileError as exc:
                 answers.append(repr(exc.problems))
         assert answers[0] == answers[1]
