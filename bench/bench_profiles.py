@@ -1,9 +1,10 @@
 """Benchmark: the profile core (load, resolve, CLI start-up) against baselines from the same run.
 
 A profile tree of N models x M request overlays (default 500 x 20) is generated in a temporary
-directory: realistic load and inference blocks, snake_case keys, merge tags, embedding models,
-``deploy: false`` models and model-own ``requests.<name>`` overrides. Each figure is printed
-next to a baseline measured in the same run, with their ratio:
+directory by ``bench/generate.py``: realistic load and inference blocks, snake_case keys, merge
+tags, embedding models, ``deploy: false`` models and, in every LLM profile, its own
+``requests.<name>`` overrides of every request kind. Each figure is printed next to a baseline
+measured in the same run, with their ratio:
 
 a. validate: ``lmsprofiles.load(dir)`` (parse, check, merge and validate every model with every
    request kind) vs parsing the same files with ruamel.yaml's round-trip loader alone;
@@ -35,6 +36,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from generate import write_tree
 from ruamel.yaml import YAML
 
 import lmsprofiles
@@ -46,111 +48,6 @@ ALSO_REPORTED = ("msgspec", "asyncio", "pydantic", "ruamel.yaml", "lmsprofiles.e
 """Modules whose presence is only reported."""
 
 EXAMPLE_PROFILES = Path(__file__).resolve().parent.parent / "profiles"
-
-# --------------------------------------------------------------------------------------------
-# The generated profile tree
-
-GLOBAL = """\
-# yaml-language-server: $schema=../schema.json
-load:
-  gpu:
-    ratio: max
-  flash_attention: true
-  offloadKVCacheToGpu: true
-  try_mmap: true
-inference:
-  temperature: 0.7
-  top_p_sampling: 0.95
-  maxTokens: 1024
-  stopStrings: ["</s>"]
-  context_overflow_policy: truncateMiddle
-ttl: null
-"""
-
-REQUEST_KINDS = (
-    "description: Factual answers with little sampling noise.\n"
-    "inference:\n  temperature: 0.{j}\n  top_k_sampling: {topk}\n  min_p_sampling: 0.1\n",
-    "description: Brainstorming and free writing.\n"
-    "inference:\n  temperature: 1.{j}\n  topPSampling: 0.98\n  repeat_penalty: 1.05\n"
-    "  stop_strings: !append ['\\n\\nUser:']\n",
-    "description: Pull fields out of text as JSON.\n"
-    "inference:\n  temperature: 0\n  max_tokens: 512\n  structured: !replace\n"
-    "    type: json\n    jsonSchema:\n      type: object\n      properties:\n"
-    "        name: {{type: string}}\n        email: {{type: string}}\n"
-    "      required: [name]\n      additionalProperties: false\n",
-    "description: Long answers without a token limit.\n"
-    "inference:\n  maxTokens: false\n  cpu_threads: {threads}\n  temperature: !reset\n",
-)
-
-LLM = """\
-# yaml-language-server: $schema=../../schema.json
-model: vendor/model-{i}-8b
-ttl: {ttl}
-deploy: {deploy}
-load:
-  context_length: {ctx}
-  evalBatchSize: {batch}
-  gpu:
-    ratio: {ratio}
-    split_strategy: favorMainGpu
-    mainGpu: 0
-  seed: {seed}
-  llama_k_cache_quantization_type: q8_0
-  llamaVCacheQuantizationType: q8_0
-inference:
-  temperature: 0.{t}
-  top_k_sampling: 40
-  stop_strings: !append ["<|im_end|>"]
-"""
-
-EMBEDDING = """\
-# yaml-language-server: $schema=../../schema.json
-model: vendor/embed-{i}
-type: embedding
-load:
-  context_length: {ctx}
-  keep_model_in_memory: true
-"""
-
-
-def write_tree(root: Path, models: int, requests: int) -> list[Path]:
-    """Write the profile tree; return every file written."""
-    (root / "models").mkdir(parents=True)
-    (root / "requests").mkdir()
-    files = [root / "global.yaml"]
-    files[0].write_text(GLOBAL)
-    for j in range(requests):
-        text = REQUEST_KINDS[j % len(REQUEST_KINDS)].format(
-            j=j % 10, topk=20 + j, threads=4 + j % 4
-        )
-        files.append(root / "requests" / f"r{j:02d}.yaml")
-        files[-1].write_text(text)
-    for i in range(models):
-        path = root / "models" / f"m{i:04d}.yaml"
-        if i % 25 == 24:
-            path.write_text(EMBEDDING.format(i=i, ctx=512 * (1 + i % 4)))
-        else:
-            text = LLM.format(
-                i=i,
-                ttl="null" if i % 3 else 600 + i,
-                deploy="false" if i % 10 == 9 else "true",
-                ctx=2048 * (1 + i % 16),
-                batch=256 * (1 + i % 4),
-                ratio="max" if i % 2 else round(0.5 + (i % 5) / 10, 1),
-                seed="false" if i % 4 else i,
-                t=i % 10,
-            )
-            if i % 5 == 0 and requests >= 2:  # a model-own take on two request kinds
-                text += (
-                    "requests:\n"
-                    f"  r{i % requests:02d}:\n    inference:\n      temperature: 0.3\n"
-                    f"  r{(i + 1) % requests:02d}:\n    inference:\n"
-                    "      max_tokens: 256\n      stopStrings: !append ['###']\n"
-                )
-            path.write_text(text)
-        files.append(path)
-    return files
-
 
 # --------------------------------------------------------------------------------------------
 # Measuring

@@ -15,12 +15,14 @@ Names are imported on first use, so ``import lmsprofiles`` stays cheap for the C
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # not typing's: importing typing costs the CLI's start-up a third
 
 __all__ = [
     "PRECEDENCE",
     "ApplyError",
     "AsyncSession",
+    "Host",
     "InstanceConflictError",
     "LMStudioError",
     "LMStudioTimeoutError",
@@ -35,6 +37,7 @@ __all__ = [
     "ResolvedConfig",
     "Session",
     "StateError",
+    "UnknownHostError",
     "UnknownModelError",
     "UnknownRequestError",
     "connect",
@@ -49,6 +52,7 @@ _HOMES = {
     "ResolvedConfig": "lmsprofiles._profiles",
     "load": "lmsprofiles._profiles",
     "Origin": "lmsprofiles._origin",
+    "Host": "lmsprofiles._inventory",
     **{
         name: "lmsprofiles._runtime"
         for name in ("AsyncSession", "InstanceConflictError", "Session", "connect", "connect_async")
@@ -65,6 +69,7 @@ _HOMES = {
             "Problem",
             "ProfileError",
             "StateError",
+            "UnknownHostError",
             "UnknownModelError",
             "UnknownRequestError",
         )
@@ -72,6 +77,8 @@ _HOMES = {
 }
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from lmsprofiles._errors import (
         ApplyError,
         LmsProfilesError,
@@ -82,9 +89,11 @@ if TYPE_CHECKING:
         Problem,
         ProfileError,
         StateError,
+        UnknownHostError,
         UnknownModelError,
         UnknownRequestError,
     )
+    from lmsprofiles._inventory import Host
     from lmsprofiles._origin import Origin
     from lmsprofiles._profiles import PRECEDENCE, ModelProfile, ProfileSet, ResolvedConfig, load
     from lmsprofiles._runtime import (

@@ -50,8 +50,43 @@ class _VersionAction(argparse.Action):
         parser.exit(message=f"{parser.prog} {_version()}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser (exposed for the CLI reference and tests)."""
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter, sized to the terminal without importing shutil (and with it
+    bz2 and lzma) on every start."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        super().__init__(prog, indent_increment, max_help_position, width or _columns() - 2)
+
+
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size() finds it: $COLUMNS, the terminal
+    on standard output, else 80."""
+    import os
+
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The full argument parser (exposed for the CLI reference and tests).
+
+    With ``command``, only that command's options are added (the other commands are there
+    with their one-line help): what running that command needs.
+    """
     from lmsprofiles._commands import COMMANDS
     from lmsprofiles._commands._options import GLOBALS, add_globals
 
@@ -61,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Global options may be given before or after the command; each command\n"
         "takes those that mean something to it (see `lmsprofiles COMMAND --help`).",
         epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     add_globals(parser, *GLOBALS)
     parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
@@ -74,39 +109,76 @@ def build_parser() -> argparse.ArgumentParser:
             help=help_text,
             description=help_text[0].upper() + help_text[1:] + ".",
             epilog=EXIT_CODES,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            formatter_class=_Formatter,
         )
-        add_globals(command_parser)  # none unless the command declares them
-        module.configure(command_parser)
+        if command in (None, name):
+            add_globals(command_parser)  # none unless the command declares them
+            module.configure(command_parser)
     return parser
+
+
+def _named_command(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names, found as argparse will find it; None if unsure."""
+    from lmsprofiles._commands import COMMANDS
+    from lmsprofiles._commands._options import GLOBALS
+
+    options = {option: "action" not in keywords for option, keywords in GLOBALS.values()}
+    options |= {"--version": False, "--help": False}
+    words = iter(argv)
+    for word in words:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+        if word.startswith("--") and "=" not in word:
+            matches = [option for option in options if option.startswith(word)]
+            if len(matches) != 1:
+                return None  # unknown or ambiguous: argparse says so
+            if options[matches[0]]:
+                next(words, None)  # its value
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
     from lmsprofiles._commands import COMMANDS
     from lmsprofiles._commands._options import check_globals
-    from lmsprofiles._errors import LmsProfilesError, ProfileError
 
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(_named_command(argv))
     args = parser.parse_args(argv)
     check_globals(parser, args)
     try:
         code: int = _command(COMMANDS[args.command]).run(args)
         return code
-    except ProfileError as exc:
+    except Exception as exc:
+        reported = _report(exc)
+        if reported is None:
+            raise
+        return reported
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _report(exc: Exception) -> int | None:
+    """Print an error lmsprofiles raised on purpose and return its exit code; None for any
+    other error (the error classes are imported only when something failed)."""
+    from lmsprofiles._errors import LmsProfilesError, ProfileError
+
+    if isinstance(exc, ProfileError):
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         count = len(exc.problems)
         print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
         return exc.exit_code
-    except LmsProfilesError as exc:
+    if isinstance(exc, LmsProfilesError):
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # pragma: no cover - e.g. `lmsprofiles render x | head -1`
+    if isinstance(exc, BrokenPipeError):  # pragma: no cover - `lmsprofiles render x | head -1`
         return 0
+    return None
 
 
 if __name__ == "__main__":  # pragma: no cover

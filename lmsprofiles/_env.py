@@ -6,6 +6,8 @@ are read with pydantic-settings. Every other ``LMSPROFILES_*`` variable is an ov
 ``LMSPROFILES_LOAD__CONTEXT_LENGTH`` and ``LMSPROFILES_LOAD__CONTEXTLENGTH`` both set
 ``load.contextLength``. ``LMSPROFILES_MODELS__<ID>__...`` targets the model whose identifier,
 upper-cased with every other character than A-Z and 0-9 replaced by ``_``, is ``<ID>``.
+``LMSPROFILES_HOSTS__<NAME>__...`` override the inventory (``hosts.yaml``) and are read by
+:mod:`lmsprofiles._inventory`.
 Values are parsed by the type of the field they set. Unknown variables are problems.
 """
 
@@ -176,6 +178,8 @@ class Overrides:
 
     shared: EnvLayer = field(default_factory=EnvLayer)
     models: dict[str, EnvLayer] = field(default_factory=dict)
+    inventory: bool = False
+    """Whether some ``LMSPROFILES_HOSTS...`` variable is set (:mod:`._inventory` reads it)."""
 
 
 def overrides(
@@ -200,6 +204,9 @@ def overrides(
             continue
         segments = name[len(PREFIX) :].split("__")
         head = segments[0].upper()
+        if head == "HOSTS":
+            result.inventory = True  # the inventory's variables: lmsprofiles._inventory reads them
+            continue
         scope = segments[1].upper() if len(segments) > 1 else ""
         if head == "MODELS" and len(clashes.get(scope, ())) > 1:
             names = " and ".join(repr(i) for i in clashes[scope])
@@ -306,17 +313,23 @@ def _candidates() -> list[str]:
     return names
 
 
-def _unknown(name: str) -> str:
-    candidates = _candidates()
+def _unknown(name: str, scope: str = "", extra: Iterable[str] = ()) -> str:
+    """``unknown variable`` with the closest valid name.
+
+    ``scope`` is the prefix of a scoped variable (``LMSPROFILES_HOSTS__GPU_A__``; a model's
+    is found by itself): the guess is made for the rest and keeps it. ``extra`` are more
+    names the scope takes (``ADDRESS``).
+    """
+    candidates = _candidates() + [PREFIX + e for e in extra]
     upper = name.upper()
-    if upper.startswith(f"{PREFIX}MODELS__"):
-        parts = upper.split("__")
-        scoped = f"{PREFIX}MODELS__{parts[1]}__"
-        upper = PREFIX + upper[len(scoped) :]
-        guess = difflib.get_close_matches(upper, candidates, n=1, cutoff=0.6)
-        guess = [scoped + g[len(PREFIX) :] for g in guess]
-    else:
-        guess = difflib.get_close_matches(upper, candidates, n=1, cutoff=0.6)
+    if not scope and upper.startswith(f"{PREFIX}MODELS__"):
+        scope = f"{PREFIX}MODELS__{upper.split('__')[1]}__"
+    scope = scope.upper()
+    if scope:
+        upper = PREFIX + upper[len(scope) :]
+    guess = difflib.get_close_matches(upper, candidates, n=1, cutoff=0.6)
+    if scope:
+        guess = [scope + g[len(PREFIX) :] for g in guess]
     hint = f"; did you mean {guess[0]}?" if guess else ""
     return f"unknown variable{hint}"
 
@@ -352,7 +365,7 @@ def parse_value(text: str, fld: Field, limits: Limits = DEFAULT_LIMITS, level: i
         return _number(text, f"must be {check.words}", integer=False)
     if isinstance(check, (t.Strings, t.Indices)):
         return _json(stripped, list, limits, level)
-    if isinstance(check, t.JsonObject):
+    if isinstance(check, (t.JsonObject, t.Labels)):
         return _json(stripped, dict, limits, level)
     return text
 

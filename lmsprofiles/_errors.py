@@ -6,7 +6,8 @@ carries the CLI exit code it maps to, so one handler in the CLI owns the exit co
     LmsProfilesError                  exit 1
     ├── ProfileError (ValueError)     exit 3  invalid profiles, environment or overrides
     │   ├── UnknownModelError                 no model profile with that identifier
-    │   └── UnknownRequestError               no request overlay with that name
+    │   ├── UnknownRequestError               no request overlay with that name
+    │   └── UnknownHostError                  no inventory host with that name
     ├── LMStudioUnreachableError      exit 1  nothing answers at the LM Studio host
     ├── LMStudioError                 exit 1  an SDK call failed (server error, ...)
     │   └── LMStudioTimeoutError              LM Studio did not answer within the timeout
@@ -33,6 +34,7 @@ __all__ = [
     "Problem",
     "ProfileError",
     "StateError",
+    "UnknownHostError",
     "UnknownModelError",
     "UnknownRequestError",
 ]
@@ -102,6 +104,10 @@ class UnknownModelError(ProfileError):
 
 class UnknownRequestError(ProfileError):
     """No request overlay has the name that was asked for."""
+
+
+class UnknownHostError(ProfileError):
+    """No host of the inventory (``hosts.yaml``) has the name that was asked for."""
 
 
 class LMStudioUnreachableError(LmsProfilesError):

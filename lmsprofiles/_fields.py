@@ -2,13 +2,14 @@
 
 The load and inference models (:data:`LlmLoad`, :data:`EmbeddingLoad`, :data:`Gpu`,
 :data:`Inference`) are built from the rows of :mod:`lmsprofiles._fieldtable`; the models of
-nested values and of the files are built here from the same value kinds. Each kind becomes a
+nested values and of the files are built here from the same value kinds (``hosts.yaml``'s, in
+:mod:`lmsprofiles._inventory`, too). Each kind becomes a
 pydantic type with pydantic's own constraints (strict types, ``Ge``/``Le``, ``Literal``,
 ``MinLen``; NaN and infinity are refused by ``allow_inf_nan=False``), and carries the kind as
 metadata so that :func:`errors` can say what a field takes in one clear sentence, and
 environment variables can be read by the type of the field they set. Custom validators remain
 only for what pydantic constraints cannot say: ``false`` on a checkbox field, values with a
-unit, and free-form JSON schemas.
+unit, free-form JSON schemas and host addresses.
 
 The models validate *merged* values whose keys are already the SDK's camelCase names (see
 :mod:`lmsprofiles._keys`); ``null`` is accepted everywhere (it unsets a value). A new kind of
@@ -171,6 +172,20 @@ def _json_checker(no_underscores: bool) -> Callable[[Any], Any]:
     return check
 
 
+def _address(value: Any) -> Any:
+    # HOST[:PORT] is a small grammar of its own (names, IPv4, a bracketed IPv6 address, a port
+    # from 1 to 65535): the parser --host uses says what is wrong in its own words. Imported
+    # here: it is needed only where there is an inventory
+    from lmsprofiles._reconcile._host import parse_host
+
+    if value is None:
+        return value
+    try:
+        return parse_host(value)
+    except ValueError as exc:
+        raise _custom(str(exc)) from None
+
+
 class _Also:
     """JSON Schema: the value may also be ``alternative`` (``false``, a string with a unit)."""
 
@@ -218,6 +233,17 @@ def _value_type(kind: t.Kind) -> Any:
         return Annotated[float, Strict(), Ge(0), Le(1)] | _literal(("max", "off"))
     if isinstance(kind, t.JsonObject):
         return Annotated[dict[str, Any], Strict()]
+    if isinstance(kind, t.Labels):
+        return Annotated[
+            dict[
+                Annotated[str, Strict(), MinLen(1)],
+                Annotated[str, Strict()]
+                | Annotated[int, Strict()]
+                | Annotated[float, Strict()]
+                | Annotated[bool, Strict()],
+            ],
+            Strict(),
+        ]
     if isinstance(kind, t.Nested):
         nested = _MODELS[kind.model]
         if kind.container == "list":
@@ -241,6 +267,8 @@ def _annotation(kind: t.Kind, *, nullable: bool = True) -> Any:
         extra += [BeforeValidator(_read_unit(kind.unit)), also]
     if isinstance(kind, t.JsonObject):
         extra.append(AfterValidator(_json_checker(kind.no_underscores)))
+    if isinstance(kind, t.Address):
+        extra.append(AfterValidator(_address))
     value = _value_type(kind)
     return _annotated(value | None if nullable else value, *extra, kind)
 
@@ -316,7 +344,7 @@ def _from_rows(
 
 _GPU = Spec("gpu", t.Nested("Gpu"), "GPU offload and split.")
 
-_TTL = Spec(
+TTL = Spec(
     "ttl",
     t.Num("integer", ge=1, unit="seconds"),
     "Seconds an idle instance stays loaded, or a duration like 2h, 30m, 90s; "
@@ -440,7 +468,7 @@ GlobalFile = make_model(
         "Load defaults; embedding models take only the fields they support.",
     ),
     Spec("inference", t.Nested("Inference"), "Inference defaults for LLMs."),
-    _TTL,
+    TTL,
 )
 RequestOverride = make_model(
     "RequestOverride",
@@ -468,7 +496,7 @@ ModelFile = make_model(
         "Instance identifier; defaults to the file name.",
     ),
     Spec("type", t.Choice(("llm", "embedding")), "llm (default) or embedding.", default="llm"),
-    _TTL,
+    TTL,
     Spec(
         "deploy",
         t.Bool(),
@@ -482,12 +510,18 @@ ModelFile = make_model(
         t.Nested("RequestOverride", "dict"),
         "This model's overrides of named request overlays.",
     ),
+    Spec(
+        "labels",
+        t.Labels(),
+        "Labels hosts select models by (runs.labels in hosts.yaml), e.g. {size: small}; "
+        "values compare as text.",
+    ),
 )
 EmbeddingScope = make_model(
     "EmbeddingScope",
     "What environment variables may set for an embedding model.",
     Spec("load", t.Nested("EmbeddingLoad")),
-    _TTL,
+    TTL,
 )
 EmbeddingModelFile = make_model(
     "EmbeddingModelFile",
@@ -537,12 +571,12 @@ def errors(exc: ValidationError) -> list[dict[str, Any]]:
             continue
         kind, group = groups[item]
         first = group[0]
-        after = first["loc"][len(item) :]  # union members, list items
+        after = first["loc"][len(item) :]  # union members, list items, mapping keys
         result.append(
             {
                 "type": "lmsprofiles",
                 "loc": item,
-                "msg": _wording(kind, group, deeper=any(isinstance(p, int) for p in after)),
+                "msg": _wording(kind, group, after),
                 "input": first["input"],
             }
         )
@@ -578,20 +612,36 @@ def _kinds(model_: type[BaseModel]) -> dict[str, t.Kind]:
     return found
 
 
-def _wording(kind: t.Kind, group: list[Any], *, deeper: bool) -> str:
+def _wording(kind: t.Kind, group: list[Any], after: tuple[Any, ...]) -> str:
+    """What is wrong with a field's value: ``group`` are pydantic's errors about it, ``after``
+    the rest of the first one's location below the field."""
     ours = next((e for e in group if e["type"] == "lmsprofiles"), None)
     if ours is not None:
         return str(ours["msg"])
     value = group[0]["input"]
+    if isinstance(kind, t.Labels) and after:  # one label: its name or its value
+        if after[-1] == "[key]":
+            return f"label names must be non-empty strings (got {describe(after[0])})"
+        return (
+            f"label {after[0]!r} must be a string, a number or true/false (got {describe(value)})"
+        )
     off = getattr(kind, "off", None)
     if value is False and off is not None and off.mode == "reject":
         return str(off.message)
-    # deeper: the error is about an item of a list: the field's value is that list
+    # an error about an item of a list: the field's value is that list
+    deeper = any(isinstance(p, int) for p in after)
     got = describe([]) if deeper else describe(value)
     if any(e["type"] == "string_too_short" for e in group) and isinstance(kind, t.Text):
         return f"must not be empty (got {got})"
     not_finite = any(e["type"] == "finite_number" for e in group)
     return f"must be {kind.words}{', not NaN or infinity' if not_finite else ''} (got {got})"
+
+
+def label_text(value: Any) -> str:
+    """A label value as it is compared: ``true``/``false`` for booleans, else its text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 # --------------------------------------------------------------------------------------------

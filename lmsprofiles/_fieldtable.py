@@ -32,6 +32,7 @@ __all__ = [
     "WIRE_EMBEDDING_LOAD",
     "WIRE_INFERENCE",
     "WIRE_LOAD",
+    "Address",
     "Bool",
     "Choice",
     "Domain",
@@ -39,6 +40,7 @@ __all__ = [
     "JsonObject",
     "Kind",
     "KvOnly",
+    "Labels",
     "Nested",
     "Num",
     "Off",
@@ -208,6 +210,22 @@ class JsonObject(Kind):
     @property
     def words(self) -> str:
         return "a mapping (a JSON schema)"
+
+
+class Labels(Kind):
+    """Labels (of a model, of an inventory host): names to a string, a number or true/false,
+    compared as text."""
+
+    @property
+    def words(self) -> str:
+        return "a mapping of label names to values, e.g. {gpu: 24GB}"
+
+
+@dataclass(frozen=True)
+class Address(Text):
+    """An LM Studio server as ``--host`` takes it: ``HOST[:PORT]`` (port 1234 by default)."""
+
+    non_empty: bool = True
 
 
 @dataclass(frozen=True)

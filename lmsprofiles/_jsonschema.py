@@ -1,4 +1,5 @@
-"""``schema.json``: the JSON Schema of every profile file kind, for editors and CI."""
+"""``schema.json``: the JSON Schema of every profile file kind (and ``hosts.yaml``), for
+editors and CI."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from lmsprofiles import _fields as f
+from lmsprofiles._inventory import HostsFile
 from lmsprofiles._keys import fields_of
 
-_FILES: tuple[type[BaseModel], ...] = (f.GlobalFile, f.ModelFile, f.RequestFile)
+_FILES: tuple[type[BaseModel], ...] = (f.GlobalFile, f.ModelFile, f.RequestFile, HostsFile)
 
 
 def _models() -> dict[str, type[BaseModel]]:
@@ -27,7 +29,7 @@ def _models() -> dict[str, type[BaseModel]]:
 
 
 def build() -> dict[str, Any]:
-    """The schema document: any of the three file kinds, with snake_case spellings too."""
+    """The schema document: any of the four file kinds, with snake_case spellings too."""
     _, top = models_json_schema(
         [(model, "validation") for model in _FILES], ref_template="#/$defs/{model}"
     )
@@ -45,9 +47,9 @@ def build() -> dict[str, Any]:
         "$id": "https://lmsprofiles.dev/schema.json",
         "title": "lmsprofiles profile file",
         "description": (
-            "A file of an lmsprofiles profile directory: global.yaml, models/<name>.yaml or "
-            "requests/<name>.yaml. Merge tags !append, !replace and !reset are allowed on "
-            "mapping values."
+            "A file of an lmsprofiles profile directory: global.yaml, models/<name>.yaml, "
+            "requests/<name>.yaml or hosts.yaml. Merge tags !append, !replace and !reset are "
+            "allowed on mapping values."
         ),
         "anyOf": [{"$ref": f"#/$defs/{model.__name__}"} for model in _FILES],
         "$defs": dict(sorted(defs.items())),

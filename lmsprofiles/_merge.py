@@ -122,6 +122,43 @@ def merge_traced(
     return merged, origins
 
 
+def overlay_values(base: Mapping[str, Any], layers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """``merge_traced(layers, start=(base, ...))[0]`` without the origins, for checks that need
+    only the values.
+
+    ``base`` is an earlier merged tree (no markers, no nulls). Nothing is modified; the result
+    may share the parts ``layers`` do not touch with ``base``.
+    """
+    value: Any = dict(base)
+    for layer in layers:
+        value = _overlay_value(value, layer)
+    return value if isinstance(value, dict) else {}
+
+
+def _overlay_value(base: Any, nxt: Any) -> Any:
+    """:func:`_overlay` without origins, dropping nulls as it goes.
+
+    A null left in the merge so far acts as no value at all on everything a later layer
+    can write, so it is dropped at once instead of at the end.
+    """
+    if isinstance(nxt, (str, int, float)):  # bool too
+        return nxt
+    if isinstance(nxt, dict):
+        result = dict(base) if isinstance(base, dict) else {}
+        for key, item in nxt.items():
+            merged = _overlay_value(result.get(key, _ABSENT), item)
+            if merged is _ABSENT:
+                result.pop(key, None)
+            else:
+                result[key] = merged
+        return result
+    if isinstance(nxt, Append):
+        items = [_drop_unset(settle(v)) for v in nxt.items]
+        return [*(base if isinstance(base, list) else []), *items]
+    fresh = settle(nxt.value if isinstance(nxt, Replace) else nxt)
+    return _ABSENT if fresh is RESET or fresh is None else _drop_unset(fresh)
+
+
 def _drop_under(origins: dict[Path, Any], path: Path) -> None:
     n = len(path)
     for key in [k for k in origins if k[:n] == path]:

@@ -1,36 +1,56 @@
 """Profile sets: discovery, layering, validation and resolution.
 
 Precedence, lowest first (:data:`PRECEDENCE`): the user-level global file, ``global.yaml``,
-the model profile, the request overlay (``requests/<name>.yaml``, then the model's own
-``requests.<name>``), the environment (variables for every model, then for this model) and
-call-site overrides.
+the model profile, the host (``hosts.yaml``: the host's overlay, then its overlay of this
+model; only when resolving for a host), the request overlay (``requests/<name>.yaml``, then
+the model's own ``requests.<name>``), the environment (variables for every model, for this
+model, for the host, for this model on the host) and call-site overrides.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
+import gc
 import os
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Literal, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, cast
 
-import platformdirs
 from pydantic import BaseModel, ValidationError
 
 from lmsprofiles import _fields as f
 from lmsprofiles import _fieldtable as t
 from lmsprofiles._env import Control, EnvLayer, control, overrides
-from lmsprofiles._errors import Problem, ProfileError, UnknownModelError, UnknownRequestError
+from lmsprofiles._errors import (
+    Problem,
+    ProfileError,
+    UnknownHostError,
+    UnknownModelError,
+    UnknownRequestError,
+)
 from lmsprofiles._keys import canonicalize, fields_of, spellings, unknown_key_message
-from lmsprofiles._merge import Path, Replace, merge_traced, settle, unset_origin
+from lmsprofiles._merge import (
+    RESET,
+    Append,
+    Path,
+    Replace,
+    merge_traced,
+    overlay_values,
+    settle,
+    unset_origin,
+)
 from lmsprofiles._origin import DEFAULT, Origin
-from lmsprofiles._yaml import DEFAULT_LIMITS, Document, Limits, describe, dotted, read
+from lmsprofiles._scan import Tree, display, scan
+from lmsprofiles._scan import user_config_file as user_config_file
+from lmsprofiles._yaml import DEFAULT_LIMITS, Limits, describe, dotted, read
 
 if TYPE_CHECKING:
     from lmstudio import LlmLoadModelConfigDict, LlmPredictionConfigDict
+
+    from lmsprofiles._inventory import Host
 
 __all__ = ["PRECEDENCE", "ModelProfile", "ProfileSet", "ResolvedConfig", "load"]
 
@@ -38,15 +58,17 @@ PRECEDENCE: Final = (
     "user",
     "global",
     "model",
+    "host",
+    "host-model",
     "request",
     "model-request",
     "env",
     "env-model",
+    "env-host",
+    "env-host-model",
     "call-site",
 )
 """Layer names, lowest precedence first."""
-
-_YAML_SUFFIXES = (".yaml", ".yml")
 
 
 class _Auto:
@@ -55,11 +77,6 @@ class _Auto:
 
 
 AUTO: Final = _Auto()
-
-
-def user_config_file() -> FsPath:
-    """The user-level global file: ``global.yaml`` in the platform's user config dir."""
-    return platformdirs.user_config_path("lmsprofiles") / "global.yaml"
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,8 @@ class ModelProfile:
     deploy: bool
     source: str
     requests: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels hosts select the model by (``runs.labels`` in ``hosts.yaml``), as text."""
 
 
 @functools.cache
@@ -126,6 +145,8 @@ class ResolvedConfig:
     _values: Mapping[str, Any] = field(repr=False)
     _layers: tuple[_Layer, ...] = field(repr=False)
     _traced: Mapping[Path, Any] = field(repr=False)
+    host: str | None = None
+    """The inventory host resolved for (its layers apply), or None."""
 
     @property
     def values(self) -> dict[str, Any]:
@@ -204,13 +225,15 @@ class ProfileSet:
         models: Mapping[str, ModelProfile],
         requests: Mapping[str, str | None],
         layers: _Layers,
+        hosts: Mapping[str, Host] | None = None,
     ) -> None:
         self.root = root
         self.control = control
         self._models = dict(models)
         self._requests = dict(requests)
         self._layers = layers
-        self._cache: dict[tuple[str, str | None], ResolvedConfig] = {}
+        self._hosts = dict(hosts or {})
+        self._cache: dict[tuple[str, str | None, str | None], ResolvedConfig] = {}
 
     def __repr__(self) -> str:
         counts = f"{len(self._models)} models, {len(self._requests)} requests"
@@ -231,23 +254,45 @@ class ProfileSet:
         """Request overlay names and their descriptions (read-only)."""
         return MappingProxyType(self._requests)
 
-    def deployments(self) -> list[ResolvedConfig]:
-        """Resolved configs of the models reconcile keeps loaded (``deploy: true``)."""
-        return [self.resolve(i) for i in self.identifiers if self._models[i].deploy]
+    @property
+    def hosts(self) -> Mapping[str, Host]:
+        """The hosts of the inventory (``hosts.yaml``) by name; empty without one (read-only)."""
+        return MappingProxyType(self._hosts)
+
+    def deployments(self, host: str | None = None) -> list[ResolvedConfig]:
+        """Resolved configs of the models reconcile keeps loaded (``deploy: true``).
+
+        With ``host``, those the inventory host runs, resolved with its layers.
+        """
+        names = self.identifiers if host is None else self.host(host).models
+        return [self.resolve(i, host=host) for i in names if self._models[i].deploy]
 
     def resolve(
-        self, identifier: str, request: str | None = None, **overrides: Any
+        self,
+        identifier: str,
+        request: str | None = None,
+        *,
+        host: str | None = None,
+        **overrides: Any,
     ) -> ResolvedConfig:
-        """Resolve one model, optionally for a request kind, with call-site overrides.
+        """Resolve one model, optionally for a request kind and an inventory host, with
+        call-site overrides.
 
         Overrides are field names (camelCase or snake_case) of the load or inference config,
-        or ``ttl``; ``None`` unsets a value. Raises :class:`UnknownModelError`,
-        :class:`UnknownRequestError` or :class:`ProfileError` (an invalid override).
+        or ``ttl``; ``None`` unsets a value. ``host`` names a host of ``hosts.yaml``: its
+        layers apply, and it must run the model. Raises :class:`UnknownModelError`,
+        :class:`UnknownRequestError`, :class:`UnknownHostError` or :class:`ProfileError` (an
+        invalid override).
         """
-        base = self._cache.get((identifier, request))
+        if host is not None:
+            entry = self.host(host)
+            if identifier in self._models and identifier not in entry.models:
+                message = entry.does_not_run(identifier)
+                raise UnknownModelError([Problem("call-site", None, None, "", message)])
+        base = self._cache.get((identifier, request, host))
         if base is None:
-            base = self._resolve(identifier, request)
-            self._cache[(identifier, request)] = base
+            base = self._resolve(identifier, request, host)
+            self._cache[(identifier, request, host)] = base
         if not overrides:
             return base
         call_site = _call_site(overrides, base.type)
@@ -255,12 +300,28 @@ class ProfileSet:
         merged = merge_traced([(call_site.data, call_site.where)], (base._values, base._traced))
         layers = (*base._layers, call_site)
         profile = self._models[identifier]
-        resolved, problems = _validate(profile, request, layers, merged, call_site.data.keys())
+        resolved, problems = _validate(
+            profile, request, layers, merged, call_site.data.keys(), host=host
+        )
         if problems:
             raise ProfileError(problems)
         return resolved
 
-    def _resolve(self, identifier: str, request: str | None) -> ResolvedConfig:
+    def host(self, name: str) -> Host:
+        """The inventory host ``name``; raises :class:`UnknownHostError` (with did-you-mean)."""
+        found = self._hosts.get(name)
+        if found is None:
+            close = difflib.get_close_matches(name, list(self._hosts), n=1)
+            hint = (
+                f"; did you mean {close[0]!r}?"
+                if close
+                else f"; hosts.yaml has {', '.join(sorted(self._hosts)) or 'none'}"
+            )
+            message = f"no host named {name!r}{hint}"
+            raise UnknownHostError([Problem("call-site", None, None, "", message)])
+        return found
+
+    def _resolve(self, identifier: str, request: str | None, host: str | None) -> ResolvedConfig:
         profile = self._models.get(identifier)
         if profile is None:
             raise UnknownModelError([_unknown("model", identifier, list(self._models))])
@@ -275,8 +336,8 @@ class ProfileSet:
                 f"{identifier!r} is an embedding model; it takes no request kinds",
             )
             raise ProfileError([problem])
-        layers = self._layers.stack(profile, request, None)
-        resolved, problems = _validate(profile, request, layers)
+        layers = self._layers.stack(profile, request, None, host)
+        resolved, problems = _validate(profile, request, layers, host=host)
         if problems:
             raise ProfileError(problems)
         return resolved
@@ -290,26 +351,40 @@ class _Layers:
     global_: _Layer | None = None
     models: dict[str, _Layer] = field(default_factory=dict)
     requests: dict[str, _Layer] = field(default_factory=dict)
-    model_requests: dict[tuple[str, str], _Layer] = field(default_factory=dict)
+    model_requests: _ModelRequests = field(default_factory=lambda: _ModelRequests())
     env: _Layer | None = None
     env_models: dict[str, _Layer] = field(default_factory=dict)
+    hosts: dict[str, _Layer] = field(default_factory=dict)
+    host_models: dict[tuple[str, str], _Layer] = field(default_factory=dict)
+    env_hosts: dict[str, _Layer] = field(default_factory=dict)
+    env_host_models: dict[tuple[str, str], _Layer] = field(default_factory=dict)
 
     def stack(
-        self, profile: ModelProfile, request: str | None, call_site: _Layer | None
+        self,
+        profile: ModelProfile,
+        request: str | None,
+        call_site: _Layer | None,
+        host: str | None = None,
     ) -> tuple[_Layer, ...]:
-        """The layers that apply to ``profile`` and ``request``, in :data:`PRECEDENCE` order."""
+        """The layers that apply to ``profile``, ``request`` and ``host``, in
+        :data:`PRECEDENCE` order."""
         ident = profile.identifier
+        on = host or ""  # no host is named "": a host layer applies only with a host
         candidates = {
             "user": self.user,
             "global": self.global_,
             "model": self.models.get(ident),
+            "host": self.hosts.get(on),
+            "host-model": self.host_models.get((on, ident)),
             "request": self.requests.get(request) if request else None,
             "model-request": self.model_requests.get((ident, request)) if request else None,
             "env": self.env,
             "env-model": self.env_models.get(ident),
+            "env-host": self.env_hosts.get(on),
+            "env-host-model": self.env_host_models.get((on, ident)),
             "call-site": call_site,
         }
-        shared = ("user", "global", "env")
+        shared = ("user", "global", "host", "env", "env-host")
         layers = []
         for name in PRECEDENCE:
             layer = candidates[name]
@@ -319,6 +394,16 @@ class _Layers:
                 layer = _for_embedding(layer)
             layers.append(layer)
         return tuple(layers)
+
+    def on_host(self, host: str, identifier: str) -> bool:
+        """Whether ``host`` has a layer of its own for ``identifier`` (else the model
+        resolves there as without a host)."""
+        return (
+            host in self.hosts
+            or host in self.env_hosts
+            or (host, identifier) in self.host_models
+            or (host, identifier) in self.env_host_models
+        )
 
 
 def _for_embedding(layer: _Layer) -> _Layer:
@@ -453,10 +538,13 @@ def _validate(
     layers: tuple[_Layer, ...],
     merged_traced: tuple[dict[str, Any], dict[Path, Any]] | None = None,
     sections: Collection[str] = ("load", "inference", "ttl"),
+    *,
+    host: str | None = None,
 ) -> tuple[ResolvedConfig, list[Problem]]:
     """Validate the merge of ``layers`` (``merged_traced`` if the caller has it already).
 
     Only ``sections`` are checked: a caller that knows the others are valid skips them.
+    ``host`` is the inventory host the layers were stacked for, if any.
     """
     if merged_traced is None:
         merged_traced = merge_traced((layer.data, layer.where) for layer in layers)
@@ -488,6 +576,7 @@ def _validate(
         _values=merged,
         _layers=layers,
         _traced=where,
+        host=host,
     )
     rule_hits = [
         ((section, *sub), message)
@@ -496,8 +585,10 @@ def _validate(
         for sub, message in f.RULES[section](merged[section])
     ]
     if failed or rule_hits:
-        context = f" (model {profile.identifier!r}" + (
-            f", request {request!r})" if request else ")"
+        context = (
+            f" (model {profile.identifier!r}"
+            + (f", request {request!r}" if request else "")
+            + (f", host {host!r})" if host else ")")
         )
         fallback = Origin("file", profile.source, 1, 1)
         for error, prefix in failed:
@@ -506,7 +597,7 @@ def _validate(
             )
         for path, message in rule_hits:
             origin = _locate(path, where, layers) or fallback
-            suffix = context if origin.source != profile.source else ""
+            suffix = context if origin.source != profile.source or host else ""
             problems.append(_problem(origin, path, message + suffix))
     return resolved, problems
 
@@ -514,116 +605,122 @@ def _validate(
 # ------------------------------------------------------------------------------------------
 # Loading
 
+FileKind = Literal["global", "request", "model", "hosts"]
 
-def _display(path: FsPath) -> str:
+
+@dataclass(frozen=True)
+class FileRead:
+    """One profile file read and checked on its own: all that loading needs of it.
+
+    ``data`` has canonical keys (None: the file could not be read at all); ``where`` maps each
+    canonical path to the line and column of its value, and the path as written when that is
+    not the canonical one (a key spelled in snake_case); ``request_keys`` is
+    where each ``requests.<name>`` key of a model file is written. It is plain data, so the
+    cache can keep it.
+    """
+
+    source: str
+    data: dict[str, Any] | None
+    where: dict[Path, tuple[int, int] | tuple[int, int, Path]]
+    request_keys: dict[str, tuple[int, int]]
+    problems: tuple[Problem, ...]
+
+
+class _Origins(Mapping[Path, Origin]):
+    """A file's origins by canonical path (below ``prefix``), each made when first asked for."""
+
+    __slots__ = ("_made", "_prefix", "_read")
+
+    def __init__(self, read: FileRead, prefix: Path = ()) -> None:
+        self._read = read
+        self._prefix = prefix
+        self._made: dict[Path, Origin] = {}
+
+    def get(self, path: Path, default: Any = None) -> Any:
+        made = self._made.get(path)
+        if made is None:
+            full = (*self._prefix, *path) if self._prefix else path
+            entry = self._read.where.get(full)
+            if entry is None:
+                return default
+            written = entry[2] if len(entry) == 3 else full
+            made = Origin("file", self._read.source, entry[0], entry[1], dotted(written))
+            self._made[path] = made
+        return made
+
+    def __getitem__(self, path: Path) -> Origin:
+        made: Origin | None = self.get(path)
+        if made is None:
+            raise KeyError(path)
+        return made
+
+    def __contains__(self, path: object) -> bool:
+        if not isinstance(path, tuple):
+            return False
+        return ((*self._prefix, *path) if self._prefix else path) in self._read.where
+
+    def __iter__(self) -> Iterator[Path]:
+        n = len(self._prefix)
+        return (p[n:] for p in self._read.where if p[:n] == self._prefix)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def read_file(file: FsPath, kind: FileKind, limits: Limits = DEFAULT_LIMITS) -> FileRead:
+    """Read, canonicalize and check one file on its own."""
+    source = display(file)
     try:
-        relative = os.path.relpath(path)
-    except ValueError:  # pragma: no cover - another drive on Windows
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
-
-
-def _read_layer(
-    file: FsPath,
-    schema: type[BaseModel] | None,
-    problems: list[Problem],
-    limits: Limits = DEFAULT_LIMITS,
-) -> tuple[Document, dict[str, Any], dict[Path, Origin]] | None:
-    """Read, canonicalize and check one file on its own; None if it cannot be read at all."""
-    try:
-        doc = read(file, _display(file), limits)
+        doc = read(file, source, limits)
     except ProfileError as exc:
-        problems.extend(exc.problems)
-        return None
-    if schema is None:
-        schema = f.EmbeddingModelFile if doc.data.get("type") == "embedding" else f.ModelFile
+        return FileRead(source, None, {}, {}, exc.problems)
+    schema: type[BaseModel]
+    if kind == "model":
+        embedding = doc.data.get("type") == "embedding"
+        schema = f.EmbeddingModelFile if embedding else f.ModelFile
+    elif kind == "hosts":
+        from lmsprofiles._inventory import HostsFile
+
+        schema = HostsFile
+    else:
+        schema = f.GlobalFile if kind == "global" else f.RequestFile
+    problems: list[Problem] = []
     canon = canonicalize(doc, schema, problems)
-    where: dict[Path, Origin] = {}
-    for c_path, w_path in canon.where.items():
-        line, column = doc.position(w_path)
-        where[c_path] = Origin("file", doc.source, line, column, dotted(w_path))
+    position = doc.position
+    where: dict[Path, tuple[int, int] | tuple[int, int, Path]] = {
+        c_path: position(w_path) if w_path == c_path else (*position(w_path), w_path)
+        for c_path, w_path in canon.where.items()
+    }
+    request_keys: dict[str, tuple[int, int]] = {}
+    raw_requests = canon.data.get("requests") if kind == "model" else None
+    if isinstance(raw_requests, dict):
+        request_keys = {name: position(("requests", name), key=True) for name in raw_requests}
+    result = FileRead(source, canon.data, where, request_keys, ())
     try:
         schema.model_validate(settle(canon.data))
     except ValidationError as exc:
-        fallback = Origin("file", doc.source, 1, 1)
-        problems += _errors_to_problems(exc, (), where, fallback, partial=True)
-    return doc, canon.data, where
+        fallback = Origin("file", source, 1, 1)
+        origins = _Origins(result)
+        problems += _errors_to_problems(exc, (), origins, fallback, partial=True)
+    return FileRead(source, canon.data, where, request_keys, tuple(problems))
 
 
-def _entries(directory: FsPath, problems: list[Problem]) -> list[os.DirEntry[str]]:
-    """The entries of ``directory``, sorted; none if it does not exist; a problem if it
-    exists as a name but cannot be listed (no permission, a link loop, not a directory)."""
-    if not os.path.lexists(directory):
-        return []
-    try:
-        with os.scandir(directory) as listing:
-            return sorted(listing, key=lambda entry: entry.name)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        problems.append(Problem(_display(directory), None, None, "", f"cannot read: {reason}"))
-        return []
+class Store(Protocol):
+    """What loading asks of a cache (:class:`lmsprofiles._cache.Store`)."""
 
+    def file(self, path: FsPath, kind: FileKind) -> FileRead | None:
+        """What was read from ``path`` before, if it has not changed since."""
 
-def _is_yaml(name: str) -> bool:
-    return name.endswith(_YAML_SUFFIXES) and not name.startswith(".")
+    def keep_file(self, path: FsPath, kind: FileKind, read: FileRead) -> None:
+        """Remember what was read from ``path`` (looked up with :meth:`file` just before)."""
 
+    def checked(self, model: FsPath, *, on_hosts: bool = False) -> bool:
+        """Whether the model in ``model`` was valid with every request kind (``on_hosts``:
+        on every inventory host too), with these same files."""
 
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir()
-    except OSError:
-        return False
-
-
-def _yaml_files(directory: FsPath, problems: list[Problem]) -> list[FsPath]:
-    """Every YAML name directly in ``directory``, whatever it is: reading says what is wrong."""
-    return [FsPath(e.path) for e in _entries(directory, problems) if _is_yaml(e.name)]
-
-
-def _unexpected_files(root: FsPath, problems: list[Problem]) -> Iterator[FsPath]:
-    """YAML files outside the layout; links to directories are not followed."""
-    for entry in _entries(root, problems):
-        if _is_yaml(entry.name):
-            if FsPath(entry.name).stem != "global":
-                yield FsPath(entry.path)
-        elif _is_dir(entry) and not entry.name.startswith("."):
-            if entry.name in ("models", "requests"):  # only their subdirectories are stray
-                subdirs = [e for e in _entries(FsPath(entry.path), problems) if _is_dir(e)]
-                tops = [FsPath(e.path) for e in subdirs if not _is_yaml(e.name)]
-            else:
-                tops = [] if entry.is_symlink() else [FsPath(entry.path)]
-            for top in tops:
-                yield from _walk_yaml(top, problems)
-
-
-def _walk_yaml(top: FsPath, problems: list[Problem]) -> Iterator[FsPath]:
-    def unreadable(exc: OSError) -> None:
-        where = FsPath(exc.filename) if exc.filename else top
-        reason = exc.strerror or str(exc)
-        problems.append(Problem(_display(where), None, None, "", f"cannot read: {reason}"))
-
-    found = []
-    for folder, dirs, files in os.walk(top, onerror=unreadable):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [FsPath(folder) / name for name in files + dirs if _is_yaml(name)]
-    yield from sorted(found)
-
-
-def _sub(
-    layer_data: Mapping[str, Any], where: Mapping[Path, Origin], prefix: Path, name: str
-) -> _Layer:
-    """The part of a file under ``prefix`` as a layer whose paths start at ``inference``."""
-    node: Any = layer_data
-    for part in prefix:
-        node = node.get(part) if isinstance(node, dict) else None
-    data = (
-        {"inference": node.get("inference")}
-        if isinstance(node, dict) and "inference" in node
-        else {}
-    )
-    n = len(prefix)
-    sub_where = {p[n:]: o for p, o in where.items() if p[:n] == prefix}
-    return _Layer(name, data, sub_where)
+    def keep_checked(self, model: FsPath, *, on_hosts: bool = False) -> None:
+        """Remember that the model in ``model`` is valid with every request kind (``on_hosts``:
+        on every inventory host too)."""
 
 
 def load(
@@ -631,16 +728,47 @@ def load(
     *,
     env: Mapping[str, str] | None = None,
     user_config: str | os.PathLike[str] | _Auto | None = AUTO,
+    cache: bool = False,
 ) -> ProfileSet:
     """Read, merge and validate a profile directory.
 
     ``env`` replaces ``os.environ`` as the source of ``LMSPROFILES_*`` variables;
     ``user_config`` is the user-level global file (default: ``global.yaml`` in the platform's
-    user config dir, used if it exists; ``None`` skips it). Raises :class:`ProfileError`
-    carrying every problem found.
+    user config dir, used if it exists; ``None`` skips it). With ``cache``, what was read and
+    checked is kept in the user cache dir and reused for the files that have not changed
+    (a speed-up only: the answer is the same). Raises :class:`ProfileError` carrying every
+    problem found.
     """
     environ = dict(os.environ if env is None else env)
-    root = FsPath(path)
+    user_file = user_config_file() if isinstance(user_config, _Auto) else user_config
+    user = None if user_file is None else FsPath(user_file)
+    if not cache:
+        return load_tree(scan(FsPath(path), user), environ, None)
+    from lmsprofiles import _cache
+
+    return _cache.Store(("load", os.fspath(path)), environ, user).load(FsPath(path))
+
+
+def load_tree(
+    tree: Tree, environ: Mapping[str, str], store: Store | None, *, quick: bool = True
+) -> ProfileSet:
+    """:func:`load` of the files of ``tree``, using ``store`` for those it has seen unchanged.
+
+    ``quick=False`` validates every model with every request kind in full (the reference the
+    cheaper check of :func:`_check_model` is tested against).
+    """
+    was_collecting = gc.isenabled()
+    gc.disable()  # nothing read here is cyclic; collecting while it grows costs a third
+    try:
+        return _load(tree, environ, store, quick)
+    finally:
+        if was_collecting:
+            gc.enable()
+
+
+def _load(
+    tree: Tree, environ: Mapping[str, str], store: Store | None, quick: bool = True
+) -> ProfileSet:
     problems: list[Problem] = []
     try:
         settings = control(environ)
@@ -648,69 +776,76 @@ def load(
         problems.extend(exc.problems)
         settings = Control()
     limits = settings.limits
-    if not os.path.lexists(root):
-        problems.append(Problem(_display(root), None, None, "", "no such profile directory"))
+    problems += tree.problems
+    if not tree.exists or (tree.empty and problems):
         raise ProfileError(problems)
-    if not _entries(root, problems) and problems:
-        raise ProfileError(problems)
+
+    def read_one(file: FsPath, kind: FileKind) -> FileRead:
+        done = store.file(file, kind) if store else None
+        if done is None:
+            done = read_file(file, kind, limits)
+            if store:
+                store.keep_file(file, kind, done)
+        problems.extend(done.problems)
+        return done
+
     layers = _Layers()
-    user_file = user_config_file() if isinstance(user_config, _Auto) else user_config
-    if user_file is not None and os.path.lexists(user_file):
-        read_user = _read_layer(FsPath(user_file), f.GlobalFile, problems, limits)
-        if read_user:
-            layers.user = _Layer("user", read_user[1], read_user[2])
-    globals_ = [root / f"global{s}" for s in _YAML_SUFFIXES if os.path.lexists(root / f"global{s}")]
-    for extra in globals_[1:]:
-        problems.append(
-            Problem(
-                _display(extra), None, None, "", "both global.yaml and global.yml exist; keep one"
-            )
-        )
-    if globals_:
-        read_global = _read_layer(globals_[0], f.GlobalFile, problems, limits)
-        if read_global:
-            layers.global_ = _Layer("global", read_global[1], read_global[2])
-    for extra in _unexpected_files(root, problems):
-        problems.append(
-            Problem(
-                _display(extra),
-                None,
-                None,
-                "",
-                "unexpected file: profiles are global.yaml, models/*.yaml and requests/*.yaml",
-            )
-        )
-    requests = _read_requests(root, layers, problems, limits)
-    models = _read_models(root, layers, requests, problems, limits)
+    _read_globals(tree, layers, problems, read_one)
+    requests = _read_requests(tree, layers, read_one)
+    models, files = _read_models(tree, layers, requests, problems, read_one)
     overrides_ = overrides(environ, list(models), problems, limits)
     if overrides_.shared.data:
         layers.env = _env_layer("env", overrides_.shared, f.GlobalFile, problems)
     for ident, env_layer in overrides_.models.items():
         schema = f.EmbeddingScope if models[ident].type == "embedding" else f.GlobalFile
         layers.env_models[ident] = _env_layer("env-model", env_layer, schema, problems)
-    profile_set = ProfileSet(root, settings, models, requests, layers)
+    hosts: dict[str, Host] = {}
+    if tree.hosts is not None or overrides_.inventory:
+        from lmsprofiles import _inventory
+
+        hosts = _inventory.read(tree, models, layers, environ, problems, limits, read_one)
+    profile_set = ProfileSet(tree.root, settings, models, requests, layers, hosts)
     if not problems:
-        problems.extend(_check_all(profile_set))
+        problems += _check_all(profile_set, files, store, _Checked(quick))
     if problems:
         raise ProfileError(problems)
     return profile_set
 
 
-def _read_requests(
-    root: FsPath, layers: _Layers, problems: list[Problem], limits: Limits
-) -> dict[str, str | None]:
+ReadOne = Callable[[FsPath, FileKind], FileRead]
+
+
+def _read_globals(tree: Tree, layers: _Layers, problems: list[Problem], read_one: ReadOne) -> None:
+    """The user-level and the tree's global file; files outside the layout are problems."""
+    layers.user = _global_layer("user", tree.user, read_one)
+    for extra in tree.extra_globals:
+        message = "both global.yaml and global.yml exist; keep one"
+        problems.append(Problem(display(extra), None, None, "", message))
+    layers.global_ = _global_layer("global", tree.global_, read_one)
+    for extra in tree.unexpected:
+        message = (
+            "unexpected file: profiles are global.yaml, hosts.yaml, models/*.yaml and "
+            "requests/*.yaml"
+        )
+        problems.append(Problem(display(extra), None, None, "", message))
+
+
+def _global_layer(name: str, file: FsPath | None, read_one: ReadOne) -> _Layer | None:
+    done = read_one(file, "global") if file is not None else None
+    return _Layer(name, done.data, _Origins(done)) if done and done.data is not None else None
+
+
+def _read_requests(tree: Tree, layers: _Layers, read_one: ReadOne) -> dict[str, str | None]:
     requests: dict[str, str | None] = {}
-    for file in _yaml_files(root / "requests", problems):
-        read_request = _read_layer(file, f.RequestFile, problems, limits)
-        if read_request is None:
+    for file in tree.requests:
+        done = read_one(file, "request")
+        if done.data is None:
             requests[file.stem] = None
             continue
-        _, data, where = read_request
-        requests[file.stem] = (
-            data.get("description") if isinstance(data.get("description"), str) else None
-        )
+        description = done.data.get("description")
+        requests[file.stem] = description if isinstance(description, str) else None
         layers.requests[file.stem] = _Layer(
-            "request", {k: v for k, v in data.items() if k == "inference"}, where
+            "request", {k: v for k, v in done.data.items() if k == "inference"}, _Origins(done)
         )
     return requests
 
@@ -726,23 +861,65 @@ def _env_layer(
     return _Layer(name, env_layer.data, env_layer.where)
 
 
+class _ModelRequests(Mapping[tuple[str, str], _Layer]):
+    """The models' own ``requests.<name>`` layers by (identifier, name), each made when
+    asked for: a tree of many models overriding many request kinds keeps only their files."""
+
+    def __init__(self) -> None:
+        self._reads: dict[str, tuple[FileRead, set[str]]] = {}
+
+    def add(self, identifier: str, done: FileRead, name: str) -> None:
+        """The model ``identifier`` (read as ``done``) has its own take on ``name``."""
+        self._reads.setdefault(identifier, (done, set()))[1].add(name)
+
+    def get(self, key: tuple[str, str], default: Any = None) -> Any:
+        found = self._reads.get(key[0])
+        if found is None or key[1] not in found[1]:
+            return default
+        return _model_request(found[0], key[1])
+
+    def __getitem__(self, key: tuple[str, str]) -> _Layer:
+        layer: _Layer | None = self.get(key)
+        if layer is None:
+            raise KeyError(key)
+        return layer
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return ((ident, name) for ident, (_, names) in self._reads.items() for name in names)
+
+    def __len__(self) -> int:
+        return sum(len(names) for _, names in self._reads.values())
+
+
+def _model_request(done: FileRead, name: str) -> _Layer:
+    """A model's own ``requests.<name>`` as a layer whose paths start at ``inference``."""
+    node = done.data.get("requests", {}).get(name) if done.data else None
+    data = {}
+    if isinstance(node, dict) and "inference" in node:
+        data = {"inference": node["inference"]}
+    return _Layer("model-request", data, _Origins(done, ("requests", name)))
+
+
 def _read_models(
-    root: FsPath,
+    tree: Tree,
     layers: _Layers,
     requests: Mapping[str, str | None],
     problems: list[Problem],
-    limits: Limits,
-) -> dict[str, ModelProfile]:
+    read_one: ReadOne,
+) -> tuple[dict[str, ModelProfile], dict[str, FsPath]]:
+    """The model profiles by identifier, and the file each was read from."""
     models: dict[str, ModelProfile] = {}
+    files: dict[str, FsPath] = {}
     claimed: dict[str, Origin] = {}
-    for file in _yaml_files(root / "models", problems):
-        read_model = _read_layer(file, None, problems, limits)
-        if read_model is None:
+    for file in tree.models:
+        done = read_one(file, "model")
+        if done.data is None:
             continue
-        doc, data, where = read_model
+        data = done.data
+        where = _Origins(done)
         written = data.get("identifier")
         identifier: str = written if isinstance(written, str) else file.stem
-        here = where.get(("identifier",)) or Origin("file", doc.source, 1, 1)
+        here = where.get(("identifier",)) or Origin("file", done.source, 1, 1)
         if identifier in claimed:
             first = claimed[identifier]
             message = f"identifier {identifier!r} is already claimed by {first.source}"
@@ -754,7 +931,7 @@ def _read_models(
         for name in own_requests:
             if name not in requests:
                 origin = where.get(("requests", name)) or here
-                line, column = doc.position(("requests", name), key=True)
+                line, column = done.request_keys[name]
                 close = difflib.get_close_matches(name, list(requests), n=1)
                 hint = (
                     f"; did you mean {close[0]!r}?"
@@ -771,38 +948,228 @@ def _read_models(
                     )
                 )
                 continue
-            layers.model_requests[(identifier, name)] = _sub(
-                data, where, ("requests", name), "model-request"
-            )
+            layers.model_requests.add(identifier, done, name)
         kind = data.get("type", "llm")
         models[identifier] = ModelProfile(
             identifier=identifier,
             model=str(data.get("model", "")),
             type=cast(Literal["llm", "embedding"], kind if kind in ("llm", "embedding") else "llm"),
             deploy=data.get("deploy", True) is not False,
-            source=doc.source,
+            source=done.source,
             requests=tuple(n for n in own_requests if n in requests),
+            labels=_labels(data.get("labels")),
         )
+        files[identifier] = file
         for key in ("requests", "inference"):
             if kind == "embedding" and key in data:
                 origin = where.get((key,)) or here
                 problems.append(_problem(origin, (key,), f"embedding models take no {key}"))
         body = {k: v for k, v in data.items() if k in ("load", "inference", "ttl")}
         layers.models[identifier] = _Layer("model", body, where)
-    return models
+    return models, files
 
 
-def _check_all(profile_set: ProfileSet) -> list[Problem]:
-    """Resolve every model with every request kind; collect what only shows when merged."""
+def _labels(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): f.label_text(v) for k, v in value.items()}
+
+
+def _check_all(
+    profile_set: ProfileSet, files: Mapping[str, FsPath], store: Store | None, checked: _Checked
+) -> list[Problem]:
+    """Check every model alone and with every request kind, then, once all of them are
+    valid, on every inventory host that has layers for it; skip what ``store`` found valid
+    before with the same files."""
     problems: list[Problem] = []
-    for identifier, profile in profile_set.models.items():
-        kinds: list[str | None] = [None]
-        if profile.type == "llm":
-            kinds += list(profile_set.requests)
-        for request in kinds:
-            layers = profile_set._layers.stack(profile, request, None)
-            resolved, found = _validate(profile, request, layers)
-            problems += found
-            if not found:
-                profile_set._cache[(identifier, request)] = resolved
+    for identifier, file in files.items():
+        if store and store.checked(file):
+            continue
+        found = _check_model(profile_set, identifier, checked)
+        problems += found
+        if store and not found:
+            store.keep_checked(file)
+    if problems:
+        return problems
+    layers = profile_set._layers
+    on_hosts: dict[str, list[str]] = {}
+    for name, host in profile_set.hosts.items():
+        for identifier in host.models:
+            if layers.on_host(name, identifier):
+                on_hosts.setdefault(identifier, []).append(name)
+    for identifier, file in files.items():
+        names = on_hosts.get(identifier)
+        if not names or (store and store.checked(file, on_hosts=True)):
+            continue
+        found = [p for name in names for p in _check_model(profile_set, identifier, checked, name)]
+        problems += found
+        if store and not found:
+            store.keep_checked(file, on_hosts=True)
     return problems
+
+
+def _check_model(
+    profile_set: ProfileSet,
+    identifier: str,
+    checked: _Checked | None = None,
+    host: str | None = None,
+) -> list[Problem]:
+    """Resolve a model alone and with every request kind, on ``host`` if one is given; what
+    only shows when merged.
+
+    The model alone is validated in full. Request layers hold nothing but inference fields,
+    so when the model alone is valid a request kind needs only its merged inference section
+    checked, values without origins; a combination that fails that is validated in full,
+    which finds and places its problems exactly. ``checked`` remembers field values found
+    valid or not, across models and hosts.
+    """
+    profile = profile_set.models[identifier]
+    layers = profile_set._layers
+    stack = layers.stack
+    _, problems = _validate(profile, None, stack(profile, None, None, host), host=host)
+    if profile.type != "llm":
+        return problems
+    checked = _Checked() if checked is None else checked
+    quick = None
+    if not problems and checked.quick:
+        quick = _InferenceCheck(layers, profile, checked, host)
+    for request in profile_set.requests:
+        if quick is not None and quick.valid(request):
+            continue
+        problems += _validate(profile, request, stack(profile, request, None, host), host=host)[1]
+    return problems
+
+
+@dataclass
+class _Checked:
+    """What one load found valid or not, for the next model; ``quick=False``: validate every
+    combination in full."""
+
+    quick: bool = True
+    fields: dict[tuple[str, Any], bool] = field(default_factory=dict)
+    """(field, :func:`_frozen` value) -> valid"""
+    alone: dict[int, tuple[Any, bool]] = field(default_factory=dict)
+    """id of a written value that does not merge with what lies below -> its value, valid"""
+
+
+class _InferenceCheck:
+    """Whether a model's merged inference section is valid with a request kind.
+
+    When the schema checks each inference field on its own (no model or field validator
+    sees two fields at once, no field is required), a field keeps its validity from where its
+    value was checked before: the model alone for the fields a request kind does not touch,
+    the file (or variable) that wrote it for a plain scalar. Only the values merged from two
+    layers (a mapping, a list) are checked, each distinct one once per load (``checked``).
+    Otherwise the merged section is checked whole. The cross-field rules run on it either way.
+    """
+
+    def __init__(
+        self, layers: _Layers, profile: ModelProfile, checked: _Checked, host: str | None = None
+    ) -> None:
+        self.layers = layers
+        self.identifier = profile.identifier
+        self.checked = checked.fields
+        self.alone = checked.alone
+        alone = layers.stack(profile, None, None, host)  # the layers around a request kind's
+        below = [x for x in alone if _RANK[x.name] < _RANK["request"]]
+        above = [x for x in alone if _RANK[x.name] > _RANK["model-request"]]
+        merged = merge_traced((_inference(x), {}) for x in below)[0]
+        self.below: Any = merged.get("inference", {})
+        self.above = [x.data["inference"] for x in above if "inference" in x.data]
+
+    def valid(self, request: str) -> bool:
+        """True: valid (the model alone is). False: the caller must validate in full."""
+        own = self.layers.model_requests.get((self.identifier, request))
+        shared = self.layers.requests.get(request)
+        added = [x.data["inference"] for x in (shared, own) if x and "inference" in x.data]
+        if not added:
+            return True  # the same inference as the model alone
+        written = [*added, *self.above]
+        if not isinstance(self.below, dict) or not all(isinstance(x, dict) for x in written):
+            return False
+        merged = dict(self.below)
+        fresh: dict[str, bool | None] = {}  # key -> valid, None: not known yet
+        for layer in written:
+            for key, value in layer.items():
+                fresh.pop(key, None)
+                if isinstance(value, (str, int, float)):
+                    merged[key] = value
+                    continue
+                new, fresh[key] = self._merged_field(key, merged.get(key, _GONE), value)
+                if new is _GONE:
+                    merged.pop(key, None)
+                    del fresh[key]
+                else:
+                    merged[key] = new
+        if not _fields_apart(f.Inference):
+            try:
+                f.Inference.model_validate(merged)
+            except ValidationError:
+                return False
+        elif not all(
+            ok or (ok is None and self._field_valid(k, merged[k])) for k, ok in fresh.items()
+        ):
+            return False
+        return not f.RULES["inference"](merged)
+
+    def _merged_field(self, key: str, below: Any, value: Any) -> tuple[Any, bool | None]:
+        """The merged value of field ``key`` (:data:`_GONE`: none) and whether it is valid
+        (None: not known yet)."""
+        if value is None or value is RESET:
+            return _GONE, None
+        if isinstance(value, (Replace, list)):  # the same whatever lies below
+            known = self.alone.get(id(value))
+            if known is None:
+                new = overlay_values({}, [{key: value}]).get(key, _GONE)
+                known = (new, new is _GONE or self._field_valid(key, new))
+                self.alone[id(value)] = known
+            return known
+        if isinstance(value, Append) and {type(v) for v in value.items} <= _SCALARS:
+            return [*(below if isinstance(below, list) else ()), *value.items], None
+        start = {} if below is _GONE else {key: below}
+        return overlay_values(start, [{key: value}]).get(key, _GONE), None
+
+    def _field_valid(self, key: str, value: Any) -> bool:
+        memo = (key, _frozen(value))
+        known = self.checked.get(memo)
+        if known is None:
+            try:
+                f.Inference.model_validate({key: value})
+                known = True
+            except ValidationError:
+                known = False
+            self.checked[memo] = known
+        return known
+
+
+def _inference(layer: _Layer) -> dict[str, Any]:
+    return {"inference": layer.data["inference"]} if "inference" in layer.data else {}
+
+
+@functools.cache
+def _fields_apart(model: type[BaseModel]) -> bool:
+    """Whether ``model`` validates each field on its own (nothing looks at two at once)."""
+    decorators = model.__pydantic_decorators__
+    together = (
+        decorators.model_validators,
+        decorators.field_validators,
+        decorators.validators,
+        decorators.root_validators,
+    )
+    return not any(together) and not any(x.is_required() for x in model.model_fields.values())
+
+
+_RANK: Final = {name: rank for rank, name in enumerate(PRECEDENCE)}
+_GONE: Final = object()
+_SCALARS: Final = frozenset((str, int, float, bool, type(None)))
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for ``value`` that tells types apart (``1``, ``1.0``, ``true``)."""
+    if isinstance(value, list) and {type(v) for v in value} <= _SCALARS:
+        return (list, tuple(map(type, value)), tuple(value))
+    if isinstance(value, dict):
+        return (dict, tuple((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return (list, tuple(_frozen(v) for v in value))
+    return (type(value), value)

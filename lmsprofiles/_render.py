@@ -20,6 +20,8 @@ from lmsprofiles._yaml import dotted
 
 def _header(cfg: ResolvedConfig) -> dict[str, Any]:
     head: dict[str, Any] = {"identifier": cfg.identifier, "model": cfg.model, "type": cfg.type}
+    if cfg.host is not None:
+        head["host"] = cfg.host
     if cfg.request is not None:
         head["request"] = cfg.request
     head["ttl"] = cfg.ttl

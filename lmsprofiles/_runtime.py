@@ -35,6 +35,7 @@ from types import TracebackType
 from typing import Any, Literal, Self
 
 from lmsprofiles._errors import LmsProfilesError, LMStudioError, ProfileError
+from lmsprofiles._inventory import on_server
 from lmsprofiles._profiles import ProfileSet, ResolvedConfig, load
 from lmsprofiles._reconcile._client import (
     LMStudioClient,
@@ -238,20 +239,30 @@ class _Base:
         timeout: float | None = None,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     ) -> None:
-        """``profiles`` is a :class:`ProfileSet` or a profile dir; ``host`` defaults to
+        """``profiles`` is a :class:`ProfileSet` or a profile dir; ``host`` is the name of a
+        host of the inventory (``hosts.yaml``) or an address, and defaults to
         ``$LMSPROFILES_HOST``, else the SDK's discovery; ``state_dir`` holds the ownership
         records shared with ``reconcile``; ``timeout`` bounds every wait for LM Studio
         (default ``$LMSPROFILES_TIMEOUT``, else 60 s); ``lock_timeout`` is how long a load
         waits for the host lock. Raises ``ProfileError`` for a malformed host or a state dir
-        that is not a directory."""
+        that is not a directory.
+
+        On a host of the inventory (named, or whose address names the same server) configs
+        resolve with that host's layers, and only the models it runs are served."""
         self.profiles = _profiles(profiles)
         control = self.profiles.control
-        if host is not None:
+        self.host_name: str | None = None
+        """The inventory host the session is on, if any: its layers apply."""
+        if host is not None and host in self.profiles.hosts:
+            self.host_name = host
+            host = self.profiles.hosts[host].address
+        elif host is not None:
             try:
                 host = parse_host(host)
             except ValueError as exc:
                 raise ProfileError.single("host", str(exc)) from None
         self._host = host or control.host
+        self._find_host_name(self._host)
         if state_dir is not None:
             self._state_dir = Path(state_dir)
             check_state_dir(self._state_dir, "state_dir")
@@ -270,10 +281,18 @@ class _Base:
     def config(
         self, identifier: str, request: str | None = None, **overrides: Any
     ) -> ResolvedConfig:
-        """The resolved config (``profiles.resolve``); ``.inference`` goes to the SDK as is."""
-        return self.profiles.resolve(identifier, request, **overrides)
+        """The resolved config (``profiles.resolve``, on the session's inventory host);
+        ``.inference`` goes to the SDK as is."""
+        return self.profiles.resolve(identifier, request, host=self.host_name, **overrides)
+
+    def _find_host_name(self, address: str | None) -> None:
+        """Take the inventory host on the server ``address`` names, if none is set yet."""
+        found = on_server(self.profiles.hosts, address) if self.host_name is None else None
+        if found is not None:
+            self.host_name = found.name
 
     def _open_store(self, host: str) -> None:
+        self._find_host_name(host)  # the SDK found the server itself
         self._store = OwnershipStore(self._state_dir, host)
 
     def _storage(self, request: object) -> tuple[bool, Any]:

@@ -11,10 +11,17 @@ before parsing, and nesting depth and the number of values (an alias counts as e
 stands for) are checked event by event, so reading stops where a limit is passed. An alias
 shares the value of its anchor instead of copying it. Any parser that produces YAML events can
 feed :class:`_Builder`.
+
+Two parsers feed it. ruamel.yaml's C parser (libyaml, from ruamel.yaml.clib) reads every file
+first, when it is installed; its answer is taken only for a file it reads without a single
+problem. Anything else (a syntax error, a limit, a bad value, a character the two parsers may
+read differently) is read again by ruamel.yaml's pure-Python parser, which is the reference:
+every message and position comes from it, so both paths give the same answers.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import stat
@@ -34,6 +41,7 @@ from ruamel.yaml.events import (
     MappingStartEvent,
     ScalarEvent,
     SequenceEndEvent,
+    SequenceStartEvent,
     StreamEndEvent,
 )
 from ruamel.yaml.nodes import ScalarNode
@@ -42,7 +50,29 @@ from ruamel.yaml.resolver import VersionedResolver
 from lmsprofiles._errors import Problem, ProfileError
 from lmsprofiles._merge import RESET, Append, Path, Replace, Reset
 
-__all__ = ["DEFAULT_LIMITS", "Document", "Limits", "describe", "dotted", "parse", "read"]
+__all__ = [
+    "C_PARSER",
+    "DEFAULT_LIMITS",
+    "Document",
+    "Limits",
+    "describe",
+    "dotted",
+    "parse",
+    "read",
+]
+
+C_PARSER: Any
+try:
+    C_PARSER = importlib.import_module("_ruamel_yaml").CParser  # from ruamel.yaml.clib
+except ImportError:  # pragma: no cover - without ruamel.yaml.clib, the pure-Python parser
+    C_PARSER = None
+"""ruamel.yaml.clib's C parser, or None when it is not installed (tests set it to None)."""
+
+_SEEN_DIFFERENTLY: Final = frozenset("\t\x85\u2028\u2029\ufeff")
+"""Characters libyaml (YAML 1.1) and ruamel's pure-Python parser read differently: a tab
+where a token may start (libyaml takes ``a:<TAB>b``), NEL, LS and PS (line breaks to one of
+them only), a BOM after the start. A file with any of them is read by the pure-Python parser
+alone."""
 
 TAGS = ("!append", "!replace", "!reset")
 _CORE = "tag:yaml.org,2002:"
@@ -158,6 +188,30 @@ def parse(text: str, source: str, limits: Limits = DEFAULT_LIMITS) -> Document:
     if len(text) > limits.max_file_bytes:
         message = f"file is larger than {limits.max_file_bytes} bytes (LMSPROFILES_MAX_FILE_BYTES)"
         raise ProfileError([Problem(source, None, None, "", message)])
+    if C_PARSER is not None and _SEEN_DIFFERENTLY.isdisjoint(text):
+        doc = _parse_fast(C_PARSER, text, source, limits)
+        if doc is not None:
+            return doc
+    return _parse_reference(text, source, limits)
+
+
+def _parse_fast(parser: Any, text: str, source: str, limits: Limits) -> Document | None:
+    """The document as read by the C parser ``parser``; None if anything was wrong with it."""
+    doc = Document(source, {})
+    builder = _Builder(doc, limits)
+    try:
+        root = builder.build(iter(parser(text).get_event, None))
+    except (YAMLError, _Stop, ValueError):  # read again, and reported, by the reference parser
+        return None
+    if builder.problems or not isinstance(root, dict | None):
+        return None
+    if root is not None:
+        doc.data = root
+    return doc
+
+
+def _parse_reference(text: str, source: str, limits: Limits) -> Document:
+    """The document as read by ruamel.yaml's pure-Python parser, with every problem."""
     doc = Document(source, {})
     builder = _Builder(doc, limits)
     try:
@@ -208,7 +262,7 @@ class _Invalid(ValueError):
     """A scalar that cannot be read as its tag says; the message says why."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Frame:
     """A mapping or sequence being built."""
 
@@ -222,6 +276,7 @@ class _Frame:
     is_map: bool = False
     key: Any = None  # for a mapping: the key waiting for its value
     key_mark: tuple[int, int] = (1, 1)
+    key_path: Path = ()  # the path of the waiting key
     has_key: bool = False
     skip: bool = False  # the waiting key is invalid: drop its value
     merges: list[tuple[Any, tuple[int, int], tuple[int, int]]] = field(default_factory=list)
@@ -248,27 +303,32 @@ class _Builder:
         self.stack: list[_Frame] = []
         self.anchors: dict[str, tuple[Any, int, int]] = {}  # value, values, height
         self.resolver = VersionedResolver(version=(1, 2))
+        self.version: Any = (1, 2)
         self.root: Any = None
 
     # -- driving --------------------------------------------------------------------------
 
-    def build(self, events: Iterable[Event]) -> Any:
+    def build(self, events: Iterable[Any]) -> Any:
         documents = 0
+        scalar, start, end, plain = self._scalar, self._start, self._end, self._plain
         for event in events:
-            if isinstance(event, DocumentStartEvent):
+            kind = type(event)
+            if kind is ScalarEvent:
+                if not plain(event):
+                    scalar(event)
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                start(event)
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                end()
+            elif kind is AliasEvent:
+                self._alias(event)
+            elif kind is DocumentStartEvent:
                 documents += 1
                 if documents > 1:
                     raise self._stop(event, "", "expected a single document in the file")
                 self.resolver = VersionedResolver(version=event.version or (1, 2))
-            elif isinstance(event, CollectionStartEvent):
-                self._start(event)
-            elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
-                self._end()
-            elif isinstance(event, ScalarEvent):
-                self._scalar(event)
-            elif isinstance(event, AliasEvent):
-                self._alias(event)
-            elif isinstance(event, StreamEndEvent):
+                self.version = self.resolver.processing_version
+            elif kind is StreamEndEvent:
                 break
         return self.root
 
@@ -328,23 +388,61 @@ class _Builder:
         value = self._apply_collection_tag(frame, value)
         self._place(value, frame.mark, frame.anchor, self.count - frame.start, frame.height)
 
+    def _plain(self, event: ScalarEvent) -> bool:
+        """The common case of :meth:`_scalar`, done quickly: an untagged scalar without an
+        anchor that resolves as before, a new string key or a value for one, or a list
+        item. False (nothing done) for anything else."""
+        stack = self.stack
+        if event.tag is not None or event.anchor is not None or not stack:
+            return False
+        if self.count >= self.limits.max_nodes:
+            return False
+        value = _RESOLVED.get((self.version, event.value, event.implicit, not event.style), _MISS)
+        if value is _MISS or value is _MERGE_KEY or type(value) is _Failed:
+            return False
+        top = stack[-1]
+        start_mark = event.start_mark
+        mark = (start_mark.line + 1, start_mark.column + 1)
+        if not top.is_map:
+            self.doc.values[(*top.path, len(top.items))] = mark
+            top.items.append(value)
+        elif top.has_key:
+            key = top.key
+            if key is _MERGE_KEY:
+                return False
+            top.has_key = False
+            if not top.skip:
+                top.pairs[key] = value
+                self.doc.values[top.key_path] = mark
+        else:
+            if type(value) is not str or value in top.pairs:
+                return False
+            top.key, top.has_key, top.skip, top.key_mark = value, True, False, mark
+            top.key_path = path = (*top.path, value)
+            self.doc.keys[path] = mark
+        self.count += 1
+        return True
+
     def _scalar(self, event: ScalarEvent) -> None:
-        mark = _mark(event)
-        start = self.count
-        self._count(event, 1)
-        path = self._child_path()
+        start_mark = event.start_mark
+        mark = (start_mark.line + 1, start_mark.column + 1)
+        if self.count >= self.limits.max_nodes:
+            self._count(event, 1)
+        self.count += 1
         tag = event.tag
-        plain = event.style is None
+        plain = not event.style  # None from the pure-Python parser, "" from the C one
         value: Any
         try:
-            if tag in TAGS:
-                value = self._merge_scalar(tag, event.value, plain, mark, path)
+            if tag is None:
+                value = self._implicit(event.value, event.implicit, plain)
+            elif tag in TAGS:
+                value = self._merge_scalar(tag, event.value, plain, mark, self._child_path())
             else:
-                value = self._typed(tag, event.value, event.implicit, plain, mark, path)
+                value = self._typed(tag, event.value, event.implicit, plain)
         except _Invalid as exc:
-            self._problem(mark, path, str(exc))
+            self._problem(mark, self._child_path(), str(exc))
             value = None
-        self._place(value, mark, event.anchor, self.count - start, 0)
+        self._place(value, mark, event.anchor, 1, 0)
 
     def _alias(self, event: AliasEvent) -> None:
         name = str(event.anchor)
@@ -357,14 +455,24 @@ class _Builder:
 
     # -- values ---------------------------------------------------------------------------
 
+    def _implicit(self, text: str, implicit: tuple[bool, bool] | None, plain: bool) -> Any:
+        """An untagged scalar's value; answers are remembered (most scalars repeat)."""
+        key = (self.version, text, implicit, plain)
+        found = _RESOLVED.get(key, _MISS)
+        if found is _MISS:
+            try:
+                found = self._typed(None, text, implicit, plain)
+            except _Invalid as exc:
+                found = _Failed(str(exc))
+            if len(_RESOLVED) >= _RESOLVED_SIZE:
+                _RESOLVED.clear()
+            _RESOLVED[key] = found
+        if type(found) is _Failed:
+            raise _Invalid(found.message)
+        return found
+
     def _typed(
-        self,
-        tag: str | None,
-        text: str,
-        implicit: tuple[bool, bool] | None,
-        plain: bool,
-        mark: tuple[int, int],
-        path: Path,
+        self, tag: str | None, text: str, implicit: tuple[bool, bool] | None, plain: bool
     ) -> Any:
         if tag is None or tag == "!":
             flags = implicit if implicit is not None and tag is None else (False, True)
@@ -375,14 +483,14 @@ class _Builder:
                 tag = _CORE + "str"  # YAML 1.2 has no timestamps: the text as written
         elif not tag.startswith(_CORE):
             raise _Invalid(_UNKNOWN.format(tag=_shown_tag(tag)))
-        return _scalar_value(tag, text, self.resolver.processing_version)
+        return _scalar_value(tag, text, self.version)
 
     def _merge_scalar(
         self, tag: str, text: str, plain: bool, mark: tuple[int, int], path: Path
     ) -> Any:
         implicit = (True, False) if plain else (False, True)
         if not self._check_merge_tag_place(tag, mark, path):
-            return self._typed(None, text, implicit, plain, mark, path)
+            return self._typed(None, text, implicit, plain)
         if tag == "!reset":
             if text != "" or not plain:
                 self._problem(mark, path, "!reset takes no value")
@@ -390,7 +498,7 @@ class _Builder:
         if tag == "!append":
             self._problem(mark, path, "!append needs a list, e.g. !append [x]")
             return None
-        return Replace(self._typed(None, text, implicit, plain, mark, path))
+        return Replace(self._typed(None, text, implicit, plain))
 
     def _check_merge_tag_place(self, tag: str, mark: tuple[int, int], path: Path) -> bool:
         """Whether a merge tag stands on a mapping value; a problem if it does not."""
@@ -470,7 +578,8 @@ class _Builder:
         if top is None:
             self.root = value
             return
-        top.height = max(top.height, height + 1)
+        if height >= top.height:
+            top.height = height + 1
         if not top.is_map:
             path = (*top.path, len(top.items))
             self.doc.values[path] = mark
@@ -490,11 +599,11 @@ class _Builder:
             self._problem(mark, top.path, f"key {got} is not a string")
             top.skip = True
             return
-        path = (*top.path, key)
         if key in top.pairs:
             self._problem(mark, (), f"duplicate key {key!r}")
             top.skip = True
             return
+        top.key_path = path = (*top.path, key)
         self.doc.keys[path] = mark
 
     def _take_value(self, top: _Frame, value: Any, mark: tuple[int, int]) -> None:
@@ -511,7 +620,7 @@ class _Builder:
             top.merges.extend((source, key_mark, mark) for source in sources)
             return
         top.pairs[key] = value
-        self.doc.values[(*top.path, key)] = mark
+        self.doc.values[top.key_path] = mark
 
 
 class _MergeKey:
@@ -520,6 +629,20 @@ class _MergeKey:
 
 
 _MERGE_KEY: Final = _MergeKey()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A remembered :class:`_Invalid`."""
+
+    message: str
+
+
+_MISS: Final = object()
+_RESOLVED: dict[tuple[Any, str, Any, bool], Any] = {}
+"""(YAML version, text, implicit flags, plain) -> value (or :class:`_Failed`) of an untagged
+scalar; emptied when it reaches :data:`_RESOLVED_SIZE` entries."""
+_RESOLVED_SIZE: Final = 50_000
 
 
 def _mark(event: Event) -> tuple[int, int]:

@@ -10,11 +10,10 @@ itself lives elsewhere in the package and is imported inside ``run``, so that
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
 
 __all__ = ["COMMANDS"]
 
-COMMANDS: Final[Mapping[str, str]] = {
+COMMANDS: Mapping[str, str] = {
     "validate": "validate",
     "render": "render",
     "schema": "schema",

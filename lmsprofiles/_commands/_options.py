@@ -1,6 +1,7 @@
 """Options shared by several commands, and the global options.
 
-The global options (``--profiles``, ``--host``, ``--state-dir``, ``--timeout``, ``--json``)
+The global options (``--profiles``, ``--host``, ``--state-dir``, ``--timeout``, ``--json``,
+``--no-cache``)
 may be given before or after the command name. The top-level parser knows all of them; a
 command's parser declares those it takes with :func:`add_globals`, and :func:`check_globals`
 rejects one given before a command that does not take it, instead of ignoring it.
@@ -9,13 +10,35 @@ rejects one given before a command that does not take it, instead of ignoring it
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, Final
 
-__all__ = ["GLOBALS", "add_globals", "check_globals", "profile_dir"]
+TYPE_CHECKING = False  # typing itself is not imported on the CLI's start-up path
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
-_ACCEPTS: Final = "_accepts"
+    from lmsprofiles._cache import Answer, Store
+    from lmsprofiles._profiles import ProfileSet
+
+__all__ = [
+    "GLOBALS",
+    "add_globals",
+    "cached_answer",
+    "check_globals",
+    "load_profiles",
+    "path",
+    "profile_dir",
+]
+
+_ACCEPTS = "_accepts"
+
+
+def path(text: str) -> Path:
+    """``Path(text)``, for an option's ``type=``: pathlib is imported when an option is given."""
+    from pathlib import Path
+
+    return Path(text)
 
 
 def _seconds(text: str) -> float:
@@ -27,7 +50,7 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-GLOBALS: Final[Mapping[str, tuple[str, dict[str, Any]]]] = {
+GLOBALS: Mapping[str, tuple[str, dict[str, Any]]] = {
     "profiles": (
         "--profiles",
         {
@@ -47,7 +70,7 @@ GLOBALS: Final[Mapping[str, tuple[str, dict[str, Any]]]] = {
         "--state-dir",
         {
             "metavar": "DIR",
-            "type": Path,
+            "type": path,
             "help": "where ownership records and locks live (default: $LMSPROFILES_STATE_DIR, "
             "else the user state dir)",
         },
@@ -62,6 +85,14 @@ GLOBALS: Final[Mapping[str, tuple[str, dict[str, Any]]]] = {
         },
     ),
     "json": ("--json", {"action": "store_true", "help": "print one JSON document"}),
+    "no_cache": (
+        "--no-cache",
+        {
+            "action": "store_true",
+            "help": "read every profile file anew; neither use nor update the cache of files "
+            "read before",
+        },
+    ),
 }
 """dest -> (option, argparse keywords) of every global option."""
 
@@ -94,6 +125,8 @@ def check_globals(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
 
 def profile_dir(args: argparse.Namespace) -> Path:
     """The profile directory: ``--profiles``, else ``$LMSPROFILES_PROFILES``, else ./profiles."""
+    from pathlib import Path
+
     from lmsprofiles._env import control
     from lmsprofiles._errors import ProfileError
 
@@ -105,6 +138,44 @@ def profile_dir(args: argparse.Namespace) -> Path:
         return Path("profiles")  # load() reports the bad variable with every other problem
 
 
+def _store(args: argparse.Namespace) -> Store:
+    """The cache for the profile directory these options name."""
+    import os
+
+    from lmsprofiles._cache import Store
+    from lmsprofiles._scan import user_config_file
+
+    return Store(("cli", args.profiles or ""), os.environ, user_config_file())
+
+
+def cached_answer(args: argparse.Namespace) -> tuple[Path, Answer] | None:
+    """The profile directory and what loading it answered last time, if none of its files
+    changed since (None with ``--no-cache``). Loads neither pydantic nor ruamel.yaml."""
+    return None if args.no_cache else _store(args).answer()
+
+
+def load_profiles(args: argparse.Namespace) -> ProfileSet:
+    """Load the profile directory, through the cache unless ``--no-cache``.
+
+    The garbage collector is paused meanwhile: importing the schema and reading profiles
+    make no garbage cycles worth collecting, and collecting while they grow costs time.
+    """
+    import gc
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        from lmsprofiles._profiles import load
+
+        directory = profile_dir(args)
+        if args.no_cache:
+            return load(directory)
+        return _store(args).load(directory)
+    finally:
+        if collecting:
+            gc.enable()
+
+
 _CONTEXT_POLICY_HELP = (
     "when LM Studio runs an instance with less context than the profile asks although it "
     "was asked for the right amount (the server fitted it): 'warn' reuses it with a "
@@ -114,7 +185,7 @@ _CONTEXT_POLICY_HELP = (
 
 def add_server_options(parser: argparse.ArgumentParser) -> None:
     """The options of every command that talks to LM Studio (``plan``, ``reconcile``, ``adopt``)."""
-    add_globals(parser, "profiles", "host", "state_dir", "timeout", "json")
+    add_globals(parser, "profiles", "host", "state_dir", "timeout", "json", "no_cache")
     parser.add_argument(
         "--emulator",
         action="store_true",
@@ -127,9 +198,30 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _host_names(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(","))
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected NAME[,NAME...], not {text!r}")
+    return names
+
+
 def add_plan_options(parser: argparse.ArgumentParser) -> None:
     """The options ``plan`` and ``reconcile`` share."""
     add_server_options(parser)
+    fleet = parser.add_mutually_exclusive_group()
+    fleet.add_argument(
+        "--hosts",
+        metavar="NAME[,NAME...]",
+        type=_host_names,
+        default=(),
+        help="run on these hosts of hosts.yaml at once (a name, or KEY=VALUE for the hosts "
+        "with that label); instead of --host",
+    )
+    fleet.add_argument(
+        "--all-hosts",
+        action="store_true",
+        help="run on every host of hosts.yaml at once; instead of --host",
+    )
     parser.add_argument(
         "--prune",
         action="store_true",
@@ -151,13 +243,23 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
 
 def run_plan(command: str, args: argparse.Namespace, **extra: Any) -> int:
     """Run ``plan``, ``reconcile`` or ``adopt`` with the shared options plus ``extra``."""
+    from pathlib import Path
+
+    from lmsprofiles._reconcile._client import share_tls_context
     from lmsprofiles._reconcile._command import Options, execute
 
     shared: dict[str, Any] = {
         "prune": getattr(args, "prune", False),
         "adopt": getattr(args, "adopt", False),
         "context_policy": getattr(args, "context_policy", "warn"),
+        "hosts": getattr(args, "hosts", ()),
+        "all_hosts": getattr(args, "all_hosts", False),
     }
+    if args.host and (shared["hosts"] or shared["all_hosts"]):
+        option = "--all-hosts" if shared["all_hosts"] else "--hosts"
+        print(f"lmsprofiles {command}: error: give --host or {option}, not both", file=sys.stderr)
+        return 2
+    share_tls_context()  # the SDK's clients of this CLI process share one TLS context
     return execute(
         Options(
             command=command,

@@ -41,9 +41,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="catalog YAML of models and emulator settings (default: the bundled catalog)",
     )
+    parser.add_argument(
+        "--latency-ms",
+        type=_milliseconds,
+        default=0.0,
+        metavar="N",
+        help="hold every message to a client back N milliseconds, as over a slow link (default 0)",
+    )
+    parser.add_argument(
+        "--count",
+        type=_count,
+        default=1,
+        metavar="N",
+        help="run N emulators, each with its own state, on ports PORT, PORT+1, ... (a free "
+        "port each with --port 0)",
+    )
     parser.epilog = (
-        "Prints 'listening on HOST:PORT' when ready; stops on SIGINT or SIGTERM.\n\n"
-        + (parser.epilog or "")
+        "Prints 'listening on HOST:PORT' once ready, one line per emulator in port order; "
+        "stops on SIGINT or SIGTERM.\n\n" + (parser.epilog or "")
     )
 
 
@@ -76,6 +91,22 @@ def bind_address(text: str) -> tuple[str, int | None]:
     return address or "127.0.0.1", None if port_text is None else int(port_text)
 
 
+def _milliseconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 60_000:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"expected milliseconds from 0 to 60000, not {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to 64, not {text!r}")
+    return int(text)
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; return 0, or raise an ``LmsProfilesError``."""
     import asyncio
@@ -93,20 +124,40 @@ def run(args: argparse.Namespace) -> int:
     port: int | None = args.port if args.port is not None else host_port
     if port is None:
         port = DEFAULT_PORT
-    if not 0 <= port <= 65535:
-        print(f"error: --port must be between 0 and 65535, not {port}", file=sys.stderr)
+    last = port + args.count - 1 if port else 0
+    if not 0 <= port <= 65535 or last > 65535:
+        ports = str(port) if args.count == 1 else f"{port} to {last}"
+        print(f"error: --port must be between 0 and 65535, not {ports}", file=sys.stderr)
         return 1
-    emulator = Emulator(load_catalog(args.catalog), bind=bind, port=port)
-
-    def ready(emu: Emulator) -> None:
-        print(f"listening on {emu.host}", flush=True)
+    catalog = load_catalog(args.catalog)
+    emulators = [Emulator(catalog, bind=bind, port=port and port + i) for i in range(args.count)]
+    for emulator in emulators:
+        emulator.latency_ms = args.latency_ms
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await emulator.serve(stop, ready)
+        serving: list[asyncio.Task[None]] = []
+        try:
+            for emulator in emulators:  # one after the other: the lines come in port order
+                bound = asyncio.Event()
+
+                def ready(emu: Emulator, bound: asyncio.Event = bound) -> None:
+                    print(f"listening on {emu.host}", flush=True)
+                    bound.set()
+
+                serving.append(asyncio.create_task(emulator.serve(stop, ready)))
+                waiting = asyncio.create_task(bound.wait())
+                await asyncio.wait([serving[-1], waiting], return_when=asyncio.FIRST_COMPLETED)
+                waiting.cancel()
+                if serving[-1].done():
+                    break  # it cannot listen: gather() raises its error
+            await asyncio.gather(*serving)
+        finally:
+            stop.set()
+            await asyncio.gather(*serving, return_exceptions=True)
 
     asyncio.run(main())
     return 0

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lmsprofiles._commands._options import add_globals, profile_dir
+from lmsprofiles._commands._options import add_globals, load_profiles
 
 HELP = "print a model's resolved config as an LM Studio preset, model.yaml or lms load line"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``export``."""
-    add_globals(parser, "profiles")
+    add_globals(parser, "profiles", "no_cache")
     parser.add_argument("model", metavar="NAME", help="instance identifier of the model")
     parser.add_argument("--request", metavar="KIND", help="apply this request overlay")
     parser.add_argument(
@@ -27,9 +27,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the export and return 0; raise ``ProfileError`` for bad input."""
     from lmsprofiles._interop._export import export_text
-    from lmsprofiles._profiles import load
 
-    profiles = load(profile_dir(args))
+    profiles = load_profiles(args)
     cfg = profiles.resolve(args.model, args.request)
     sys.stdout.write(export_text(cfg, args.format))
     return 0

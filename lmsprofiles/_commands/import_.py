@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from lmsprofiles._commands._options import add_globals, profile_dir
+from lmsprofiles._commands._options import add_globals, path, profile_dir
 
 HELP = "write profiles from LM Studio presets, model.yaml files, lms load lines or a host"
 
@@ -30,7 +29,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--to",
         metavar="DIR",
-        type=Path,
+        type=path,
         help="profile directory to write into (default: --profiles, $LMSPROFILES_PROFILES, "
         "else ./profiles)",
     )
@@ -53,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.sources and not args.from_host:
         print("lmsprofiles import: error: give a SOURCE or --from-host", file=sys.stderr)
         return 2
+    if args.from_host:
+        from lmsprofiles._reconcile._client import share_tls_context
+
+        share_tls_context()  # one TLS context for the SDK's clients (see there)
     return run_import(
         ImportOptions(
             sources=tuple(args.sources),

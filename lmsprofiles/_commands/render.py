@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from lmsprofiles._commands._options import add_globals, profile_dir
+from lmsprofiles._commands._options import add_globals, load_profiles
+
+TYPE_CHECKING = False  # typing itself is not imported on the CLI's start-up path
+if TYPE_CHECKING:
+    from typing import Any
 
 HELP = "print the resolved configs of one model, or of every model"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``render``."""
-    add_globals(parser, "profiles")
+    parser.add_argument(
+        "--host",
+        metavar="NAME",
+        default=argparse.SUPPRESS,
+        help="resolve for this host of hosts.yaml: its layers apply (the name, not an address)",
+    )
+    add_globals(parser, "profiles", "no_cache", own=("host",))
     parser.add_argument(
         "model", metavar="MODEL", nargs="?", help="instance identifier of the model"
     )
@@ -44,7 +53,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the resolved config(s) and return 0; raise ``ProfileError`` for bad input."""
     from lmsprofiles import _render
-    from lmsprofiles._profiles import load
 
     if (args.model is None) == (not args.all):
         print("lmsprofiles render: error: give MODEL or --all (not both)", file=sys.stderr)
@@ -52,20 +60,22 @@ def run(args: argparse.Namespace) -> int:
     if args.hide_defaults and not args.show_origin:
         print("lmsprofiles render: error: --hide-defaults needs --show-origin", file=sys.stderr)
         return 2
-    profiles = load(profile_dir(args))
+    profiles = load_profiles(args)
     overrides = parse_sets(args.set)
     options = {"show_origin": args.show_origin, "hide_defaults": args.hide_defaults}
+    host = args.host
     if not args.all:
-        cfg = profiles.resolve(args.model, args.request, **overrides)
+        cfg = profiles.resolve(args.model, args.request, host=host, **overrides)
         render = _render.as_json if args.format == "json" else _render.as_yaml
         sys.stdout.write(render(cfg, **options))
         return 0
     configs = []
-    for identifier in profiles.identifiers:
+    identifiers = profiles.identifiers if host is None else profiles.host(host).models
+    for identifier in identifiers:
         embedding = profiles.models[identifier].type == "embedding"
         request = None if embedding else args.request  # embedding models take none
         own = _for_embedding(overrides) if embedding else overrides
-        configs.append(profiles.resolve(identifier, request, **own))
+        configs.append(profiles.resolve(identifier, request, host=host, **own))
     if args.format == "json":
         sys.stdout.write(_render.all_as_json(configs, **options))
     else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 HELP = "write schema.json, or check that it is current"
 
@@ -21,6 +20,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write or check the file; return 0, or 1 when ``--check`` finds it stale or missing."""
+    from pathlib import Path
+
     from lmsprofiles import _jsonschema
 
     target = Path(args.output)

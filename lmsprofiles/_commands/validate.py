@@ -3,35 +3,47 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from lmsprofiles._commands._options import add_globals, profile_dir
+from lmsprofiles._commands._options import add_globals, cached_answer, load_profiles
 
 HELP = "check the profiles and the environment"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``validate``."""
-    add_globals(parser, "profiles", "json")
+    add_globals(parser, "profiles", "json", "no_cache")
 
 
 def run(args: argparse.Namespace) -> int:
     """Print ``valid: ...`` (or the JSON result) and return 0; raise ``ProfileError``."""
-    from lmsprofiles._errors import ProfileError
-    from lmsprofiles._profiles import load
+    import json
 
-    directory = profile_dir(args)
+    from lmsprofiles._errors import ProfileError
+
     try:
-        profiles = load(directory)
+        cached = cached_answer(args)
+        if cached is not None:
+            directory, answer = cached
+            answer.check()
+            models, requests, hosts = answer.models, len(answer.requests), answer.hosts
+        else:
+            profiles = load_profiles(args)
+            directory = profiles.root
+            models, requests = profiles.identifiers, len(profiles.requests)
+            hosts = tuple(profiles.hosts)
     except ProfileError as exc:
         if not args.json:
             raise
         doc = {"valid": False, "problems": [p.as_dict() for p in exc.problems]}
         print(json.dumps(doc, indent=2))
         return exc.exit_code
-    summary = f"{len(profiles.models)} models, {len(profiles.requests)} requests"
+    summary = f"{len(models)} models, {requests} requests"
+    document: dict[str, object] = {"valid": True, "problems": [], "models": list(models)}
+    if hosts:
+        summary += f", {len(hosts)} hosts"
+        document["hosts"] = list(hosts)
     if args.json:
-        print(json.dumps({"valid": True, "problems": [], "models": list(profiles.identifiers)}))
+        print(json.dumps(document))
     else:
         print(f"valid: {directory} ({summary})")
     return 0

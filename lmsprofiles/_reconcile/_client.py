@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, Self, TypeVar
 
 from lmsprofiles._errors import (
     LMStudioError,
@@ -50,9 +51,11 @@ from lmsprofiles._reconcile._timeout import DEFAULT_TIMEOUT, run_bounded
 __all__ = [
     "LMStudioClient",
     "ProgressCallback",
+    "at_once",
     "downloaded_model",
     "observed_instance",
     "sdk_load_config",
+    "share_tls_context",
     "translated",
 ]
 
@@ -60,6 +63,11 @@ ProgressCallback = Callable[[float], None]
 """Called with the load progress, 0.0 to 1.0."""
 
 _DEFAULT_HOST_TEXT: Final = "the default local ports"
+T = TypeVar("T")
+
+
+_READERS: Final = 32
+"""Most calls one client has in flight at once while it reads the host's state."""
 
 
 class LMStudioClient:
@@ -68,8 +76,25 @@ class LMStudioClient:
     ``host`` is ``"host:port"`` (a malformed one is a ``ProfileError``, exit 3); ``None``
     uses the SDK's discovery of a local LM Studio.
     ``timeout`` bounds connecting and every wait for an answer (seconds). The SDK's
-    synchronous timeout is process-wide: it is set while the client is open and restored
-    when it closes. ``round_trips`` counts the RPC calls and load channels made so far.
+    synchronous timeout is process-wide: it is set while a client is open and restored when
+    the last open client closes (clients of one process, e.g. one per host of a fan-out run,
+    share it). ``round_trips`` counts the RPC calls and load channels made so far;
+    ``serial_round_trips`` counts the waits for LM Studio one after the other: calls made at
+    once count once, and so do the greeting and connecting the namespaces.
+
+    Reads that do not depend on each other are made at once (:meth:`survey`, :meth:`observe`,
+    connecting the namespaces): each is a blocking SDK call on its own thread. The SDK's
+    synchronous client hands every call to the one event-loop thread that runs the client's
+    websockets, which gives each call its own id and answer queue, so calls from several
+    threads share the websockets as the SDK's async API would; the namespaces are connected
+    up front, so no call connects lazily.
+
+    Connecting makes four httpx clients (the SDK's greeting and one per websocket), and
+    httpx builds a TLS context for each, about 25 ms of CPU apiece although LM Studio is
+    spoken to over plain http:// and ws://. The CLI's commands that talk to LM Studio call
+    :func:`share_tls_context` first, so that every client of the process shares one; a
+    client never does it itself, since that changes httpx for the whole process: an
+    application that uses lmsprofiles as a library (a runtime session) keeps httpx as it is.
     """
 
     def __init__(self, host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -80,9 +105,9 @@ class LMStudioClient:
                 raise ProfileError.single("host", str(exc)) from None
         self._requested = host
         self._client: Any = None
-        self._previous_timeout: float | None = None
         self.timeout = timeout
         self.round_trips = 0
+        self.serial_round_trips = 0
 
     @property
     def host(self) -> str:
@@ -99,14 +124,12 @@ class LMStudioClient:
     def __enter__(self) -> Self:
         import lmstudio
 
-        self._previous_timeout = lmstudio.get_sync_api_timeout()
-        lmstudio.set_sync_api_timeout(self.timeout)
+        _sync_timeout.open(self.timeout)
         client = lmstudio.Client(self._requested)
 
         def connect() -> None:
             client.__enter__()
-            for namespace in (client.llm, client.embedding, client.system):
-                namespace.connect()
+            at_once([ns.connect for ns in (client.llm, client.embedding, client.system)])
 
         def abandon() -> None:  # closing may itself wait on the stuck connection
             threading.Thread(target=client.close, name="lmsprofiles-close", daemon=True).start()
@@ -115,13 +138,14 @@ class LMStudioClient:
             with self._translated("connect"):
                 run_bounded(connect, self.timeout, abandon)
         except LMStudioTimeoutError:
-            lmstudio.set_sync_api_timeout(self._previous_timeout)
+            _sync_timeout.close()
             raise
         except BaseException:
             client.close()
-            lmstudio.set_sync_api_timeout(self._previous_timeout)
+            _sync_timeout.close()
             raise
         self._client = client
+        self.serial_round_trips += 2  # the greeting, then the namespaces at once
         return self
 
     def __exit__(
@@ -136,38 +160,71 @@ class LMStudioClient:
         """Close the SDK client and its websockets (idempotent)."""
         client, self._client = self._client, None
         if client is not None:
-            import lmstudio
-
             client.close()
-            lmstudio.set_sync_api_timeout(self._previous_timeout)
+            _sync_timeout.close()
 
     def downloaded(self) -> list[DownloadedModel]:
         """The models LM Studio can load (``listDownloadedModels``, one round trip)."""
-        if self._client is None:
-            raise RuntimeError("LMStudioClient used outside its 'with' block")
-        with self._translated("list downloaded models"):
-            raw = self._client.system.remote_call("listDownloadedModels")
-        self.round_trips += 1
-        return [downloaded_model(info) for info in raw or ()]
+        [raw] = self._at_once([self._list_downloaded])
+        return [downloaded_model(info) for info in raw]
 
     def observe(self, *kinds: Kind) -> list[ObservedInstance]:
         """Every loaded instance of ``kinds`` (default: LLM and embedding), with its config.
 
-        Costs one ``listLoaded`` per namespace plus one ``getLoadConfig`` per instance. The
-        one read path of the host's state, for reconcile and the sessions alike.
+        One ``listLoaded`` per namespace, then one ``getLoadConfig`` per instance, each batch
+        at once: two round trips of waiting. The one read path of the host's state, for
+        reconcile and the sessions alike.
         """
-        found: list[ObservedInstance] = []
-        for kind in kinds or KINDS:
-            session = self._session(kind)
-            with self._translated(f"list loaded {kind} instances"):
-                raw = session.remote_call("listLoaded")
-            self.round_trips += 1
-            for info in raw or ():
-                found.append(self._observe_one(kind, info))
-        return found
+        return self.survey(*kinds, downloaded=False)[0]
+
+    def survey(
+        self, *kinds: Kind, downloaded: bool = True
+    ) -> tuple[list[ObservedInstance], list[DownloadedModel]]:
+        """:meth:`observe` and (with ``downloaded``) :meth:`downloaded` in two round trips.
+
+        The lists (loaded instances per namespace, downloaded models) are read at once, then
+        the load config of every instance at once.
+        """
+        kinds = kinds or KINDS
+        lists: list[Callable[[], list[Any]]] = [partial(self._list_loaded, k) for k in kinds]
+        if downloaded:
+            lists.append(self._list_downloaded)
+        answers = self._at_once(lists)
+        listed = [(kind, info) for kind, raw in zip(kinds, answers, strict=False) for info in raw]
+        configs = self._at_once(
+            [partial(self._load_config, str(i["identifier"]), k) for k, i in listed]
+        )
+        observed = [
+            observed_instance(kind, info, config)
+            for (kind, info), config in zip(listed, configs, strict=True)
+        ]
+        models = [downloaded_model(info) for info in answers[-1]] if downloaded else []
+        return observed, models
 
     def load_config(self, identifier: str, kind: Kind) -> dict[str, Any]:
         """The load config of one loaded instance as the SDK reads it (camelCase)."""
+        [config] = self._at_once([partial(self._load_config, identifier, kind)])
+        return config
+
+    def _at_once(self, calls: Sequence[Callable[[], T]]) -> list[T]:
+        """:func:`at_once`, counted as ``len(calls)`` round trips and one serial one."""
+        if calls:
+            self.round_trips += len(calls)
+            self.serial_round_trips += 1
+        return at_once(calls)
+
+    def _list_downloaded(self) -> list[Any]:
+        if self._client is None:
+            raise RuntimeError("LMStudioClient used outside its 'with' block")
+        with self._translated("list downloaded models"):
+            return list(self._client.system.remote_call("listDownloadedModels") or ())
+
+    def _list_loaded(self, kind: Kind) -> list[Any]:
+        session = self._session(kind)
+        with self._translated(f"list loaded {kind} instances"):
+            return list(session.remote_call("listLoaded") or ())
+
+    def _load_config(self, identifier: str, kind: Kind) -> dict[str, Any]:
         import lmstudio
 
         session = self._session(kind)
@@ -175,7 +232,6 @@ class LMStudioClient:
         handle = handle_type(identifier, session)
         with self._translated(f"read the load config of {identifier!r}"):
             config = handle.get_load_config()
-        self.round_trips += 1
         return dict(config.to_dict())
 
     def load(self, desired: DesiredInstance, on_progress: ProgressCallback | None = None) -> str:
@@ -191,6 +247,7 @@ class LMStudioClient:
                 on_load_progress=on_progress,
             )
         self.round_trips += 1
+        self.serial_round_trips += 1
         return str(handle.identifier)
 
     def unload(self, identifier: str, kind: Kind) -> None:
@@ -199,10 +256,7 @@ class LMStudioClient:
         with self._translated(f"unload {identifier!r}"):
             session.unload(identifier)
         self.round_trips += 1
-
-    def _observe_one(self, kind: Kind, info: Mapping[str, Any]) -> ObservedInstance:
-        load = self.load_config(str(info["identifier"]), kind)
-        return observed_instance(kind, info, load)
+        self.serial_round_trips += 1
 
     def _session(self, kind: Kind) -> Any:
         if self._client is None:
@@ -333,3 +387,128 @@ def _first_line(exc: BaseException) -> str:
     if lines[0].endswith(":") and len(lines) > 1:
         return f"{lines[0]} {lines[1]}"
     return lines[0]
+
+
+def at_once(calls: Sequence[Callable[[], T]]) -> list[T]:
+    """The results of ``calls``, made at the same time on threads of their own, in order.
+
+    At most :data:`_READERS` run at once. If any call raises, the first such exception in
+    the order of ``calls`` is raised once all have ended. The threads are daemon threads, so
+    a call stuck on a dead connection never holds up the end of the process.
+    """
+    if len(calls) <= 1:
+        return [call() for call in calls]
+    results: list[Any] = [None] * len(calls)
+    errors: list[BaseException | None] = [None] * len(calls)
+    todo = iter(range(len(calls)))
+    pick = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with pick:
+                index = next(todo, None)
+            if index is None:
+                return
+            try:
+                results[index] = calls[index]()
+            except BaseException as exc:  # raised in the caller's thread below
+                errors[index] = exc
+
+    threads = [
+        threading.Thread(target=work, name="lmsprofiles-read", daemon=True)
+        for _ in range(min(len(calls), _READERS))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for error in errors:
+        if error is not None:
+            raise error
+    return results
+
+
+_tls_lock = threading.Lock()
+_TLS_DEFAULTS: Final = frozenset(("verify", "cert", "trust_env"))
+
+
+def share_tls_context() -> None:
+    """Let httpx clients made with httpx's default TLS settings share one TLS context, for
+    the rest of the process.
+
+    The SDK makes an httpx client for its greeting and one per websocket, and httpx builds a
+    TLS context for each, loading the whole CA bundle: about 25 ms of CPU per client, during
+    which no other thread of the process runs, although LM Studio is spoken to over plain
+    http:// and ws://. A host's connection makes four, so a run on many hosts at once would
+    spend most of its time there. One context serves every client that asks for the same
+    settings (httpx itself shares a context given with ``verify=``); one is made per value of
+    the ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` variables httpx reads, and any other settings
+    get their own context as before.
+
+    This replaces ``httpx._transports.default.create_ssl_context`` process-wide, so only the
+    CLI's commands that talk to LM Studio (``plan``, ``reconcile``, ``adopt``, ``import
+    --from-host``) call it, never :class:`LMStudioClient` itself: an application using
+    lmsprofiles as a library keeps httpx as it is. Without that function (another httpx) it
+    does nothing.
+    """
+    import os
+
+    try:
+        from httpx._transports import default
+    except ImportError:  # pragma: no cover - httpx comes with the SDK
+        return
+    with _tls_lock:
+        make = getattr(default, "create_ssl_context", None)
+        if not callable(make) or getattr(make, "shared_by_lmsprofiles", False):
+            return
+        made: dict[tuple[bool, str | None, str | None], Any] = {}
+
+        def shared(*args: Any, **kwargs: Any) -> Any:
+            settings = {"verify": True, "cert": None, "trust_env": True} | kwargs
+            if args or set(kwargs) - _TLS_DEFAULTS:
+                return make(*args, **kwargs)  # a call this wrapper does not know: as before
+            if settings["verify"] is not True or settings["cert"] is not None:
+                return make(**kwargs)
+            trust_env = bool(settings["trust_env"])
+            key = (trust_env, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+            with _tls_lock:
+                if key not in made:
+                    made[key] = make(**kwargs)
+                return made[key]
+
+        shared.shared_by_lmsprofiles = True  # type: ignore[attr-defined]
+        shared.__wrapped__ = make  # type: ignore[attr-defined]
+        default.create_ssl_context = shared  # type: ignore[attr-defined]
+
+
+class _SyncTimeout:
+    """The SDK's process-wide synchronous timeout, set while any client is open.
+
+    The first client to open saves the SDK's value; each client sets its own timeout when it
+    opens (the last one opened wins); the last one to close restores the saved value.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open = 0
+        self._saved: float | None = None
+
+    def open(self, timeout: float) -> None:
+        import lmstudio
+
+        with self._lock:
+            if self._open == 0:
+                self._saved = lmstudio.get_sync_api_timeout()
+            self._open += 1
+            lmstudio.set_sync_api_timeout(timeout)
+
+    def close(self) -> None:
+        import lmstudio
+
+        with self._lock:
+            self._open -= 1
+            if self._open == 0:
+                lmstudio.set_sync_api_timeout(self._saved)
+
+
+_sync_timeout = _SyncTimeout()

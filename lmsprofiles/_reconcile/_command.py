@@ -14,19 +14,26 @@ import difflib
 import json
 import sys
 import tempfile
-from collections.abc import Collection, Iterator, Sequence
+import threading
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from lmsprofiles._errors import ApplyError, Problem, ProfileError, UnknownModelError
+from lmsprofiles._errors import (
+    ApplyError,
+    LmsProfilesError,
+    Problem,
+    ProfileError,
+    UnknownModelError,
+)
 from lmsprofiles._reconcile._apply import ApplyResult, apply_plan
 from lmsprofiles._reconcile._client import LMStudioClient
 from lmsprofiles._reconcile._compare import ContextPolicy
 from lmsprofiles._reconcile._desired import control_settings, desired_instances
 from lmsprofiles._reconcile._host import parse_host
 from lmsprofiles._reconcile._lock import host_lock
-from lmsprofiles._reconcile._model import DesiredInstance
+from lmsprofiles._reconcile._model import DesiredInstance, DownloadedModel, Kind, ObservedInstance
 from lmsprofiles._reconcile._ownership import State
 from lmsprofiles._reconcile._plan import (
     Conflict,
@@ -52,7 +59,10 @@ from lmsprofiles._reconcile._state import (
 )
 from lmsprofiles._reconcile._timeout import DEFAULT_TIMEOUT
 
-__all__ = ["Options", "execute"]
+if TYPE_CHECKING:
+    from lmsprofiles._profiles import ProfileSet
+
+__all__ = ["HostRun", "Options", "Prepared", "Target", "execute", "prepare", "run_host"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,7 @@ class Options:
 
     ``None`` means "not given". ``adopt`` is ``True`` to take over every foreign instance
     that matches a profile, or the identifiers to take over (``adopt NAME...``).
+    ``hosts`` and ``all_hosts`` select hosts of the inventory to run on at once.
     """
 
     command: str
@@ -77,70 +88,229 @@ class Options:
     timeout: float | None = None
     adopt: bool | tuple[str, ...] = False
     no_color: bool = False
+    hosts: tuple[str, ...] = ()
+    """``--hosts``: names of inventory hosts, or ``KEY=VALUE`` for the hosts with that label."""
+    all_hosts: bool = False
 
 
 def execute(options: Options, out: TextIO | None = None) -> int:
     """Run the command; return 0, or 2 for pending changes where asked; raise on failure.
 
     A blocked plan or a partial apply raises :class:`ApplyError` (exit 4) after the output.
+    With ``hosts`` or ``all_hosts`` the hosts of the inventory run at once
+    (:mod:`._fleet`) and the most severe exit code over them is returned.
     """
     stream = out if out is not None else sys.stdout
     _quiet_sdk_logs()
+    prepared = prepare(options)
+    if options.all_hosts or options.hosts:
+        from lmsprofiles._reconcile._fleet import execute_fleet
+
+        return execute_fleet(options, prepared, stream)
+    host_name = None if options.emulator else _inventory_host(prepared, prepared.host)
+    if host_name is not None:
+        _check_adopt_names(options.adopt, desired_instances(prepared.profiles, host_name))
+    with contextlib.ExitStack() as stack:
+        address, state_dir = prepared.host, prepared.state_dir
+        if options.emulator:
+            address, state_dir = _with_emulator(stack, state_dir)
+        run = run_host(
+            options,
+            prepared,
+            Target(address, host_name, state_dir or default_state_dir()),
+            stream,
+            color=_color(options, stream),
+        )
+    if options.json_output and run.document is not None:
+        _write_json(run.document, stream)
+    if run.error is not None:
+        raise run.error
+    return run.code
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a run knows before it contacts anything: options and profiles, all checked."""
+
+    profiles: ProfileSet
+    host: str | None
+    """The address of ``--host`` or ``LMSPROFILES_HOST``; None: the SDK's discovery."""
+    timeout: float
+    state_dir: Path | None
+    """``--state-dir`` or ``LMSPROFILES_STATE_DIR``, checked; None: the default."""
+
+
+def prepare(options: Options) -> Prepared:
+    """Check the options, the environment and the profiles; ``ProfileError`` (exit 3) if any
+    is invalid. Nothing is contacted."""
+    from lmsprofiles._profiles import load
+
     settings = control_settings()
     host = _host(options.host) if options.host else settings.host
     timeout = options.timeout or settings.timeout or DEFAULT_TIMEOUT
     state_dir = _state_dir(options, settings.state_dir)
-    desired = desired_instances(options.profiles or settings.profiles)
-    _check_adopt_names(options.adopt, desired)
+    profiles = load(options.profiles or settings.profiles)
+    _check_adopt_names(options.adopt, desired_instances(profiles))
+    return Prepared(profiles, host, timeout, state_dir)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One LM Studio host to run against."""
+
+    address: str | None
+    """``HOST:PORT``; None: the SDK's discovery."""
+    name: str | None
+    """Its name in the inventory, if it has one; its layers and models then apply."""
+    state_dir: Path
+
+
+@dataclass(frozen=True)
+class HostRun:
+    """How the run on one host ended.
+
+    ``code`` is the exit code; ``document`` the JSON document of the plan or the result
+    (None if the run stopped before a plan); ``error`` the error to report, if any (a
+    blocked plan or a partial apply is an :class:`ApplyError` with a document).
+    """
+
+    code: int
+    document: dict[str, Any] | None = None
+    error: LmsProfilesError | None = None
+
+
+def run_host(
+    options: Options,
+    prepared: Prepared,
+    target: Target,
+    stream: TextIO,
+    *,
+    color: bool = False,
+    stop: threading.Event | None = None,
+) -> HostRun:
+    """Plan (and apply) on one host; text output goes to ``stream`` as it happens.
+
+    Raises :class:`LmsProfilesError` for a run that stops before it has a plan (unreachable,
+    timed out, lock held, damaged state file, ...). ``stop``, once set, interrupts the run
+    (``KeyboardInterrupt``) before its next call to LM Studio.
+    """
     read_only = options.command == "plan" or options.dry_run
-    with contextlib.ExitStack() as stack:
-        if options.emulator:
-            host = stack.enter_context(_emulator())
-            if state_dir is None:
-                temporary = tempfile.TemporaryDirectory(prefix="lmsprofiles-state-")
-                state_dir = Path(stack.enter_context(temporary))
-        state_dir = state_dir or default_state_dir()
-        client = stack.enter_context(LMStudioClient(host, timeout=timeout))
-        store = OwnershipStore(state_dir, client.host)
+    with LMStudioClient(target.address, timeout=prepared.timeout) as client:
+        name = target.name if target.address is not None else _inventory_host(prepared, client.host)
+        label = client.host if name is None else f"{client.host} ({name})"
+        desired = desired_instances(prepared.profiles, name)
+        if not isinstance(options.adopt, bool):
+            _check_adopt_names(options.adopt, desired)
+        api = _Stoppable(client, stop)
+        store = OwnershipStore(target.state_dir, client.host)
         if read_only:
-            plan = _plan(options, desired, client, store.read())
-            _emit_plan(options, plan, client.host, stream)
-            _raise_if_blocked(plan)
+            plan = _plan(options, desired, api, store.read())
+            command = "reconcile" if options.dry_run else "plan"
+            document = plan_document(plan, host=client.host, command=command)
+            if not options.json_output:
+                stream.write(_plan_text(plan, label, color))
+            error = _blocked(plan)
             pending = options.dry_run or options.detailed_exitcode
-            return 2 if pending and plan.changes_pending else 0
+            code = 4 if error else 2 if pending and plan.changes_pending else 0
+            return HostRun(code, _named(document, name), error)
         operation = options.command
-        with host_lock(state_dir, client.host, operation=operation, timeout=options.lock_timeout):
+        lock = host_lock(
+            target.state_dir, client.host, operation=operation, timeout=options.lock_timeout
+        )
+        with lock:
             state = store.read(set_aside_damaged=operation == "adopt")
             if store.outdated:
                 store.write(state)
-            plan = _plan(options, desired, client, state)
+            plan = _plan(options, desired, api, state)
             if not options.json_output:
                 for moved in store.set_aside:
                     stream.write(f"The damaged state file was moved to {moved}.\n")
-                stream.write(_plan_text(options, plan, client.host, stream) + "\n")
-            reporter = make_reporter(stream, json_output=options.json_output)
+                stream.write(_plan_text(plan, label, color) + "\n")
+            reporter = make_reporter(
+                stream, json_output=options.json_output, progress_bars=stop is None
+            )
             try:
                 result = apply_plan(
                     plan,
                     desired,
-                    client,
+                    api,
                     store.write,
                     reporter=reporter,
                     adopt_only=operation == "adopt",
                 )
             finally:
                 reporter.close()
-    _emit_result(options, result, client.host, stream)
-    failures = _failures_that_count(options, result)
-    if not failures:
-        return 0
-    if operation == "adopt":
-        reasons = "; ".join(f"{i}: {m}" for i, _, m in failures)
-        message = f"adopt could not take over {reasons}"
-    else:
-        names = ", ".join(dict.fromkeys(f"{i} ({a})" for i, a, _ in failures))
-        message = f"reconcile applied its plan only in part; failed: {names}"
-    raise ApplyError(message, [(i, m) for i, _, m in failures])
+    document = result_document(result, host=client.host, command=operation)
+    if not options.json_output:
+        stream.write(render_result(result, host=label, command=operation))
+    error = _partial(options, result)
+    return HostRun(4 if error else 0, _named(document, name), error)
+
+
+def _named(document: dict[str, Any], name: str | None) -> dict[str, Any]:
+    """The document with ``host_name`` after ``host`` when the host is in the inventory."""
+    if name is None:
+        return document
+    keys = list(document)
+    at = keys.index("host") + 1
+    return (
+        {k: document[k] for k in keys[:at]}
+        | {"host_name": name}
+        | {k: document[k] for k in keys[at:]}
+    )
+
+
+def _inventory_host(prepared: Prepared, address: str | None) -> str | None:
+    """The name of the inventory host on the server ``address`` names, if there is one."""
+    from lmsprofiles._inventory import on_server
+
+    host = on_server(prepared.profiles.hosts, address)
+    return None if host is None else host.name
+
+
+def _with_emulator(stack: contextlib.ExitStack, state_dir: Path | None) -> tuple[str, Path]:
+    """A fresh in-process emulator for the run, and a throwaway state dir unless one is given."""
+    address = stack.enter_context(_emulator())
+    if state_dir is None:
+        temporary = tempfile.TemporaryDirectory(prefix="lmsprofiles-state-")
+        state_dir = Path(stack.enter_context(temporary))
+    return address, state_dir
+
+
+def _color(options: Options, stream: TextIO) -> bool:
+    from lmsprofiles._color import use_color
+
+    return use_color(stream, no_color=options.no_color)
+
+
+class _Stoppable:
+    """The client, as the planner and the executor use it, stopping once ``stop`` is set."""
+
+    def __init__(self, client: LMStudioClient, stop: threading.Event | None) -> None:
+        self._client = client
+        self._stop = stop
+
+    def _check(self) -> None:
+        if self._stop is not None and self._stop.is_set():
+            raise KeyboardInterrupt
+
+    def survey(self) -> tuple[list[ObservedInstance], list[DownloadedModel]]:
+        self._check()
+        return self._client.survey()
+
+    def observe(self) -> list[ObservedInstance]:
+        self._check()
+        return self._client.observe()
+
+    def load(
+        self, desired: DesiredInstance, on_progress: Callable[[float], None] | None = None
+    ) -> str:
+        self._check()
+        return self._client.load(desired, on_progress)
+
+    def unload(self, identifier: str, kind: Kind) -> None:
+        self._check()
+        self._client.unload(identifier, kind)
 
 
 def _quiet_sdk_logs() -> None:
@@ -191,11 +361,10 @@ def _check_adopt_names(adopt: bool | Collection[str], desired: Sequence[DesiredI
 def _plan(
     options: Options,
     desired: Sequence[DesiredInstance],
-    client: LMStudioClient,
+    client: _Stoppable,
     state: State,
 ) -> Plan:
-    observed = client.observe()
-    downloaded = client.downloaded()
+    observed, downloaded = client.survey()
     return make_plan(
         desired,
         observed,
@@ -208,15 +377,28 @@ def _plan(
     )
 
 
-def _raise_if_blocked(plan: Plan) -> None:
-    if plan.blocked:
-        names = ", ".join(
-            f"{a.desired.identifier} ({type(a).__name__.lower()})" for a in plan.blocked
-        )
-        raise ApplyError(
-            f"the plan is blocked: {names}",
-            [(a.desired.identifier, a.reason) for a in plan.blocked],
-        )
+def _blocked(plan: Plan) -> ApplyError | None:
+    if not plan.blocked:
+        return None
+    names = ", ".join(f"{a.desired.identifier} ({type(a).__name__.lower()})" for a in plan.blocked)
+    return ApplyError(
+        f"the plan is blocked: {names}",
+        [(a.desired.identifier, a.reason) for a in plan.blocked],
+    )
+
+
+def _partial(options: Options, result: ApplyResult) -> ApplyError | None:
+    """The error (exit 4) of an apply whose failures count; None if there are none."""
+    failures = _failures_that_count(options, result)
+    if not failures:
+        return None
+    if options.command == "adopt":
+        reasons = "; ".join(f"{i}: {m}" for i, _, m in failures)
+        message = f"adopt could not take over {reasons}"
+    else:
+        names = ", ".join(dict.fromkeys(f"{i} ({a})" for i, a, _ in failures))
+        message = f"reconcile applied its plan only in part; failed: {names}"
+    return ApplyError(message, [(i, m) for i, _, m in failures])
 
 
 def _failures_that_count(options: Options, result: ApplyResult) -> list[tuple[str, str, str]]:
@@ -249,28 +431,14 @@ def _why_not_adopted(plan: Plan, identifier: str) -> str:
     return "not adopted"
 
 
-def _emit_plan(options: Options, plan: Plan, host: str, stream: TextIO) -> None:
-    if options.json_output:
-        command = "reconcile" if options.dry_run else "plan"
-        document = plan_document(plan, host=host, command=command)
-        _write_json(document, stream)
-    else:
-        stream.write(_plan_text(options, plan, host, stream))
-
-
-def _plan_text(options: Options, plan: Plan, host: str, stream: TextIO) -> str:
-    """The plan as text, coloured by action when ``stream`` is a terminal."""
-    from lmsprofiles._color import color_plan, use_color
-
+def _plan_text(plan: Plan, host: str, color: bool) -> str:
+    """The plan as text, coloured by action if ``color``."""
     text = render_plan(plan, host=host)
-    return color_plan(text) if use_color(stream, no_color=options.no_color) else text
+    if not color:
+        return text
+    from lmsprofiles._color import color_plan
 
-
-def _emit_result(options: Options, result: ApplyResult, host: str, stream: TextIO) -> None:
-    if options.json_output:
-        _write_json(result_document(result, host=host, command=options.command), stream)
-    else:
-        stream.write(render_result(result, host=host, command=options.command))
+    return color_plan(text)
 
 
 def _write_json(document: dict[str, Any], stream: TextIO) -> None:

@@ -6,9 +6,12 @@ import copy
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lmsprofiles._reconcile._model import DesiredInstance
+
+if TYPE_CHECKING:
+    from lmsprofiles._profiles import ProfileSet
 
 __all__ = ["control_settings", "desired_instance", "desired_instances"]
 
@@ -20,17 +23,21 @@ def control_settings() -> Any:
     return control()
 
 
-def desired_instances(profiles_dir: Path) -> list[DesiredInstance]:
-    """The instances the profiles in ``profiles_dir`` deploy.
+def desired_instances(
+    profiles: Path | ProfileSet, host: str | None = None
+) -> list[DesiredInstance]:
+    """The instances the profiles (a directory, or a loaded set) deploy; with ``host``, on
+    that host of the inventory, with its layers.
 
     Raises ``ProfileError`` (exit 3) for invalid profiles or environment, before anything
     else happens. The origins of ``model`` and ``type`` are the model profile's file.
     """
-    from lmsprofiles._profiles import load
+    from lmsprofiles._profiles import ProfileSet, load
 
-    profiles = load(profiles_dir)
+    if not isinstance(profiles, ProfileSet):
+        profiles = load(profiles)
     found = []
-    for deployment in profiles.deployments():
+    for deployment in profiles.deployments(host):
         want = desired_instance(deployment)
         source = profiles.models[want.identifier].source
         origins = {"model": source, "type": source, **want.origins}

@@ -3,8 +3,10 @@
 ``_LMSPROFILES_FAILPOINT=STEP`` (or ``STEP:IDENTIFIER``) makes the process stop at that step
 of a load or unload: it prints ``failpoint STEP IDENTIFIER`` on stderr and blocks, so a test
 can kill it with SIGKILL at a known point and check that the next run repairs the state.
-The steps, in order, are listed in :data:`STEPS`. The variable's name starts with an
-underscore so that it is never read as a profile override.
+With ``_LMSPROFILES_FAILPOINT_RELEASE=FILE`` it blocks only until FILE exists and then goes
+on, so a test can change the world (stop a server) between two steps of a run.
+The steps, in order, are listed in :data:`STEPS`. The variables' names start with an
+underscore so that they are never read as profile overrides.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from typing import Final
 
-__all__ = ["ENV", "STEPS", "failpoint"]
+__all__ = ["ENV", "RELEASE_ENV", "STEPS", "failpoint"]
 
 ENV: Final = "_LMSPROFILES_FAILPOINT"
+RELEASE_ENV: Final = "_LMSPROFILES_FAILPOINT_RELEASE"
 STEPS: Final = (
     "unload-intent",  # the unload intent is on disk; LM Studio not yet asked
     "unloaded",  # LM Studio unloaded the instance; the records not yet updated
@@ -35,4 +39,9 @@ def failpoint(step: str, identifier: str) -> None:
     if name != step or (only and only != identifier):
         return
     print(f"failpoint {step} {identifier}", file=sys.stderr, flush=True)
-    threading.Event().wait()
+    release = os.environ.get(RELEASE_ENV)
+    if not release:
+        threading.Event().wait()  # until the process is killed
+        return
+    while not os.path.exists(release):
+        time.sleep(0.05)

@@ -108,10 +108,11 @@ class RichReporter:
         self._progress.stop()
 
 
-def make_reporter(stream: TextIO, *, json_output: bool) -> Reporter:
-    """The reporter that fits ``stream``: silent for JSON, bars on a TTY, else lines."""
+def make_reporter(stream: TextIO, *, json_output: bool, progress_bars: bool = True) -> Reporter:
+    """The reporter that fits ``stream``: silent for JSON, bars on a TTY (unless
+    ``progress_bars`` is false), else lines."""
     if json_output:
         return SilentReporter()
-    if stream.isatty():
+    if progress_bars and stream.isatty():
         return RichReporter(stream)
     return PlainReporter(stream)

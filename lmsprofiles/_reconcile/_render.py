@@ -31,6 +31,7 @@ from lmsprofiles._reconcile._plan import (
 
 __all__ = [
     "FORMAT_VERSION",
+    "SUMMARY_WORDS",
     "SYMBOLS",
     "action_document",
     "format_value",
@@ -52,7 +53,7 @@ SYMBOLS: Final[Mapping[ActionName, str]] = {
     "adopt": "<=",
     "invalid": "x",
 }
-_SUMMARY_WORDS: Final[Mapping[ActionName, str]] = {
+SUMMARY_WORDS: Final[Mapping[ActionName, str]] = {
     "load": "to load",
     "reload": "to reload",
     "reuse": "to reuse",
@@ -75,7 +76,7 @@ def summary_line(plan: Plan) -> str:
     """``Plan: 1 to load, 0 to reload, ...`` with every kind that occurs (load..unload always)."""
     counts = plan.summary
     shown = [
-        f"{count} {_SUMMARY_WORDS[name]}"
+        f"{count} {SUMMARY_WORDS[name]}"
         for name, count in counts.items()
         if count or name in ("load", "reload", "reuse", "unload")
     ]

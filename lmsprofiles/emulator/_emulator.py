@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -268,6 +269,21 @@ class Emulator:
     @token_seconds.setter
     def token_seconds(self, value: float) -> None:
         self._state.token_seconds = max(0.0, float(value))
+
+    @property
+    def latency_ms(self) -> float:
+        """Milliseconds every message to a client is held back, as over a slow network link.
+
+        Messages keep their order and the server goes on reading meanwhile, so concurrent
+        requests are answered after one delay, not one delay each. 0 (the default): none.
+        """
+        return self._state.latency_seconds * 1000
+
+    @latency_ms.setter
+    def latency_ms(self, value: float) -> None:
+        if not math.isfinite(value) or value < 0:
+            raise EmulatorError(f"latency_ms must be a number >= 0, not {value!r}")
+        self._state.latency_seconds = float(value) / 1000
 
     # -- introspection and direct manipulation -----------------------------------------------
 

@@ -135,6 +135,8 @@ class _Session:
         self.namespace = namespace
         self.channels: dict[int, asyncio.Event] = {}
         self.tasks: set[asyncio.Task[None]] = set()
+        self.reading = False
+        self.last_send: asyncio.Task[None] | None = None
         self.rpcs: dict[str, Rpc] = self._rpc_table()
         self.channel_endpoints: dict[str, Callable[[int, Any], Awaitable[None]]] = {}
         if namespace in ("llm", "embedding"):
@@ -166,12 +168,35 @@ class _Session:
         return "embedding" if self.namespace == "embedding" else "llm"
 
     async def send(self, message: Mapping[str, Any]) -> None:
-        """Send one message to the client: the only way anything leaves the server."""
-        await self.ws.send(json.dumps(message))
+        """Send one message to the client: the only way anything leaves the server.
+
+        With a latency (``--latency-ms``) it arrives that much later, as over a slow link.
+        """
+        text = json.dumps(message)
+        delay = self.state.latency_seconds
+        if delay <= 0:
+            await self.ws.send(text)
+        elif not self.reading:  # the handshake: nothing else is read meanwhile
+            await asyncio.sleep(delay)
+            await self.ws.send(text)
+        else:  # as over a slow link: late, in order, while the next messages are read
+            due = asyncio.get_running_loop().time() + delay
+            task = asyncio.create_task(self._send_late(text, due, self.last_send))
+            self.last_send = task
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _send_late(self, text: str, due: float, after: asyncio.Task[None] | None) -> None:
+        if after is not None:
+            await asyncio.wait([after])
+        await asyncio.sleep(due - asyncio.get_running_loop().time())
+        with contextlib.suppress(ConnectionClosed):
+            await self.ws.send(text)
 
     async def run(self) -> None:
         if not await self._authenticate():
             return
+        self.reading = True
         async for raw in self.ws:
             if self.state.unresponsive:
                 continue

@@ -101,6 +101,7 @@ class ServerState:
         self.context_policy: ContextPolicy = catalog.settings.context_policy
         self.unresponsive: bool = catalog.settings.unresponsive
         self.token_seconds: float = catalog.settings.token_seconds
+        self.latency_seconds: float = 0.0
         self.fault_overrides: dict[str | None, ModelFaults] = {}
         self._instances: list[Instance] = []
         self._protocol_warnings: list[str] = []

@@ -1,4 +1,7 @@
-"""Precedence: every adjacent pair of layers, on real files, variables and call-site values."""
+"""Precedence: every adjacent pair of layers, on real files, variables and call-site values.
+
+Resolutions are for the host ``box`` of ``hosts.yaml``, so the host layers take part.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +36,12 @@ def _setup(
     if "model-request" in layers:
         files["models/chat.yaml"] += "requests:\n  creative:\n    inference:\n"
         files["models/chat.yaml"] += f"      temperature: {VALUES['model-request']}\n"
+    files["hosts.yaml"] = "hosts:\n  box:\n    address: localhost:1234\n"
+    if "host" in layers:
+        files["hosts.yaml"] += f"    inference: {{temperature: {VALUES['host']}}}\n"
+    if "host-model" in layers:
+        files["hosts.yaml"] += "    models:\n      chat:\n"
+        files["hosts.yaml"] += f"        inference: {{temperature: {VALUES['host-model']}}}\n"
     root = write_tree(files)
     user = tmp_path / "user-global.yaml"
     user.write_text(temp.format(VALUES["user"]) if "user" in layers else "")
@@ -41,6 +50,11 @@ def _setup(
         env["LMSPROFILES_INFERENCE__TEMPERATURE"] = str(VALUES["env"])
     if "env-model" in layers:
         env["LMSPROFILES_MODELS__CHAT__INFERENCE__TEMPERATURE"] = str(VALUES["env-model"])
+    if "env-host" in layers:
+        env["LMSPROFILES_HOSTS__BOX__INFERENCE__TEMPERATURE"] = str(VALUES["env-host"])
+    if "env-host-model" in layers:
+        name = "LMSPROFILES_HOSTS__BOX__MODELS__CHAT__INFERENCE__TEMPERATURE"
+        env[name] = str(VALUES["env-host-model"])
     call_site = {"temperature": VALUES["call-site"]} if "call-site" in layers else {}
     return root, user, {"env": env, "call_site": call_site}
 
@@ -52,7 +66,7 @@ PAIRS = list(itertools.pairwise(PRECEDENCE))
 def test_higher_layer_wins(write_tree: WriteTree, tmp_path: Path, lower: str, higher: str) -> None:
     root, user, extra = _setup(write_tree, tmp_path, {lower, higher})
     profiles = lmsprofiles.load(root, env=extra["env"], user_config=user)
-    cfg = profiles.resolve("chat", request="creative", **extra["call_site"])
+    cfg = profiles.resolve("chat", request="creative", host="box", **extra["call_site"])
     assert cfg.inference["temperature"] == VALUES[higher]
 
 
@@ -62,20 +76,22 @@ def test_each_layer_alone_takes_effect_and_is_named_as_origin(
 ) -> None:
     root, user, extra = _setup(write_tree, tmp_path, {only})
     profiles = lmsprofiles.load(root, env=extra["env"], user_config=user)
-    cfg = profiles.resolve("chat", request="creative", **extra["call_site"])
+    cfg = profiles.resolve("chat", request="creative", host="box", **extra["call_site"])
     assert cfg.inference["temperature"] == VALUES[only]
     origin = cfg.origin("inference.temperature")
-    expected_kind = {"env": "env", "env-model": "env", "call-site": "call-site"}.get(only, "file")
+    kind = {"env": "env", "env-model": "env", "env-host": "env", "env-host-model": "env"}
+    expected_kind = (kind | {"call-site": "call-site"}).get(only, "file")
     assert origin.kind == expected_kind
 
 
 def test_full_stack_order_is_the_documented_list(write_tree: WriteTree, tmp_path: Path) -> None:
     root, user, extra = _setup(write_tree, tmp_path, set(PRECEDENCE))
     profiles = lmsprofiles.load(root, env=extra["env"], user_config=user)
-    assert (
-        profiles.resolve("chat", request="creative").inference["temperature"] == VALUES["env-model"]
-    )
-    cfg = profiles.resolve("chat", request="creative", **extra["call_site"])
+    cfg = profiles.resolve("chat", request="creative", host="box")
+    assert cfg.inference["temperature"] == VALUES["env-host-model"]
+    without_host = profiles.resolve("chat", request="creative")
+    assert without_host.inference["temperature"] == VALUES["env-model"]
+    cfg = profiles.resolve("chat", request="creative", host="box", **extra["call_site"])
     assert cfg.inference["temperature"] == VALUES["call-site"]
     assert str(cfg.origin("inference.temperature")) == "call-site"
 

@@ -182,7 +182,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         "unexpected file",
         {"models/a.yaml": "model: m\n", "extra.yaml": "x: 1\n"},
         [
-            "profiles/extra.yaml: unexpected file: profiles are global.yaml, models/*.yaml and "
+            "profiles/extra.yaml: unexpected file: profiles are global.yaml, hosts.yaml, models/*.yaml and "
             "requests/*.yaml"
         ],
     ),
@@ -319,8 +319,8 @@ def test_a_field_lms_load_can_set_says_so(write_tree: WriteTree) -> None:
 def test_yaml_in_subdirectories_of_models_is_not_ignored(write_tree: WriteTree) -> None:
     root = write_tree({"models/a.yaml": "model: m\n", "models/team/b.yaml": "bogus: 1\n"})
     assert problems(root) == [
-        "profiles/models/team/b.yaml: unexpected file: profiles are global.yaml, models/*.yaml "
-        "and requests/*.yaml"
+        "profiles/models/team/b.yaml: unexpected file: profiles are global.yaml, hosts.yaml, "
+        "models/*.yaml and requests/*.yaml"
     ]
 
 

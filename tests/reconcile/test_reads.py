@@ -1,0 +1,139 @@
+"""Reading a host's state: the reads that do not depend on each other are made at once."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+from pathlib import Path
+from typing import Any
+
+import lmstudio
+import pytest
+
+import lmsprofiles
+from lmsprofiles._cli import main
+from lmsprofiles._reconcile._client import LMStudioClient, at_once, share_tls_context
+from lmsprofiles.emulator import Emulator
+from tests.conftest import EXAMPLE_PROFILES
+
+GEMMA = "google/gemma-3-1b"
+NOMIC = "text-embedding-nomic-embed-text-v1.5"
+
+
+def test_every_instance_gets_its_own_config_when_read_at_once(
+    lmstudio_emulator: Emulator,
+) -> None:
+    lmstudio_emulator.memory_budget = 1 << 50
+    lmstudio_emulator.latency_ms = 2  # answers are held back: the calls are in flight together
+    for i in range(40):
+        lmstudio_emulator.preload(GEMMA, f"m{i:02d}", context_length=1024 + i)
+    lmstudio_emulator.preload(NOMIC, "embed", context_length=512)
+    with LMStudioClient(lmstudio_emulator.host) as client:
+        connecting = client.serial_round_trips
+        observed, downloaded = client.survey()
+        assert client.serial_round_trips - connecting == 2  # the lists, then the configs
+        assert client.round_trips == 2 + 1 + 41
+    by_name = {o.identifier: o for o in observed}
+    assert set(by_name) == {f"m{i:02d}" for i in range(40)} | {"embed"}
+    for i in range(40):
+        assert by_name[f"m{i:02d}"].load["contextLength"] == 1024 + i
+        assert by_name[f"m{i:02d}"].kind == "llm"
+    assert by_name["embed"].kind == "embedding"
+    assert by_name["embed"].load["contextLength"] == 512
+    assert {d.model_key for d in downloaded} >= {GEMMA, NOMIC}
+
+
+def test_the_first_failure_in_order_is_raised_after_every_call_ended() -> None:
+    ended: list[int] = []
+
+    def call(i: int) -> int:
+        ended.append(i)
+        if i in (3, 5):
+            raise ValueError(f"call {i}")
+        return i
+
+    try:
+        at_once([functools.partial(call, i) for i in range(8)])
+    except ValueError as exc:
+        assert str(exc) == "call 3"
+    else:
+        raise AssertionError("no error raised")
+    assert sorted(ended) == list(range(8))
+    assert at_once([functools.partial(pow, i, 2) for i in range(50)]) == [i * i for i in range(50)]
+
+
+def test_clients_open_at_once_share_the_sdk_timeout_and_restore_it(
+    lmstudio_emulator: Emulator,
+) -> None:
+    before = lmstudio.get_sync_api_timeout()
+    first = LMStudioClient(lmstudio_emulator.host, timeout=7).__enter__()
+    second = LMStudioClient(lmstudio_emulator.host, timeout=7).__enter__()
+    assert lmstudio.get_sync_api_timeout() == 7
+    first.close()
+    assert lmstudio.get_sync_api_timeout() == 7  # the second one is still open
+    second.close()
+    assert lmstudio.get_sync_api_timeout() == before
+
+
+def _httpx_as_installed(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """httpx's own ``create_ssl_context``, put back for this test (a CLI run earlier in this
+    process shares it for the rest of the process) and again after it."""
+    from httpx._transports import default
+
+    make = default.create_ssl_context  # type: ignore[attr-defined]
+    original = getattr(make, "__wrapped__", make)
+    monkeypatch.setattr(default, "create_ssl_context", original)
+    return original
+
+
+@pytest.mark.parametrize("command", ["plan", "import"])
+def test_cli_runs_share_one_tls_context_for_the_sdk_clients(
+    command: str, lmstudio_emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl
+
+    from httpx._transports import default
+
+    original = _httpx_as_installed(monkeypatch)
+    lmstudio_emulator.preload(GEMMA, "gemma")
+    argv = ["--host", lmstudio_emulator.host]
+    if command == "plan":
+        argv += ["plan", "--profiles", str(EXAMPLE_PROFILES), "--state-dir", str(tmp_path)]
+    else:
+        argv += ["import", "--from-host", "--to", str(tmp_path / "profiles"), "--dry-run"]
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(argv) == 0
+    make = default.create_ssl_context  # type: ignore[attr-defined]
+    assert make is not original
+    first = make()
+    assert make() is first
+    assert first.verify_mode == ssl.CERT_REQUIRED and first.check_hostname  # still verifies
+    assert make(verify=False) is not make(verify=False)  # other settings: their own, as before
+
+
+def test_a_library_leaves_httpx_as_it_is(
+    lmstudio_emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from httpx._transports import default
+
+    original = _httpx_as_installed(monkeypatch)
+    with LMStudioClient(lmstudio_emulator.host) as client:
+        client.survey()
+    profiles = lmsprofiles.load(EXAMPLE_PROFILES, env={}, user_config=None)
+    state_dir = tmp_path / "state"
+    with lmsprofiles.connect(profiles, host=lmstudio_emulator.host, state_dir=state_dir) as s:
+        assert s.llm("qwen-chat").identifier == "qwen-chat"
+    assert default.create_ssl_context is original  # type: ignore[attr-defined]
+    first = original()
+    assert original() is not first
+
+
+def test_sharing_the_tls_context_does_nothing_without_httpx_function(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from httpx._transports import default
+
+    monkeypatch.delattr(default, "create_ssl_context")
+    share_tls_context()
+    assert not hasattr(default, "create_ssl_context")

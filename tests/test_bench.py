@@ -1,0 +1,52 @@
+"""The benchmarks keep working: the tree generator and the speed bench run on a tiny tree.
+
+They print figures and assert nothing about time; this only checks that they run and that
+the generated tree is a valid profile set.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import lmsprofiles
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_the_generator_writes_a_valid_tree(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    done = subprocess.run(
+        [sys.executable, "bench/generate.py", str(root), "--models", "30", "--requests", "4"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.startswith(f"wrote 35 files (0.0 MB) in {root}")
+    profiles = lmsprofiles.load(root, env={}, user_config=None)
+    assert len(profiles.models) == 30 and len(profiles.requests) == 4
+    assert sum(p.type == "embedding" for p in profiles.models.values()) == 1
+    assert all(len(p.requests) == 4 for p in profiles.models.values() if p.type == "llm")
+    again = subprocess.run(
+        [sys.executable, "bench/generate.py", str(root)], cwd=REPO, capture_output=True, text=True
+    )
+    assert again.returncode == 2 and "exists" in again.stderr
+
+
+def test_the_speed_bench_runs_on_a_tiny_tree() -> None:
+    argv = ["--models", "3", "--requests", "2", "--runs", "1", "--scaling", "1,2"]
+    done = subprocess.run(
+        [sys.executable, "bench/bench_speed.py", *argv, "--scaling-runs", "1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = [line.split("  ")[0] for line in done.stdout.splitlines()]
+    for row in ("1. cold validate", "2. warm validate", "3. warm validate, 1 model edited"):
+        assert row in rows
+    assert "5. peak memory, cold validate, 2 models" in rows
+    assert any(row.startswith("4. cold cost per model file") for row in rows)
+    assert "6. lmsprofiles --help" in rows and any(r.startswith("7. validate") for r in rows)
