@@ -12,8 +12,8 @@ only for what pydantic constraints cannot say: ``false`` on a checkbox field, va
 unit, free-form JSON schemas and host addresses.
 
 The models validate *merged* values whose keys are already the SDK's camelCase names (see
-:mod:`lmsprofiles._keys`); ``null`` is accepted everywhere (it unsets a value). A new kind of
-file is one more :func:`make_model` call with a :class:`Spec` per field.
+:mod:`lmsprofiles._keys`); ``null`` is accepted on every key but a required one (it unsets a
+value). A new kind of file is one more :func:`make_model` call with a :class:`Spec` per field.
 """
 
 from __future__ import annotations
@@ -297,8 +297,8 @@ class _Model(BaseModel):
 class Spec(NamedTuple):
     """One field of a model: its camelCase key, what it takes and what it means.
 
-    ``required`` fields have no default (a required nested mapping cannot be ``null``);
-    the others default to ``default``.
+    ``required`` fields have no default and cannot be ``null`` (it would unset them); the
+    others default to ``default`` and take ``null``.
     """
 
     key: str
@@ -309,14 +309,13 @@ class Spec(NamedTuple):
 
     def definition(self) -> tuple[Any, Any]:
         """The ``(annotation, FieldInfo)`` pair of :func:`pydantic.create_model`."""
-        nullable = not (self.required and isinstance(self.kind, t.Nested))
         name = t.snake(self.key)
         info = Field(
             ... if self.required else self.default,
             alias=self.key if self.key != name else None,
             description=self.description or None,
         )
-        return _annotation(self.kind, nullable=nullable), info
+        return _annotation(self.kind, nullable=not self.required), info
 
 
 def make_model(
@@ -548,55 +547,58 @@ def errors(exc: ValidationError) -> list[dict[str, Any]]:
     An error about a field's value becomes one error at that field (``loc`` ends at it, even
     when pydantic reports each member of a union or each bad list item), whose ``msg`` says
     what the field takes: ``must be an integer >= 1 (got 0)``, with ``type`` ``lmsprofiles``.
-    Errors about keys (missing, unknown) and about the shape of nested mappings are left as
+    ``null`` on a required key says that it cannot be unset. Errors about keys (missing,
+    unknown) and about the shape of the items of lists and mappings of mappings are left as
     pydantic reports them.
     """
     root = _MODELS.get(exc.title)
     found: list[dict[str, Any] | tuple[Any, ...]] = []
-    groups: dict[tuple[Any, ...], tuple[t.Kind, list[Any]]] = {}
+    groups: dict[tuple[Any, ...], tuple[t.Kind, bool, list[Any]]] = {}
     for error in exc.errors(include_url=False):
         leaf = None if root is None or error["type"] in _STRUCTURAL else _leaf(root, error["loc"])
         if leaf is None:
             found.append(dict(error))
             continue
-        loc, kind = leaf
+        loc, kind, required = leaf
         if loc not in groups:
-            groups[loc] = (kind, [])
+            groups[loc] = (kind, required, [])
             found.append(loc)
-        groups[loc][1].append(error)
+        groups[loc][2].append(error)
     result: list[dict[str, Any]] = []
     for item in found:
         if isinstance(item, dict):
             result.append(item)
             continue
-        kind, group = groups[item]
+        kind, required, group = groups[item]
         first = group[0]
         after = first["loc"][len(item) :]  # union members, list items, mapping keys
         result.append(
             {
                 "type": "lmsprofiles",
                 "loc": item,
-                "msg": _wording(kind, group, after),
+                "msg": _wording(kind, group, after, required=required),
                 "input": first["input"],
             }
         )
     return result
 
 
-def _leaf(root: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[Any, t.Kind] | None:
-    """The location of the field an error is about, and its kind (None: not a value)."""
+def _leaf(root: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[Any, t.Kind, bool] | None:
+    """The location of the field an error is about, its kind and whether it is required
+    (None: the error is not about a field's value)."""
     model_: type[BaseModel] = root
     i = 0
     while i < len(loc):
-        kind = _kinds(model_).get(str(loc[i]))
+        key = str(loc[i])
+        kind = _kinds(model_).get(key)
         i += 1
         if kind is None:
             return None
-        if not isinstance(kind, t.Nested):
-            return tuple(loc[:i]), kind
+        if not isinstance(kind, t.Nested) or i == len(loc):  # a nested mapping or list itself
+            return tuple(loc[:i]), kind, key in _required(model_)
         i += 1 if kind.container else 0
         if i >= len(loc):
-            return None  # the nested mapping or list itself: its shape is wrong
+            return None  # an item of a list or mapping of mappings: its shape is wrong
         model_ = _MODELS[kind.model]
     return None
 
@@ -612,13 +614,23 @@ def _kinds(model_: type[BaseModel]) -> dict[str, t.Kind]:
     return found
 
 
-def _wording(kind: t.Kind, group: list[Any], after: tuple[Any, ...]) -> str:
+@functools.cache
+def _required(model_: type[BaseModel]) -> frozenset[str]:
+    """The keys (aliases) of the required fields of ``model_``."""
+    return frozenset(
+        info.alias or name for name, info in model_.model_fields.items() if info.is_required()
+    )
+
+
+def _wording(kind: t.Kind, group: list[Any], after: tuple[Any, ...], *, required: bool) -> str:
     """What is wrong with a field's value: ``group`` are pydantic's errors about it, ``after``
     the rest of the first one's location below the field."""
     ours = next((e for e in group if e["type"] == "lmsprofiles"), None)
     if ours is not None:
         return str(ours["msg"])
     value = group[0]["input"]
+    if value is None and required and not after:
+        return f"must be {kind.words} (got null; a required key cannot be unset)"
     if isinstance(kind, t.Labels) and after:  # one label: its name or its value
         if after[-1] == "[key]":
             return f"label names must be non-empty strings (got {describe(after[0])})"

@@ -173,7 +173,7 @@ class Text(Kind):
 
     @property
     def words(self) -> str:
-        return "a string"
+        return "a non-empty string" if self.non_empty else "a string"
 
 
 class Strings(Kind):
@@ -235,6 +235,10 @@ class Nested(Kind):
 
     model: str
     container: Literal["", "list", "dict"] = ""
+
+    @property
+    def words(self) -> str:
+        return "a list" if self.container == "list" else "a mapping"
 
 
 KV_CACHE_TYPES: Final = ("f32", "f16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1")

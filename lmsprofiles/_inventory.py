@@ -399,7 +399,7 @@ class _Reader:
             )
             self._problem(here, ("hosts", name), message)
         address = data.get("address")
-        if address is None:
+        if "address" not in data:  # null is the file's problem (or the variable's)
             self._problem(here, ("hosts", name), "missing required key 'address'")
         selected = self._selected(name, data.get("runs"))
         self._host_models(name, data.get("models"), selected)

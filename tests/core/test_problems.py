@@ -408,3 +408,129 @@ def test_one_problem_per_wrong_value_where_pydantic_reports_several(write_tree: 
         "profiles/models/a.yaml:13:14: inference.maxTokens: must be an integer >= 1, or false to "
         "switch it off (got true)",
     ]
+
+
+UNSET = "(got null; a required key cannot be unset)"
+"""How a problem about ``null`` on a required key ends."""
+
+NULL_ON_REQUIRED_KEYS: list[tuple[str, dict[str, str], dict[str, str], list[str]]] = [
+    (
+        "model",
+        {"models/a.yaml": "model: null\n"},
+        {},
+        [f"profiles/models/a.yaml:1:8: model: must be a non-empty string {UNSET}"],
+    ),
+    (
+        "model of an embedding model",
+        {"models/e.yaml": "type: embedding\nmodel: null\n"},
+        {},
+        [f"profiles/models/e.yaml:2:8: model: must be a non-empty string {UNSET}"],
+    ),
+    (
+        "structured",
+        {"models/a.yaml": "model: m\ninference:\n  structured: {type: null, jsonSchema: {}}\n"},
+        {},
+        [
+            "profiles/models/a.yaml:3:22: inference.structured.type: must be one of 'none', "
+            f"'json', 'gbnf' {UNSET}"
+        ],
+    ),
+    (
+        "rawTools and its tools",
+        {
+            "models/a.yaml": "model: m\ninference:\n  rawTools: {type: null}\n",
+            "requests/r.yaml": (
+                "inference:\n  rawTools:\n    type: toolArray\n    tools:\n"
+                "      - type: null\n        function: {name: null}\n"
+                "      - type: function\n        function: null\n"
+            ),
+        },
+        {},
+        [
+            "profiles/models/a.yaml:3:20: inference.rawTools.type: must be one of 'none', "
+            f"'toolArray' {UNSET}",
+            "profiles/requests/r.yaml:5:15: inference.rawTools.tools[0].type: must be one of "
+            f"'function' {UNSET}",
+            "profiles/requests/r.yaml:6:26: inference.rawTools.tools[0].function.name: must be a "
+            f"non-empty string {UNSET}",
+            "profiles/requests/r.yaml:8:19: inference.rawTools.tools[1].function: must be a "
+            f"mapping {UNSET}",
+        ],
+    ),
+    (
+        "promptTemplate and its templates",
+        {
+            "global.yaml": (
+                "inference:\n  promptTemplate:\n    type: null\n    stopStrings: null\n"
+                "    manualPromptTemplate:\n      beforeSystem: null\n      afterSystem: ''\n"
+                "      beforeUser: ''\n      afterUser: ''\n      beforeAssistant: ''\n"
+                "      afterAssistant: ''\n    jinjaPromptTemplate:\n      template: null\n"
+            ),
+            "models/a.yaml": "model: m\n",
+        },
+        {},
+        [
+            "profiles/global.yaml:3:11: inference.promptTemplate.type: must be one of 'manual', "
+            f"'jinja' {UNSET}",
+            "profiles/global.yaml:4:18: inference.promptTemplate.stopStrings: must be a list of "
+            f"non-empty strings {UNSET}",
+            "profiles/global.yaml:6:21: inference.promptTemplate.manualPromptTemplate."
+            f"beforeSystem: must be a string {UNSET}",
+            "profiles/global.yaml:13:17: inference.promptTemplate.jinjaPromptTemplate.template: "
+            f"must be a string {UNSET}",
+        ],
+    ),
+    (
+        "reasoningParsing, in a model's own request",
+        {
+            "models/a.yaml": (
+                "model: m\nrequests:\n  r:\n    inference:\n      reasoningParsing:\n"
+                "        enabled: null\n        startString: null\n        endString: null\n"
+            ),
+            "requests/r.yaml": "inference: {}\n",
+        },
+        {},
+        [
+            "profiles/models/a.yaml:6:18: requests.r.inference.reasoningParsing.enabled: must "
+            f"be true or false {UNSET}",
+            "profiles/models/a.yaml:7:22: requests.r.inference.reasoningParsing.startString: "
+            f"must be a string {UNSET}",
+            "profiles/models/a.yaml:8:20: requests.r.inference.reasoningParsing.endString: must "
+            f"be a string {UNSET}",
+        ],
+    ),
+    (
+        "structured.type from a variable",
+        {"models/a.yaml": "model: m\n"},
+        {"LMSPROFILES_INFERENCE__STRUCTURED__TYPE": "null"},
+        [
+            "LMSPROFILES_INFERENCE__STRUCTURED__TYPE: inference.structured.type: must be one of "
+            f"'none', 'json', 'gbnf' {UNSET}"
+        ],
+    ),
+    (
+        "a host's address",
+        {"models/a.yaml": "model: m\n", "hosts.yaml": "hosts:\n  box:\n    address: null\n"},
+        {},
+        [f"profiles/hosts.yaml:3:14: hosts.box.address: must be a non-empty string {UNSET}"],
+    ),
+    (
+        "a host's address from a variable",
+        {"models/a.yaml": "model: m\n", "hosts.yaml": "hosts:\n  box:\n    address: box\n"},
+        {"LMSPROFILES_HOSTS__BOX__ADDRESS": ""},
+        [f"LMSPROFILES_HOSTS__BOX__ADDRESS: hosts.box.address: must be a non-empty string {UNSET}"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("files", "env", "expected"),
+    [c[1:] for c in NULL_ON_REQUIRED_KEYS],
+    ids=[c[0] for c in NULL_ON_REQUIRED_KEYS],
+)
+def test_null_on_a_required_key_is_a_problem_at_the_null(
+    write_tree: WriteTree, files: dict[str, str], env: dict[str, str], expected: list[str]
+) -> None:
+    """null unsets an optional key (LM Studio's default applies); a required key has no
+    default, so null there is a problem where it is written, not a value ("None")."""
+    assert problems(write_tree(files), env) == expected
