@@ -24,7 +24,7 @@ def _models() -> dict[str, type[BaseModel]]:
         if model.__name__ in found:
             continue
         found[model.__name__] = model
-        todo.extend(fld.model for fld in fields_of(model).values() if fld.model is not None)
+        todo.extend(f.model(fld.model) for fld in fields_of(model).values() if fld.model)
     return found
 
 

@@ -19,11 +19,8 @@ from pathlib import Path as FsPath
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, cast
 
-from pydantic import BaseModel, ValidationError
-
-from lmsprofiles import _fields as f
 from lmsprofiles import _fieldtable as t
-from lmsprofiles._env import Control, EnvLayer, control, overrides
+from lmsprofiles import _shapes
 from lmsprofiles._errors import (
     Problem,
     ProfileError,
@@ -31,7 +28,7 @@ from lmsprofiles._errors import (
     UnknownModelError,
     UnknownRequestError,
 )
-from lmsprofiles._keys import canonicalize, fields_of, spellings, unknown_key_message
+from lmsprofiles._keys import Model, canonicalize, fields_of, spellings, unknown_key_message
 from lmsprofiles._merge import (
     RESET,
     Append,
@@ -43,13 +40,18 @@ from lmsprofiles._merge import (
     unset_origin,
 )
 from lmsprofiles._origin import DEFAULT, Origin
+from lmsprofiles._overrides import EnvLayer, has_control, overrides
 from lmsprofiles._scan import Tree, display, scan
 from lmsprofiles._scan import user_config_file as user_config_file
+from lmsprofiles._shapes import RULES, label_text
+from lmsprofiles._units import normalize
 from lmsprofiles._yaml import DEFAULT_LIMITS, Limits, describe, dotted, read
 
 if TYPE_CHECKING:
     from lmstudio import LlmLoadModelConfigDict, LlmPredictionConfigDict
+    from pydantic import ValidationError
 
+    from lmsprofiles._env import Control
     from lmsprofiles._inventory import Host
 
 __all__ = ["PRECEDENCE", "ModelProfile", "ProfileSet", "ResolvedConfig", "load"]
@@ -100,18 +102,19 @@ class ModelProfile:
     """Labels hosts select the model by (``runs.labels`` in ``hosts.yaml``), as text."""
 
 
-@functools.cache
-def omitted_false(model: type[BaseModel]) -> frozenset[str]:
+def omitted_false(model: Model) -> frozenset[str]:
     """Checkbox fields whose ``false`` is sent as "not set" (LM Studio's default is off)."""
-    names = set()
-    for alias, fld in fields_of(model).items():
-        for check in fld.metadata:
-            if getattr(check, "off", None) == t.OMIT:
-                names.add(alias)
-    return frozenset(names)
+    return _omitted_false(model if isinstance(model, str) else model.__name__)
 
 
-def _sdk_dict(values: Mapping[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+@functools.cache
+def _omitted_false(model: str) -> frozenset[str]:
+    return frozenset(
+        alias for alias, fld in fields_of(model).items() if getattr(fld.kind, "off", None) == t.OMIT
+    )
+
+
+def _sdk_dict(values: Mapping[str, Any], model: str) -> dict[str, Any]:
     omit = omitted_false(model)
     return {k: _copy(v) for k, v in values.items() if not (v is False and k in omit)}
 
@@ -160,13 +163,13 @@ class ResolvedConfig:
 
         For an embedding model it holds only embedding load fields.
         """
-        model = f.EmbeddingLoad if self.type == "embedding" else f.LlmLoad
+        model = "EmbeddingLoad" if self.type == "embedding" else "LlmLoad"
         return cast("LlmLoadModelConfigDict", _sdk_dict(self._values.get("load", {}), model))
 
     @property
     def inference(self) -> LlmPredictionConfigDict:
         """Inference config for ``respond``/``complete``/``respond_stream(config=...)``."""
-        sdk = _sdk_dict(self._values.get("inference", {}), f.Inference)
+        sdk = _sdk_dict(self._values.get("inference", {}), "Inference")
         return cast("LlmPredictionConfigDict", sdk)
 
     @functools.cached_property
@@ -198,7 +201,7 @@ def _as_unset(origin: Any) -> Origin:
 def _canonical_path(path: str) -> str:
     """Accept snake_case segments in a dotted path: ``load.context_length``."""
     parts = path.split(".")
-    model: type[BaseModel] | None = f.ModelFile
+    model: str | None = "ModelFile"
     out = []
     for part in parts:
         key, bracket, rest = part.partition("[")
@@ -221,14 +224,14 @@ class ProfileSet:
     def __init__(
         self,
         root: FsPath,
-        control: Control,
+        control: Control | None,
         models: Mapping[str, ModelProfile],
         requests: Mapping[str, str | None],
         layers: _Layers,
         hosts: Mapping[str, Host] | None = None,
     ) -> None:
         self.root = root
-        self.control = control
+        self._control = control
         self._models = dict(models)
         self._requests = dict(requests)
         self._layers = layers
@@ -238,6 +241,15 @@ class ProfileSet:
     def __repr__(self) -> str:
         counts = f"{len(self._models)} models, {len(self._requests)} requests"
         return f"<ProfileSet {str(self.root)!r}: {counts}>"
+
+    @property
+    def control(self) -> Control:
+        """The control settings read with the profiles (``LMSPROFILES_HOST``, ...)."""
+        if self._control is None:  # no control variable was set: every default
+            from lmsprofiles._env import Control
+
+            self._control = Control()
+        return self._control
 
     @property
     def models(self) -> Mapping[str, ModelProfile]:
@@ -408,7 +420,7 @@ class _Layers:
 
 def _for_embedding(layer: _Layer) -> _Layer:
     """A shared layer as it applies to an embedding model: embedding load fields and ttl."""
-    allowed = set(fields_of(f.EmbeddingLoad))
+    allowed = set(fields_of("EmbeddingLoad"))
     data: dict[str, Any] = {}
     if "ttl" in layer.data:
         data["ttl"] = layer.data["ttl"]
@@ -433,7 +445,7 @@ def _unknown(kind: str, name: str, known: list[str]) -> Problem:
 
 
 def _call_site(overrides: Mapping[str, Any], kind: str) -> _Layer:
-    load_model = f.EmbeddingLoad if kind == "embedding" else f.LlmLoad
+    load_model = "EmbeddingLoad" if kind == "embedding" else "LlmLoad"
     data: dict[str, Any] = {}
     where: dict[Path, Origin] = {}
     problems: list[Problem] = []
@@ -442,16 +454,16 @@ def _call_site(overrides: Mapping[str, Any], kind: str) -> _Layer:
             section, alias = None, "ttl"
         elif name in spellings(load_model):
             section, alias = "load", spellings(load_model)[name]
-        elif kind == "llm" and name in spellings(f.Inference):
-            section, alias = "inference", spellings(f.Inference)[name]
+        elif kind == "llm" and name in spellings("Inference"):
+            section, alias = "inference", spellings("Inference")[name]
         else:
-            message = unknown_key_message(name, f.Inference if kind == "llm" else load_model)
+            message = unknown_key_message(name, "Inference" if kind == "llm" else load_model)
             problems.append(Problem("call-site", None, None, name, message))
             continue
         path: Path = (section, alias) if section else (alias,)
         node = data.setdefault(section, {}) if section else data
-        model = {None: f.GlobalFile, "load": load_model, "inference": f.Inference}[section]
-        node[alias] = f.normalize(fields_of(model)[alias].metadata, value)
+        model = {None: "GlobalFile", "load": load_model, "inference": "Inference"}[section]
+        node[alias] = normalize(fields_of(model)[alias].kind, value)
         where[path] = Origin("call-site", "call-site", path=dotted(path))
     if problems:
         raise ProfileError(problems)
@@ -460,6 +472,19 @@ def _call_site(overrides: Mapping[str, Any], kind: str) -> _Layer:
 
 # ------------------------------------------------------------------------------------------
 # Validation
+
+
+def _check(model: str, value: Any) -> ValidationError | None:
+    """None if the model ``model`` accepts ``value`` (merge markers settled), else its error."""
+    from pydantic import ValidationError
+
+    from lmsprofiles import _fields as f
+
+    try:
+        f.model(model).model_validate(settle(value))
+    except ValidationError as exc:
+        return exc
+    return None
 
 
 def _locate(
@@ -508,6 +533,8 @@ def _errors_to_problems(
     context: str = "",
     layers: tuple[_Layer, ...] = (),
 ) -> list[Problem]:
+    from lmsprofiles import _fields as f
+
     problems = []
     for error in f.errors(exc):
         if (
@@ -549,23 +576,19 @@ def _validate(
     if merged_traced is None:
         merged_traced = merge_traced((layer.data, layer.where) for layer in layers)
     merged, where = merged_traced
-    load_model = f.EmbeddingLoad if profile.type == "embedding" else f.LlmLoad
+    load_model = "EmbeddingLoad" if profile.type == "embedding" else "LlmLoad"
     problems: list[Problem] = []
     failed: list[tuple[ValidationError, Path]] = []
-    for section, model in (("load", load_model), ("inference", f.Inference)):
-        if section not in sections:
-            continue
-        value = merged.get(section, {})
-        try:
-            model.model_validate(value)
-        except ValidationError as exc:
-            failed.append((exc, (section,)))
+    for section, model in (("load", load_model), ("inference", "Inference")):
+        if section in sections:
+            error = _check(model, merged.get(section, {}))
+            if error is not None:
+                failed.append((error, (section,)))
     ttl = merged.get("ttl")
-    try:
-        if "ttl" in sections:
-            f.GlobalFile.model_validate({"ttl": ttl})
-    except ValidationError as exc:
-        failed.append((exc, ()))
+    if "ttl" in sections:
+        error = _check("GlobalFile", {"ttl": ttl})
+        if error is not None:
+            failed.append((error, ()))
     resolved = ResolvedConfig(
         identifier=profile.identifier,
         model=profile.model,
@@ -582,7 +605,7 @@ def _validate(
         ((section, *sub), message)
         for section in ("load", "inference")
         if section in sections and isinstance(merged.get(section), dict) and not failed
-        for sub, message in f.RULES[section](merged[section])
+        for sub, message in RULES[section](merged[section])
     ]
     if failed or rule_hits:
         context = (
@@ -674,35 +697,31 @@ def read_file(file: FsPath, kind: FileKind, limits: Limits = DEFAULT_LIMITS) -> 
         doc = read(file, source, limits)
     except ProfileError as exc:
         return FileRead(source, None, {}, {}, exc.problems)
-    schema: type[BaseModel]
     if kind == "model":
         embedding = doc.data.get("type") == "embedding"
-        schema = f.EmbeddingModelFile if embedding else f.ModelFile
+        schema = "EmbeddingModelFile" if embedding else "ModelFile"
     elif kind == "hosts":
-        from lmsprofiles._inventory import HostsFile
+        from lmsprofiles import _inventory  # its shapes
 
-        schema = HostsFile
+        schema = _inventory.HOSTS_FILE.name
     else:
-        schema = f.GlobalFile if kind == "global" else f.RequestFile
+        schema = "GlobalFile" if kind == "global" else "RequestFile"
     problems: list[Problem] = []
     canon = canonicalize(doc, schema, problems)
-    position = doc.position
-    where: dict[Path, tuple[int, int] | tuple[int, int, Path]] = {
-        c_path: position(w_path) if w_path == c_path else (*position(w_path), w_path)
-        for c_path, w_path in canon.where.items()
-    }
     request_keys: dict[str, tuple[int, int]] = {}
     raw_requests = canon.data.get("requests") if kind == "model" else None
     if isinstance(raw_requests, dict):
+        position = doc.position
         request_keys = {name: position(("requests", name), key=True) for name in raw_requests}
-    result = FileRead(source, canon.data, where, request_keys, ())
-    try:
-        schema.model_validate(settle(canon.data))
-    except ValidationError as exc:
+    result = FileRead(source, canon.data, canon.where, request_keys, ())
+    error = _check(schema, canon.data)
+    if error is not None:
         fallback = Origin("file", source, 1, 1)
         origins = _Origins(result)
-        problems += _errors_to_problems(exc, (), origins, fallback, partial=True)
-    return FileRead(source, canon.data, where, request_keys, tuple(problems))
+        problems += _errors_to_problems(error, (), origins, fallback, partial=True)
+    if not problems:
+        return result
+    return FileRead(source, canon.data, canon.where, request_keys, tuple(problems))
 
 
 class Store(Protocol):
@@ -770,12 +789,17 @@ def _load(
     tree: Tree, environ: Mapping[str, str], store: Store | None, quick: bool = True
 ) -> ProfileSet:
     problems: list[Problem] = []
-    try:
-        settings = control(environ)
-    except ProfileError as exc:
-        problems.extend(exc.problems)
-        settings = Control()
-    limits = settings.limits
+    settings = None  # no control variable: every default (pydantic-settings is not needed)
+    limits = DEFAULT_LIMITS
+    if has_control(environ):
+        from lmsprofiles._env import Control, control
+
+        try:
+            settings = control(environ)
+        except ProfileError as exc:
+            problems.extend(exc.problems)
+            settings = Control()
+        limits = settings.limits
     problems += tree.problems
     if not tree.exists or (tree.empty and problems):
         raise ProfileError(problems)
@@ -795,9 +819,9 @@ def _load(
     models, files = _read_models(tree, layers, requests, problems, read_one)
     overrides_ = overrides(environ, list(models), problems, limits)
     if overrides_.shared.data:
-        layers.env = _env_layer("env", overrides_.shared, f.GlobalFile, problems)
+        layers.env = _env_layer("env", overrides_.shared, "GlobalFile", problems)
     for ident, env_layer in overrides_.models.items():
-        schema = f.EmbeddingScope if models[ident].type == "embedding" else f.GlobalFile
+        schema = "EmbeddingScope" if models[ident].type == "embedding" else "GlobalFile"
         layers.env_models[ident] = _env_layer("env-model", env_layer, schema, problems)
     hosts: dict[str, Host] = {}
     if tree.hosts is not None or overrides_.inventory:
@@ -850,14 +874,11 @@ def _read_requests(tree: Tree, layers: _Layers, read_one: ReadOne) -> dict[str, 
     return requests
 
 
-def _env_layer(
-    name: str, env_layer: EnvLayer, schema: type[BaseModel], problems: list[Problem]
-) -> _Layer:
-    try:
-        schema.model_validate(env_layer.data)
-    except ValidationError as exc:
+def _env_layer(name: str, env_layer: EnvLayer, schema: str, problems: list[Problem]) -> _Layer:
+    error = _check(schema, env_layer.data)
+    if error is not None:
         fallback = Origin("env", "environment")
-        problems += _errors_to_problems(exc, (), env_layer.where, fallback, partial=True)
+        problems += _errors_to_problems(error, (), env_layer.where, fallback, partial=True)
     return _Layer(name, env_layer.data, env_layer.where)
 
 
@@ -972,7 +993,7 @@ def _read_models(
 def _labels(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
-    return {str(k): f.label_text(v) for k, v in value.items()}
+    return {str(k): label_text(v) for k, v in value.items()}
 
 
 def _check_all(
@@ -1101,16 +1122,14 @@ class _InferenceCheck:
                     del fresh[key]
                 else:
                     merged[key] = new
-        if not _fields_apart(f.Inference):
-            try:
-                f.Inference.model_validate(merged)
-            except ValidationError:
+        if not _fields_apart("Inference"):
+            if _check("Inference", merged) is not None:
                 return False
         elif not all(
             ok or (ok is None and self._field_valid(k, merged[k])) for k, ok in fresh.items()
         ):
             return False
-        return not f.RULES["inference"](merged)
+        return not RULES["inference"](merged)
 
     def _merged_field(self, key: str, below: Any, value: Any) -> tuple[Any, bool | None]:
         """The merged value of field ``key`` (:data:`_GONE`: none) and whether it is valid
@@ -1133,11 +1152,7 @@ class _InferenceCheck:
         memo = (key, _frozen(value))
         known = self.checked.get(memo)
         if known is None:
-            try:
-                f.Inference.model_validate({key: value})
-                known = True
-            except ValidationError:
-                known = False
+            known = _check("Inference", {key: value}) is None
             self.checked[memo] = known
         return known
 
@@ -1147,16 +1162,10 @@ def _inference(layer: _Layer) -> dict[str, Any]:
 
 
 @functools.cache
-def _fields_apart(model: type[BaseModel]) -> bool:
-    """Whether ``model`` validates each field on its own (nothing looks at two at once)."""
-    decorators = model.__pydantic_decorators__
-    together = (
-        decorators.model_validators,
-        decorators.field_validators,
-        decorators.validators,
-        decorators.root_validators,
-    )
-    return not any(together) and not any(x.is_required() for x in model.model_fields.values())
+def _fields_apart(model: str) -> bool:
+    """Whether ``model`` validates each field on its own: none is required (the models
+    have no validator that looks at two fields at once)."""
+    return not any(fld.required for fld in _shapes.fields(model).values())
 
 
 _RANK: Final = {name: rank for rank, name in enumerate(PRECEDENCE)}

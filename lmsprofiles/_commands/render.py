@@ -85,10 +85,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _for_embedding(overrides: dict[str, Any]) -> dict[str, Any]:
     """The ``--set`` overrides that apply to an embedding model (ttl, embedding load fields)."""
-    from lmsprofiles import _fields as f
     from lmsprofiles._keys import spellings
 
-    names = spellings(f.EmbeddingLoad)
+    names = spellings("EmbeddingLoad")
     return {k: v for k, v in overrides.items() if k == "ttl" or k in names}
 
 
@@ -97,10 +96,9 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
 
     Raises ``ProfileError`` listing every item that is malformed or names no field.
     """
-    from lmsprofiles import _fields as f
-    from lmsprofiles._env import parse_value
     from lmsprofiles._errors import Problem, ProfileError
     from lmsprofiles._keys import Field, fields_of, spellings, unknown_key_message
+    from lmsprofiles._overrides import parse_value
 
     overrides: dict[str, Any] = {}
     problems = []
@@ -108,15 +106,15 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
         name, sep, text = item.partition("=")
         fld: Field | None = None
         if name == "ttl":
-            fld = Field("ttl", "ttl", None, "", tuple(f.GlobalFile.model_fields["ttl"].metadata))
-        for model in (f.LlmLoad, f.Inference):
+            fld = fields_of("GlobalFile")["ttl"]
+        for model in ("LlmLoad", "Inference"):
             if fld is None and name in spellings(model):
                 fld = fields_of(model)[spellings(model)[name]]
         if not sep:
             problems.append(Problem("--set", None, None, item, "expected FIELD=VALUE"))
             continue
         if fld is None:
-            message = unknown_key_message(name, f.Inference)
+            message = unknown_key_message(name, "Inference")
             problems.append(Problem("--set", None, None, name, message))
             continue
         try:
