@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, cast
 
 from lmsprofiles import _fieldtable as t
-from lmsprofiles import _shapes
+from lmsprofiles import _quick
 from lmsprofiles._errors import (
     Problem,
     ProfileError,
@@ -475,7 +475,13 @@ def _call_site(overrides: Mapping[str, Any], kind: str) -> _Layer:
 
 
 def _check(model: str, value: Any) -> ValidationError | None:
-    """None if the model ``model`` accepts ``value`` (merge markers settled), else its error."""
+    """None if the model ``model`` accepts ``value`` (merge markers settled), else its error.
+
+    The quick check answers for what is certainly valid; anything else is validated by the
+    pydantic model, imported only then.
+    """
+    if _quick.valid(model, value):
+        return None
     from pydantic import ValidationError
 
     from lmsprofiles import _fields as f
@@ -485,6 +491,18 @@ def _check(model: str, value: Any) -> ValidationError | None:
     except ValidationError as exc:
         return exc
     return None
+
+
+def _valid_alone(profile: ModelProfile, layers: tuple[_Layer, ...]) -> bool:
+    """Whether the merge of ``layers`` is certainly valid, cross-field rules included:
+    :func:`_validate` would find no problem. False: not certain (validate it)."""
+    merged = overlay_values({}, [layer.data for layer in layers])
+    load = "EmbeddingLoad" if profile.type == "embedding" else "LlmLoad"
+    for section, model in (("load", load), ("inference", "Inference")):
+        value = merged.get(section, {})
+        if not _quick.valid(model, value) or (isinstance(value, dict) and RULES[section](value)):
+            return False
+    return _quick.valid("GlobalFile", {"ttl": merged.get("ttl")})
 
 
 def _locate(
@@ -1038,16 +1056,20 @@ def _check_model(
     """Resolve a model alone and with every request kind, on ``host`` if one is given; what
     only shows when merged.
 
-    The model alone is validated in full. Request layers hold nothing but inference fields,
-    so when the model alone is valid a request kind needs only its merged inference section
-    checked, values without origins; a combination that fails that is validated in full,
-    which finds and places its problems exactly. ``checked`` remembers field values found
-    valid or not, across models and hosts.
+    The model alone is merged without origins and quick-checked; only when that is not
+    certainly valid is it validated in full, which finds and places its problems. Request
+    layers hold nothing but inference fields, so when the model alone is valid a request kind
+    needs only its merged inference section checked, values without origins; a combination
+    that fails that is validated in full, which finds and places its problems exactly.
+    ``checked`` remembers field values found valid or not, across models and hosts.
     """
     profile = profile_set.models[identifier]
     layers = profile_set._layers
     stack = layers.stack
-    _, problems = _validate(profile, None, stack(profile, None, None, host), host=host)
+    alone = stack(profile, None, None, host)
+    problems: list[Problem] = []
+    if not (checked is not None and checked.quick and _valid_alone(profile, alone)):
+        problems = _validate(profile, None, alone, host=host)[1]
     if profile.type != "llm":
         return problems
     checked = _Checked() if checked is None else checked
@@ -1122,7 +1144,7 @@ class _InferenceCheck:
                     del fresh[key]
                 else:
                     merged[key] = new
-        if not _fields_apart("Inference"):
+        if not _quick.apart("Inference"):
             if _check("Inference", merged) is not None:
                 return False
         elif not all(
@@ -1159,13 +1181,6 @@ class _InferenceCheck:
 
 def _inference(layer: _Layer) -> dict[str, Any]:
     return {"inference": layer.data["inference"]} if "inference" in layer.data else {}
-
-
-@functools.cache
-def _fields_apart(model: str) -> bool:
-    """Whether ``model`` validates each field on its own: none is required (the models
-    have no validator that looks at two fields at once)."""
-    return not any(fld.required for fld in _shapes.fields(model).values())
 
 
 _RANK: Final = {name: rank for rank, name in enumerate(PRECEDENCE)}
