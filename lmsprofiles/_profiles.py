@@ -43,7 +43,7 @@ from lmsprofiles._origin import DEFAULT, Origin
 from lmsprofiles._overrides import EnvLayer, has_control, overrides
 from lmsprofiles._scan import Tree, display, scan
 from lmsprofiles._scan import user_config_file as user_config_file
-from lmsprofiles._shapes import RULES, label_text
+from lmsprofiles._shapes import RULE_FIELDS, RULES, label_text
 from lmsprofiles._units import normalize
 from lmsprofiles._yaml import DEFAULT_LIMITS, Limits, describe, dotted, read
 
@@ -911,6 +911,15 @@ class _ModelRequests(Mapping[tuple[str, str], _Layer]):
         """The model ``identifier`` (read as ``done``) has its own take on ``name``."""
         self._reads.setdefault(identifier, (done, set()))[1].add(name)
 
+    def inference(self, identifier: str, name: str) -> Any:
+        """What the model ``identifier`` writes at ``requests.<name>.inference``
+        (:data:`_GONE`: nothing)."""
+        found = self._reads.get(identifier)
+        if found is None or name not in found[1] or found[0].data is None:
+            return _GONE
+        node = found[0].data.get("requests", {}).get(name)
+        return node.get("inference", _GONE) if isinstance(node, dict) else _GONE
+
     def get(self, key: tuple[str, str], default: Any = None) -> Any:
         found = self._reads.get(key[0])
         if found is None or key[1] not in found[1]:
@@ -1122,9 +1131,11 @@ class _InferenceCheck:
 
     def valid(self, request: str) -> bool:
         """True: valid (the model alone is). False: the caller must validate in full."""
-        own = self.layers.model_requests.get((self.identifier, request))
         shared = self.layers.requests.get(request)
-        added = [x.data["inference"] for x in (shared, own) if x and "inference" in x.data]
+        own = self.layers.model_requests.inference(self.identifier, request)
+        added = [shared.data["inference"]] if shared and "inference" in shared.data else []
+        if own is not _GONE:
+            added.append(own)
         if not added:
             return True  # the same inference as the model alone
         written = [*added, *self.above]
@@ -1151,6 +1162,8 @@ class _InferenceCheck:
             ok or (ok is None and self._field_valid(k, merged[k])) for k, ok in fresh.items()
         ):
             return False
+        if all(RULE_FIELDS["inference"].isdisjoint(layer) for layer in added):
+            return True  # what the rules read is as for the model alone, which is valid
         return not RULES["inference"](merged)
 
     def _merged_field(self, key: str, below: Any, value: Any) -> tuple[Any, bool | None]:
@@ -1171,6 +1184,8 @@ class _InferenceCheck:
         return overlay_values(start, [{key: value}]).get(key, _GONE), None
 
     def _field_valid(self, key: str, value: Any) -> bool:
+        if _quick.valid_field("Inference", key, value):
+            return True
         memo = (key, _frozen(value))
         known = self.checked.get(memo)
         if known is None:

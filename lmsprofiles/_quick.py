@@ -25,7 +25,7 @@ from lmsprofiles import _fieldtable as t
 from lmsprofiles._merge import RESET, Append, Replace
 from lmsprofiles._shapes import SHAPES
 
-__all__ = ["apart", "valid"]
+__all__ = ["apart", "valid", "valid_field"]
 
 Check = Callable[[Any], bool]
 
@@ -37,6 +37,11 @@ def valid(shape: str, value: Any) -> bool:
     """True if the model of the shape ``shape`` certainly accepts ``value`` (merge markers
     settled); False if that is not certain."""
     return _mapping(shape)(value)
+
+
+def valid_field(shape: str, key: str, value: Any) -> bool:
+    """:func:`valid` of ``{key: value}``."""
+    return _mapping(shape)({key: value})
 
 
 @functools.cache

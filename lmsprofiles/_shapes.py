@@ -24,6 +24,7 @@ from lmsprofiles import _fieldtable as t
 
 __all__ = [
     "RULES",
+    "RULE_FIELDS",
     "SHAPES",
     "TTL",
     "Rule",
@@ -338,3 +339,9 @@ def _inference_rules(inference: Mapping[str, Any]) -> list[tuple[tuple[str, ...]
 
 RULES: Mapping[str, Rule] = {"load": _load_rules, "inference": _inference_rules}
 """The cross-field rules of the merged load and inference sections, by section."""
+RULE_FIELDS: Mapping[str, frozenset[str]] = {
+    "load": frozenset({"llamaVCacheQuantizationType", "flashAttention", "gpu"}),
+    "inference": frozenset({"structured", "rawTools", "promptTemplate"}),
+}
+"""The fields each section's rules read: a section whose other fields change keeps their
+answer."""

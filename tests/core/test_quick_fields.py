@@ -22,7 +22,7 @@ from lmsprofiles import _fields as f
 from lmsprofiles import _fieldtable as t
 from lmsprofiles import _inventory, _quick
 from lmsprofiles._merge import RESET, Append, Replace, settle
-from lmsprofiles._shapes import SHAPES
+from lmsprofiles._shapes import RULE_FIELDS, RULES, SHAPES
 from lmsprofiles._units import with_unit
 
 assert _inventory.HOSTS_FILE.name in SHAPES  # hosts.yaml's shapes are checked too
@@ -246,3 +246,15 @@ def test_the_example_values_are_accepted_quickly() -> None:
     for shape, value in examples.items():
         assert _quick.valid(shape, value)
         assert pydantic_accepts(shape, value)
+
+
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(data=st.data(), section=st.sampled_from(["load", "inference"]))
+def test_the_rules_read_only_their_fields(data: st.DataObject, section: str) -> None:
+    """A request kind that changes none of the fields the rules read keeps the model's
+    answer to them (the quick check of request kinds relies on it). Rules see valid values."""
+    shape = "LlmLoad" if section == "load" else "Inference"
+    value = settle(data.draw(mappings(shape)))
+    if pydantic_accepts(shape, value):
+        read = {k: v for k, v in value.items() if k in RULE_FIELDS[section]}
+        assert RULES[section](value) == RULES[section](read)
