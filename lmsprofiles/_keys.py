@@ -133,9 +133,17 @@ class Canonical:
 
 def canonicalize(doc: Document, model: Model, problems: list[Problem]) -> Canonical:
     """Rename the keys of ``doc`` to the schema's aliases; report the ones it does not know."""
+    if len(_SHARED) > _SHARED_SIZE:
+        _SHARED.clear()
     walk = _Walk(doc, problems)
     data = walk.map(doc.data, _name(model), (), ())
     return Canonical(data, walk.where)
+
+
+_SHARED: dict[tuple[Any, ...], Any] = {}
+"""One tuple for every equal path and position recorded (they repeat from file to file: a
+tree of many files keeps each once); emptied past :data:`_SHARED_SIZE` of them."""
+_SHARED_SIZE: Final = 200_000
 
 
 class _Walk:
@@ -154,7 +162,8 @@ class _Walk:
         mark = self.values.get(written)
         if mark is None:
             mark = self.doc.position(written)
-        self.where[canon] = mark if canon is written else (*mark, written)
+        entry = mark if canon is written else (*mark, written)
+        self.where[_SHARED.setdefault(canon, canon)] = _SHARED.setdefault(entry, entry)
 
     def map(
         self, data: Mapping[str, Any], model: str, written: Path, canon: Path
