@@ -11,8 +11,6 @@ TYPE_CHECKING = False  # typing itself is not imported on the CLI's start-up pat
 if TYPE_CHECKING:
     from typing import Any
 
-HELP = "print the resolved configs of one model, or of every model"
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``render``."""
