@@ -1084,7 +1084,7 @@ def _check_model(
     checked = _Checked() if checked is None else checked
     quick = None
     if not problems and checked.quick:
-        quick = _InferenceCheck(layers, profile, checked, host)
+        quick = _InferenceCheck(layers, profile, checked, alone)
     for request in profile_set.requests:
         if quick is not None and quick.valid(request):
             continue
@@ -1116,16 +1116,21 @@ class _InferenceCheck:
     """
 
     def __init__(
-        self, layers: _Layers, profile: ModelProfile, checked: _Checked, host: str | None = None
+        self,
+        layers: _Layers,
+        profile: ModelProfile,
+        checked: _Checked,
+        alone: tuple[_Layer, ...],
     ) -> None:
+        """``alone``: the layers of the model without a request kind (on its host, if any),
+        those around a request kind's."""
         self.layers = layers
         self.identifier = profile.identifier
         self.checked = checked.fields
         self.alone = checked.alone
-        alone = layers.stack(profile, None, None, host)  # the layers around a request kind's
         below = [x for x in alone if _RANK[x.name] < _RANK["request"]]
         above = [x for x in alone if _RANK[x.name] > _RANK["model-request"]]
-        merged = merge_traced((_inference(x), {}) for x in below)[0]
+        merged = overlay_values({}, [_inference(x) for x in below])
         self.below: Any = merged.get("inference", {})
         self.above = [x.data["inference"] for x in above if "inference" in x.data]
 
@@ -1146,7 +1151,7 @@ class _InferenceCheck:
         for layer in written:
             for key, value in layer.items():
                 fresh.pop(key, None)
-                if isinstance(value, (str, int, float)):
+                if type(value) in _PLAIN:
                     merged[key] = value
                     continue
                 new, fresh[key] = self._merged_field(key, merged.get(key, _GONE), value)
@@ -1201,6 +1206,7 @@ def _inference(layer: _Layer) -> dict[str, Any]:
 _RANK: Final = {name: rank for rank, name in enumerate(PRECEDENCE)}
 _GONE: Final = object()
 _SCALARS: Final = frozenset((str, int, float, bool, type(None)))
+_PLAIN: Final = frozenset((str, int, float, bool))
 
 
 def _frozen(value: Any) -> Any:
