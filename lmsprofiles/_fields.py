@@ -242,9 +242,16 @@ def make_model(shape: Shape) -> type[BaseModel]:
 
 
 def model(name: str) -> type[BaseModel]:
-    """The model of the shape ``name`` (``hosts.yaml``'s once :mod:`lmsprofiles._inventory`
-    is imported)."""
-    return _MODELS[name]
+    """The model of the shape ``name``, made when first asked for (``hosts.yaml``'s shapes
+    are declared by :mod:`lmsprofiles._inventory`)."""
+    found = _MODELS.get(name)
+    if found is None:
+        shape = s.SHAPES[name]
+        for spec in shape.specs:  # the models it nests first
+            if isinstance(spec.kind, t.Nested):
+                model(spec.kind.model)
+        found = make_model(shape)
+    return found
 
 
 Gpu = make_model(s.GPU)

@@ -30,9 +30,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from pydantic import ValidationError
-
-from lmsprofiles import _fields as f
 from lmsprofiles import _fieldtable as t
 from lmsprofiles._errors import Problem
 from lmsprofiles._keys import fields_of
@@ -55,7 +52,7 @@ from lmsprofiles._yaml import Limits, dotted
 if TYPE_CHECKING:
     from lmsprofiles._profiles import ModelProfile, ReadOne, _Layer, _Layers
 
-__all__ = ["Host", "HostsFile", "matches", "on_server", "read"]
+__all__ = ["HOSTS_FILE", "Host", "matches", "on_server", "read"]
 
 _NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _SECTIONS: Final = ("load", "inference", "ttl")
@@ -104,10 +101,8 @@ HOSTS_FILE = shape(
     "``hosts.yaml``: the LM Studio hosts the profiles drive.",
     Spec("hosts", t.Nested("HostEntry", "dict"), "Hosts by name."),
 )
-HostModel = f.make_model(HOST_MODEL)
-Runs = f.make_model(RUNS)
-HostEntry = f.make_model(HOST_ENTRY)
-HostsFile = f.make_model(HOSTS_FILE)
+"""``hosts.yaml``: its shape, and those it nests (their pydantic models are made by
+:func:`lmsprofiles._fields.model` when needed)."""
 
 
 @dataclass(frozen=True)
@@ -323,18 +318,18 @@ class _Reader:
                 message = f"also set by {other}; keep one"
                 self.problems.append(Problem(variable, None, None, dotted(full), message))
                 return
-        from lmsprofiles._profiles import _errors_to_problems
+        from lmsprofiles._profiles import _check, _errors_to_problems
 
-        model = Runs if path[0] == "runs" else HostEntry
+        model = RUNS.name if path[0] == "runs" else HOST_ENTRY.name
         try:
             value = parse_value(text, fields_of(model)[path[-1]], self.limits, len(full))
         except ValueError as exc:
             self.problems.append(Problem(variable, None, None, dotted(full), str(exc)))
             return
-        try:
-            model.model_validate({path[-1]: value})  # the field on its own
-        except ValidationError as exc:
-            found = _errors_to_problems(exc, full[:-1], {}, Origin("env", variable), partial=True)
+        error = _check(model, {path[-1]: value})  # the field on its own
+        if error is not None:
+            origin = Origin("env", variable)
+            found = _errors_to_problems(error, full[:-1], {}, origin, partial=True)
             if found:
                 self.problems += found
                 return

@@ -10,10 +10,15 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from lmsprofiles import _fields as f
-from lmsprofiles._inventory import HostsFile
+from lmsprofiles._inventory import HOSTS_FILE
 from lmsprofiles._keys import fields_of
 
-_FILES: tuple[type[BaseModel], ...] = (f.GlobalFile, f.ModelFile, f.RequestFile, HostsFile)
+_FILES: tuple[type[BaseModel], ...] = (
+    f.GlobalFile,
+    f.ModelFile,
+    f.RequestFile,
+    f.model(HOSTS_FILE.name),
+)
 
 
 def _models() -> dict[str, type[BaseModel]]:

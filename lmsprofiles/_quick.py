@@ -5,13 +5,14 @@ every answer and word every message. :func:`valid` only spares them the values t
 certainly accept: it is True only when the model of the shape accepts the value as
 :func:`lmsprofiles._merge.settle` settles its merge markers, and False whenever it is not sure
 (anything wrong, but also a value with a unit left as text, a key spelled another way than
-the alias, a marker inside a free-form value, a host address). On False the caller validates
-with pydantic, which gives the answer and its messages; so a tree without a problem is
-validated without importing pydantic at all. The checks are built from the shapes
+the alias, a marker inside a free-form value). On False the caller validates with pydantic,
+which gives the answer and its messages; so a tree without a problem is validated without
+importing pydantic at all. The checks are built from the shapes
 (:mod:`lmsprofiles._shapes`), one per value kind of the field table, and tests compare them
 with the models on generated values, hostile ones included.
 
-This module imports only the standard library.
+This module imports only the standard library (and, for host addresses, the parser of
+``--host``).
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def _kind(kind: t.Kind) -> Check:
         off = kind.off is not None and kind.off.mode == "omit"
         return lambda value: (type(value) is str and value in options) or (off and value is False)
     if isinstance(kind, t.Address):
-        return lambda value: False  # a host address: pydantic decides
+        return _address
     if isinstance(kind, t.Text):
         if kind.non_empty:
             return lambda value: type(value) is str and value != ""
@@ -159,6 +160,19 @@ def _ratio(value: Any) -> bool:
     if kind is int or (kind is float and math.isfinite(value)):
         return bool(0 <= value <= 1)
     return False
+
+
+def _address(value: Any) -> bool:
+    """A host address as ``--host`` takes it (``HOST[:PORT]``)."""
+    from lmsprofiles._reconcile._host import parse_host
+
+    if type(value) is not str or value == "":
+        return False
+    try:
+        parse_host(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _labels(value: Any) -> bool:

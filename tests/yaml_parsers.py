@@ -60,7 +60,8 @@ def common_case(text: str, limits: _yaml.Limits = _yaml.DEFAULT_LIMITS) -> tuple
     doc = _yaml.Document("f.yaml", {})
     builder = _yaml._Builder(doc, limits)
     full = builder.build(iter(C_PARSER(text).get_event, None))
-    found = (root, sorted(values.items(), key=repr), sorted(keys.items(), key=repr), [])
+    no_problems: list[Any] = []
+    found = (root, sorted(values.items(), key=repr), sorted(keys.items(), key=repr), no_problems)
     expected = (
         full or {},
         sorted(doc.values.items(), key=repr),

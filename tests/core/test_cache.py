@@ -316,6 +316,11 @@ def test_a_cached_answer_names_the_hosts(fleet: Path) -> None:
     assert code == 0 and not {"pydantic", "ruamel.yaml"} & modules
 
 
+def test_a_valid_inventory_is_validated_without_pydantic(fleet: Path) -> None:
+    code, modules = probe(["--no-cache", "--profiles", str(fleet), "validate"])
+    assert code == 0 and "ruamel.yaml" in modules and "pydantic" not in modules
+
+
 @pytest.mark.parametrize(
     "change",
     ["edit", "same size", "label", "hosts.yml", "remove", "env layer", "env address"],

@@ -61,6 +61,12 @@ PLAIN = st.recursive(
     max_leaves=8,
 )
 """Any YAML data, without merge markers."""
+ADDRESSES = st.one_of(
+    st.sampled_from(["localhost", "localhost:1234", "gpu-box:8080", "10.0.0.5", "[::1]:1234"]),
+    st.sampled_from([" a:1 ", "[::1", "[x]:1", "a:0", "a:65536", "a:b", "http://a:1", "a b", ":1"]),
+    st.text(max_size=6),
+)
+"""Host addresses: valid ones, near misses, any text."""
 
 
 def _valid(kind: t.Kind, *, markers: bool = True) -> st.SearchStrategy[Any]:
@@ -75,6 +81,8 @@ def _valid(kind: t.Kind, *, markers: bool = True) -> st.SearchStrategy[Any]:
     if isinstance(kind, t.Choice):
         found = st.sampled_from(kind.options)
         return found | st.just(False) if kind.off == t.OMIT else found
+    if isinstance(kind, t.Address):
+        return ADDRESSES
     if isinstance(kind, t.Text):
         return st.text(min_size=1 if kind.non_empty else 0, max_size=5)
     if isinstance(kind, t.Strings):
@@ -207,7 +215,7 @@ def plain(value: Any) -> bool:
     return True
 
 
-PLAIN_SHAPES = st.sampled_from(sorted(n for n in SHAPES if n not in ("HostEntry", "HostsFile")))
+PLAIN_SHAPES = SHAPE_NAMES
 
 
 @settings(max_examples=1000, suppress_health_check=[HealthCheck.too_slow], deadline=None)
