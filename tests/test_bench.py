@@ -50,3 +50,23 @@ def test_the_speed_bench_runs_on_a_tiny_tree() -> None:
     assert "5. peak memory, cold validate, 2 models" in rows
     assert any(row.startswith("4. cold cost per model file") for row in rows)
     assert "6. lmsprofiles --help" in rows and any(r.startswith("7. validate") for r in rows)
+
+
+def test_the_fleet_bench_runs_on_two_small_hosts() -> None:
+    argv = ["--hosts", "2", "--instances", "2", "--latency-ms", "0", "--repeats", "1"]
+    done = subprocess.run(
+        [sys.executable, "bench/bench_fleet.py", *argv, "--commands", "1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    lines = [line.strip() for line in done.stdout.splitlines()]
+    assert lines[0].startswith("2 hosts x 2 instances, 0 ms per message, converged")
+    assert lines[1] == "round trips of one host's state read: 5 calls"
+    assert any(line.startswith("baseline: reconcile --hosts h1 (no-op)") for line in lines)
+    assert any(line.startswith("fan-out:  reconcile --all-hosts (no-op)") for line in lines)
+    assert any(line.startswith("CLI CPU of each further host: ") for line in lines)
+    assert any(line.startswith("as commands (a new process per run") for line in lines)
+    assert lines[-1].startswith("ratio fan-out / baseline, wall time: x")
