@@ -27,7 +27,6 @@ import argparse
 import contextlib
 import io
 import os
-import resource
 import signal
 import statistics
 import subprocess
@@ -35,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lmsprofiles._cli import main
@@ -104,19 +103,16 @@ def reconcile(profiles: Path, state_dir: Path, *selection: str) -> None:
         raise SystemExit(f"reconcile {' '.join(selection)} exited {code}:\n{out.getvalue()}")
 
 
-def command(profiles: Path, state_dir: Path, *selection: str) -> tuple[float, float]:
-    """``lmsprofiles reconcile SELECTION`` as a new process: its wall and CPU seconds."""
+def command(profiles: Path, state_dir: Path, *selection: str) -> float:
+    """``lmsprofiles reconcile SELECTION`` as a new process; its wall time in seconds."""
     argv = [sys.executable, "-m", "lmsprofiles", "reconcile", "--profiles", str(profiles)]
     argv += ["--state-dir", str(state_dir), *selection]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True)
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"reconcile {' '.join(selection)} exited {done.returncode}")
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return wall, cpu
+    return wall
 
 
 def round_trips(host: str) -> tuple[int, int, int]:
@@ -130,19 +126,16 @@ def round_trips(host: str) -> tuple[int, int, int]:
 
 @dataclass
 class Runs:
-    """Figures of several runs of one command."""
+    """Figures of several runs of one command, in seconds."""
 
-    wall: list[float]
-    cpu: list[float]
-    emulators: list[float | None]
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    emulators: list[float | None] = field(default_factory=list)
+    """CPU time of the emulators during each run; None where it could not be read."""
 
-    @classmethod
-    def empty(cls) -> Runs:
-        return cls([], [], [])
-
-    def median(self, figures: Sequence[float | None]) -> float | None:
-        known = [f for f in figures if f is not None]
-        return statistics.median(known) if len(known) == len(figures) and known else None
+    def emulators_median(self) -> float | None:
+        known = [figure for figure in self.emulators if figure is not None]
+        return statistics.median(known) if known and len(known) == len(self.emulators) else None
 
 
 def timed(runs: Runs, pids: Sequence[int], profiles: Path, state_dir: Path, *sel: str) -> None:
@@ -161,6 +154,7 @@ def timed(runs: Runs, pids: Sequence[int], profiles: Path, state_dir: Path, *sel
 
 
 def ms(seconds: float | None) -> str:
+    """Seconds as milliseconds, right-aligned; n/a for None."""
     return "     n/a" if seconds is None else f"{seconds * 1000:8.1f}"
 
 
@@ -174,12 +168,12 @@ def bench(hosts: int, instances: int, latency_ms: float, repeats: int, commands:
         reconcile(profiles, state_dir, "--all-hosts")
         setup = time.perf_counter() - start
         reconcile(profiles, state_dir, "--hosts", "h1")  # warm: imports, caches
-        one, every = Runs.empty(), Runs.empty()
+        one, every = Runs(), Runs()
         for _ in range(repeats):
             timed(one, pids, profiles, state_dir, "--hosts", "h1")
             timed(every, pids, profiles, state_dir, "--all-hosts")
-        one_command: list[tuple[float, float]] = []
-        every_command: list[tuple[float, float]] = []
+        one_command: list[float] = []
+        every_command: list[float] = []
         for _ in range(commands):
             one_command.append(command(profiles, state_dir, "--hosts", "h1"))
             every_command.append(command(profiles, state_dir, "--all-hosts"))
@@ -203,7 +197,7 @@ def bench(hosts: int, instances: int, latency_ms: float, repeats: int, commands:
         ("baseline: reconcile --hosts h1 (no-op) ", one, wall_one, cpu_one),
         ("fan-out:  reconcile --all-hosts (no-op)", every, wall_every, cpu_every),
     ):
-        emulators_cpu = runs.median(runs.emulators)
+        emulators_cpu = runs.emulators_median()
         waiting = max(0.0, wall - cpu)
         print(f"  {label} {ms(wall)} {ms(cpu)} {ms(waiting)} {ms(emulators_cpu)}  ms")
     if hosts > 1:
@@ -213,8 +207,8 @@ def bench(hosts: int, instances: int, latency_ms: float, repeats: int, commands:
             f"process, so it adds up: fan-out CLI CPU / baseline x{cpu_every / cpu_one:.2f}"
         )
     if commands:
-        wall_one_command = statistics.median(w for w, _ in one_command)
-        wall_every_command = statistics.median(w for w, _ in every_command)
+        wall_one_command = statistics.median(one_command)
+        wall_every_command = statistics.median(every_command)
         print(
             f"  as commands (a new process per run, start-up included; median of {commands}): "
             f"baseline {wall_one_command * 1000:.0f} ms, fan-out {wall_every_command * 1000:.0f} "
