@@ -32,6 +32,7 @@ from pydantic_settings import (
 )
 
 from lmsprofiles import _fields as f
+from lmsprofiles import _fieldtable as t
 from lmsprofiles._errors import Problem, ProfileError
 from lmsprofiles._keys import Field, fields_of
 from lmsprofiles._merge import Path
@@ -346,30 +347,30 @@ def parse_value(text: str, fld: Field, limits: Limits = DEFAULT_LIMITS, level: i
         return None
     if fld.model is not None:
         return _json(stripped, list if fld.container == "list" else dict, limits, level)
-    check = next((m for m in fld.metadata if isinstance(m, f._Check)), None)
+    check = next((m for m in fld.metadata if isinstance(m, t.Kind)), None)
     lowered = stripped.lower()
-    if isinstance(check, f.Num):
+    if isinstance(check, t.Num):
         return _parse_number(text, check)
-    if isinstance(check, f.Bool):
+    if isinstance(check, t.Bool):
         if lowered in _TRUE:
             return True
         if lowered in _FALSE:
             return False
-        raise ValueError(f"must be true or false (got {text!r})")
-    if isinstance(check, f.Choice):
+        raise ValueError(f"must be {check.words} (got {text!r})")
+    if isinstance(check, t.Choice):
         return False if check.off is not None and lowered == "false" else stripped
-    if isinstance(check, f.Ratio):
+    if isinstance(check, t.Ratio):
         if lowered in ("max", "off"):
             return lowered
-        return _number(text, "must be a number from 0 to 1, 'max' or 'off'", integer=False)
-    if isinstance(check, (f.Strings, f.Indices)):
+        return _number(text, f"must be {check.words}", integer=False)
+    if isinstance(check, (t.Strings, t.Indices)):
         return _json(stripped, list, limits, level)
-    if isinstance(check, f.JsonObject):
+    if isinstance(check, (t.JsonObject, t.Labels)):
         return _json(stripped, dict, limits, level)
     return text
 
 
-def _parse_number(text: str, check: f.Num) -> Any:
+def _parse_number(text: str, check: t.Num) -> Any:
     if check.off is not None and text.strip().lower() == "false":
         return False
     if check.unit is not None and text.strip()[:1].isdigit() and any(c.isalpha() for c in text):

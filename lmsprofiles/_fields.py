@@ -1,88 +1,47 @@
-"""The profile schema: every field lmstudio SDK 1.5 can carry, with LM Studio's ranges.
+"""The profile schema: pydantic models built from the field table, and our wording of errors.
 
-The pydantic models here validate *merged* values whose keys are already the SDK's camelCase
-names (see :mod:`lmsprofiles._keys`). Scalar fields use plain validators so that every problem
-reads as one clear sentence; the same validators carry their JSON schema for ``schema.json``.
+The load and inference models (:data:`LlmLoad`, :data:`EmbeddingLoad`, :data:`Gpu`,
+:data:`Inference`) are built from the rows of :mod:`lmsprofiles._fieldtable`; the models of
+nested values and of the files are built here from the same value kinds (``hosts.yaml``'s, in
+:mod:`lmsprofiles._inventory`, too). Each kind becomes a
+pydantic type with pydantic's own constraints (strict types, ``Ge``/``Le``, ``Literal``,
+``MinLen``; NaN and infinity are refused by ``allow_inf_nan=False``), and carries the kind as
+metadata so that :func:`errors` can say what a field takes in one clear sentence, and
+environment variables can be read by the type of the field they set. Custom validators remain
+only for what pydantic constraints cannot say: ``false`` on a checkbox field, values with a
+unit, free-form JSON schemas and host addresses.
 
-Ranges are the stricter of the SDK's runtime schema and LM Studio's KV schema
-(docs/profiles.md). Fields LM Studio has but SDK 1.5 silently drops are listed
-in :data:`UNSUPPORTED` so that a profile naming them is told why instead of "unknown key".
+The models validate *merged* values whose keys are already the SDK's camelCase names (see
+:mod:`lmsprofiles._keys`); ``null`` is accepted on every key but a required one (it unsets a
+value). A new kind of file is one more :func:`make_model` call with a :class:`Spec` per field.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, Literal, NamedTuple, cast
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from annotated_types import Ge, Le, MinLen
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    Strict,
+    ValidationError,
+    WrapValidator,
+    create_model,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
+from lmsprofiles import _fieldtable as t
 from lmsprofiles._yaml import describe
-
-# --------------------------------------------------------------------------------------------
-# Scalar checks: pydantic annotation metadata with one clear message and their JSON schema
-
-
-def _fail(message: str, value: Any) -> PydanticCustomError:
-    return PydanticCustomError(
-        "lmsprofiles", "{msg} (got {got})", {"msg": message, "got": describe(value)}
-    )
-
-
-def _range_words(ge: float | None, le: float | None) -> str:
-    if ge is not None and le is not None:
-        return f" from {ge:g} to {le:g}"
-    if ge is not None:
-        return f" >= {ge:g}"
-    if le is not None:
-        return f" <= {le:g}"
-    return ""
-
-
-@dataclass(frozen=True)
-class Off:
-    """How ``false`` is handled on a checkbox field.
-
-    ``omit``: LM Studio's default for the field is off, so ``false`` is sent as "not set".
-    ``reject``: LM Studio's default is on and SDK 1.5 cannot send off; ``hint`` says what to
-    write instead.
-    """
-
-    mode: Literal["omit", "reject"]
-    hint: str = ""
-
-
-OMIT = Off("omit")
-
-
-class _Check:
-    """Base of the annotation metadata below: a plain validator plus its JSON schema."""
-
-    def validate(self, value: Any) -> Any:
-        raise NotImplementedError
-
-    def json_schema(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return core_schema.no_info_plain_validator_function(self._validate_or_none)
-
-    def _validate_or_none(self, value: Any) -> Any:
-        # null is "unset" and is dropped by merging; it only reaches a check in a single layer
-        return None if value is None else self.validate(value)
-
-    def __get_pydantic_json_schema__(
-        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        # null is allowed everywhere: it unsets the value (LM Studio's default applies)
-        return {"anyOf": [self.json_schema(), {"type": "null"}]}
-
 
 # --------------------------------------------------------------------------------------------
 # Units: durations (seconds) and token counts (1024-based), as people write them
@@ -149,7 +108,7 @@ def normalize(metadata: tuple[Any, ...], value: Any) -> Any:
 
     A string that does not read is left for validation to report, with a suggestion.
     """
-    check = next((m for m in metadata if isinstance(m, Num)), None)
+    check = next((m for m in metadata if isinstance(m, t.Num)), None)
     if check is None or check.unit is None or not isinstance(value, str):
         return value
     if not any(c.isalpha() for c in value):
@@ -160,201 +119,534 @@ def normalize(metadata: tuple[Any, ...], value: Any) -> Any:
         return value
 
 
-@dataclass(frozen=True)
-class Num(_Check):
-    """An integer or number in a range; ``off`` makes it a checkbox field; ``unit`` also
-    accepts a duration (``"seconds"``: ``2h``) or a token count (``"tokens"``: ``8k``)."""
+# --------------------------------------------------------------------------------------------
+# Kinds as pydantic types
 
-    kind: Literal["integer", "number"]
-    ge: float | None = None
-    le: float | None = None
-    off: Off | None = None
-    unit: Literal["seconds", "tokens"] | None = None
 
-    @property
-    def words(self) -> str:
-        article = "an integer" if self.kind == "integer" else "a number"
-        words = article + _range_words(self.ge, self.le)
-        if self.off is not None and self.off.mode == "omit":
-            words += ", or false to switch it off"
-        return words
+def _custom(message: str) -> PydanticCustomError:
+    """An error whose message is already ours (:func:`errors` passes it through)."""
+    return PydanticCustomError("lmsprofiles", "{msg}", {"msg": message})
 
-    def validate(self, value: Any) -> Any:
-        if value is False and self.off is not None:
-            if self.off.mode == "reject":
-                raise PydanticCustomError("lmsprofiles", "{msg}", {"msg": self.off.hint})
-            return False
-        if self.unit is not None and isinstance(value, str) and any(c.isalpha() for c in value):
+
+def _switch_off(value: Any, handler: Callable[[Any], Any]) -> Any:
+    # "false means off" is a checkbox field's own semantics, not a constraint pydantic has
+    # (Literal[False] would also take 0): false is kept, anything else is validated as usual
+    return False if value is False else handler(value)
+
+
+def _read_unit(unit: str) -> Callable[[Any], Any]:
+    def read(value: Any) -> Any:
+        # a value with a unit ("2h", "8k") is read as the integer it stands for; pydantic has
+        # no such type, and a wrong unit gets a message with the spelling that works
+        if isinstance(value, str) and any(c.isalpha() for c in value):
             try:
-                value = with_unit(value, self.unit)
+                return with_unit(value, unit)
             except ValueError as exc:
-                raise PydanticCustomError("lmsprofiles", "{msg}", {"msg": str(exc)}) from None
-        number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not number or (self.kind == "integer" and not isinstance(value, int)):
-            raise _fail(f"must be {self.words}", value)
-        if not math.isfinite(value):
-            raise _fail(f"must be {self.words}, not NaN or infinity", value)
-        if (self.ge is not None and value < self.ge) or (self.le is not None and value > self.le):
-            raise _fail(f"must be {self.words}", value)
+                raise _custom(str(exc)) from None
         return value
 
-    def json_schema(self) -> dict[str, Any]:
-        schema: dict[str, Any] = {"type": self.kind}
-        if self.ge is not None:
-            schema["minimum"] = self.ge
-        if self.le is not None:
-            schema["maximum"] = self.le
-        if self.off is not None and self.off.mode == "omit":
-            return {"anyOf": [schema, {"const": False}]}
-        if self.unit is not None:
-            return {"anyOf": [schema, {"type": "string", "pattern": UNIT_PATTERNS[self.unit]}]}
-        return schema
+    return read
 
 
-@dataclass(frozen=True)
-class Bool(_Check):
-    """``true`` or ``false``."""
-
-    def validate(self, value: Any) -> Any:
-        if not isinstance(value, bool):
-            raise _fail("must be true or false", value)
-        return value
-
-    def json_schema(self) -> dict[str, Any]:
-        return {"type": "boolean"}
-
-
-@dataclass(frozen=True)
-class Choice(_Check):
-    """One of a few strings; ``off`` also allows ``false``."""
-
-    options: tuple[str, ...]
-    off: Off | None = None
-
-    def validate(self, value: Any) -> Any:
-        if value is False and self.off is not None:
-            return False
-        if not isinstance(value, str) or value not in self.options:
-            words = "must be one of " + ", ".join(repr(o) for o in self.options)
-            if self.off is not None:
-                words += ", or false to switch it off"
-            raise _fail(words, value)
-        return value
-
-    def json_schema(self) -> dict[str, Any]:
-        schema: dict[str, Any] = {"enum": list(self.options)}
-        return {"anyOf": [schema, {"const": False}]} if self.off is not None else schema
-
-
-@dataclass(frozen=True)
-class Text(_Check):
-    """A string, optionally non-empty."""
-
-    non_empty: bool = False
-
-    def validate(self, value: Any) -> Any:
-        if not isinstance(value, str):
-            raise _fail("must be a string", value)
-        if self.non_empty and not value:
-            raise _fail("must not be empty", value)
-        return value
-
-    def json_schema(self) -> dict[str, Any]:
-        return {"type": "string", "minLength": 1} if self.non_empty else {"type": "string"}
-
-
-@dataclass(frozen=True)
-class Strings(_Check):
-    """A list of non-empty strings."""
-
-    def validate(self, value: Any) -> Any:
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise _fail("must be a list of non-empty strings", value)
-        return value
-
-    def json_schema(self) -> dict[str, Any]:
-        return {"type": "array", "items": {"type": "string", "minLength": 1}}
-
-
-@dataclass(frozen=True)
-class Indices(_Check):
-    """A list of GPU indices."""
-
-    def validate(self, value: Any) -> Any:
-        if not isinstance(value, list) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
-        ):
-            raise _fail("must be a list of GPU indices (integers >= 0)", value)
-        return value
-
-    def json_schema(self) -> dict[str, Any]:
-        return {"type": "array", "items": {"type": "integer", "minimum": 0}}
-
-
-@dataclass(frozen=True)
-class Ratio(_Check):
-    """GPU offload: 0 to 1, ``"max"`` or ``"off"``."""
-
-    def validate(self, value: Any) -> Any:
-        if isinstance(value, str) and value in ("max", "off"):
+def _json_checker(no_underscores: bool) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        # a free-form JSON schema is Any to pydantic: NaN and infinity deep inside it, and
+        # the SDK's renaming of snake_case keys in tool parameters, are checked here
+        if value is None:
             return value
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-            raise _fail("must be a number from 0 to 1, 'max' or 'off'", value)
-        return value  # NaN fails the range check above
-
-    def json_schema(self) -> dict[str, Any]:
-        return {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"enum": ["max", "off"]}]}
-
-
-@dataclass(frozen=True)
-class JsonObject(_Check):
-    """A free-form mapping (a JSON schema); ``no_underscores`` guards the SDK's renaming."""
-
-    no_underscores: bool = False
-
-    def validate(self, value: Any) -> Any:
-        if not isinstance(value, dict):
-            raise _fail("must be a mapping (a JSON schema)", value)
         where = _not_finite(value)
         if where is not None:
             path, number = where
-            message = (
+            raise _custom(
                 f"numbers in it must not be NaN or infinity (got {describe(number)} at {path})"
             )
-            raise PydanticCustomError("lmsprofiles", "{msg}", {"msg": message})
-        bad = _underscore_key(value) if self.no_underscores else None
+        bad = _underscore_key(value) if no_underscores else None
         if bad is not None:
-            message = (
+            raise _custom(
                 f"key {bad!r} contains '_': lmstudio SDK 1.5 renames such keys in tool "
                 f"parameters (it would send {_camel(bad)!r}); rename it, or give the tool to "
                 "the SDK's act() instead"
             )
-            raise PydanticCustomError("lmsprofiles", "{msg}", {"msg": message})
         return value
 
-    def json_schema(self) -> dict[str, Any]:
-        return {"type": "object"}
+    return check
 
 
-@dataclass(frozen=True)
-class Labels(JsonObject):
-    """Labels: a mapping of names to a string, a number or true/false, compared as text."""
+def _address(value: Any) -> Any:
+    # HOST[:PORT] is a small grammar of its own (names, IPv4, a bracketed IPv6 address, a port
+    # from 1 to 65535): the parser --host uses says what is wrong in its own words. Imported
+    # here: it is needed only where there is an inventory
+    from lmsprofiles._reconcile._host import parse_host
 
-    def validate(self, value: Any) -> Any:
-        if not isinstance(value, dict):
-            raise _fail("must be a mapping of label names to values, e.g. {gpu: 24GB}", value)
-        for key, item in value.items():
-            scalar = isinstance(item, (str, int, float)) and item == item  # NaN is not a label
-            if not key or not scalar or (isinstance(item, float) and not math.isfinite(item)):
-                message = f"label {key!r} must be a string, a number or true/false"
-                raise _fail(message, item)
+    if value is None:
         return value
+    try:
+        return parse_host(value)
+    except ValueError as exc:
+        raise _custom(str(exc)) from None
 
-    def json_schema(self) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "additionalProperties": {"type": ["string", "number", "boolean"]},
-        }
+
+class _Also:
+    """JSON Schema: the value may also be ``alternative`` (``false``, a string with a unit)."""
+
+    def __init__(self, alternative: Mapping[str, Any]) -> None:
+        self.alternative = alternative
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        found = handler(schema)
+        options = list(found.get("anyOf", [found]))
+        last = len(options) - (options[-1:] == [{"type": "null"}])  # null stays last
+        return {"anyOf": [*options[:last], dict(self.alternative), *options[last:]]}
+
+
+def _annotated(base: Any, *metadata: Any) -> Any:
+    return cast(Any, Annotated)[(base, *metadata)]
+
+
+def _number(kind: t.Num) -> Any:
+    bounds: list[Any] = [Ge(kind.ge)] if kind.ge is not None else []
+    bounds += [Le(kind.le)] if kind.le is not None else []
+    return _annotated(int if kind.kind == "integer" else float, Strict(), *bounds)
+
+
+def _literal(options: Sequence[str]) -> Any:
+    return cast(Any, Literal)[tuple(options)]
+
+
+def _value_type(kind: t.Kind) -> Any:
+    """The pydantic type of a value of ``kind`` (``None`` not included)."""
+    if isinstance(kind, t.Num):
+        return _number(kind)
+    if isinstance(kind, t.Bool):
+        return Annotated[bool, Strict()]
+    if isinstance(kind, t.Choice):
+        return _literal(kind.options)
+    if isinstance(kind, t.Text):
+        return Annotated[str, Strict(), MinLen(1)] if kind.non_empty else Annotated[str, Strict()]
+    if isinstance(kind, t.Strings):
+        return Annotated[list[Annotated[str, Strict(), MinLen(1)]], Strict()]
+    if isinstance(kind, t.Indices):
+        return Annotated[list[Annotated[int, Strict(), Ge(0)]], Strict()]
+    if isinstance(kind, t.Ratio):
+        return Annotated[float, Strict(), Ge(0), Le(1)] | _literal(("max", "off"))
+    if isinstance(kind, t.JsonObject):
+        return Annotated[dict[str, Any], Strict()]
+    if isinstance(kind, t.Labels):
+        return Annotated[
+            dict[
+                Annotated[str, Strict(), MinLen(1)],
+                Annotated[str, Strict()]
+                | Annotated[int, Strict()]
+                | Annotated[float, Strict()]
+                | Annotated[bool, Strict()],
+            ],
+            Strict(),
+        ]
+    if isinstance(kind, t.Nested):
+        nested = _MODELS[kind.model]
+        if kind.container == "list":
+            return list[nested]  # type: ignore[valid-type]
+        if kind.container == "dict":
+            return dict[str, nested]  # type: ignore[valid-type]
+        return nested
+    raise TypeError(f"no pydantic type for {kind!r}")  # pragma: no cover - every kind has one
+
+
+def _annotation(kind: t.Kind, *, nullable: bool = True) -> Any:
+    """The field annotation for ``kind``: its type (or ``None``), the validators pydantic
+    constraints cannot express, and ``kind`` itself as metadata for :func:`errors`."""
+    extra: list[Any] = []
+    off = getattr(kind, "off", None)
+    if off is not None and off.mode == "omit":
+        extra += [WrapValidator(_switch_off), _Also({"const": False})]
+    if isinstance(kind, t.Num) and kind.unit is not None:
+        pattern = UNIT_PATTERNS[kind.unit]
+        also = _Also({"type": "string", "pattern": pattern})
+        extra += [BeforeValidator(_read_unit(kind.unit)), also]
+    if isinstance(kind, t.JsonObject):
+        extra.append(AfterValidator(_json_checker(kind.no_underscores)))
+    if isinstance(kind, t.Address):
+        extra.append(AfterValidator(_address))
+    value = _value_type(kind)
+    return _annotated(value | None if nullable else value, *extra, kind)
+
+
+# --------------------------------------------------------------------------------------------
+# Models
+
+
+_MODELS: dict[str, type[BaseModel]] = {}
+"""Every profile model, by name (the title of its validation errors)."""
+
+
+class _Model(BaseModel):
+    """Base of the profile models: unknown keys are errors, NaN and infinity are no numbers."""
+
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False
+    )
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        _MODELS[cls.__name__] = cls
+
+
+class Spec(NamedTuple):
+    """One field of a model: its camelCase key, what it takes and what it means.
+
+    ``required`` fields have no default and cannot be ``null`` (it would unset them); the
+    others default to ``default`` and take ``null``.
+    """
+
+    key: str
+    kind: t.Kind
+    description: str = ""
+    required: bool = False
+    default: Any = None
+
+    def definition(self) -> tuple[Any, Any]:
+        """The ``(annotation, FieldInfo)`` pair of :func:`pydantic.create_model`."""
+        name = t.snake(self.key)
+        info = Field(
+            ... if self.required else self.default,
+            alias=self.key if self.key != name else None,
+            description=self.description or None,
+        )
+        return _annotation(self.kind, nullable=not self.required), info
+
+
+def make_model(
+    name: str, doc: str, *specs: Spec, base: type[BaseModel] = _Model
+) -> type[BaseModel]:
+    """A profile model with a field per spec (replacing a field of ``base`` of that key)."""
+    fields: dict[str, Any] = {t.snake(spec.key): spec.definition() for spec in specs}
+    return create_model(name, __base__=base, __doc__=doc, __module__=__name__, **fields)
+
+
+def _from_rows(
+    name: str, doc: str, rows: Sequence[t.Row], group: Spec | None = None
+) -> type[BaseModel]:
+    """A model of the fields of ``rows``; the rows inside ``group`` (``gpu.ratio`` inside
+    ``gpu``) are represented by the group's field, where the first of them is."""
+    specs: list[Spec] = []
+    for row in rows:
+        if group is None or row.group != group.key:
+            assert row.value is not None, row.name
+            specs.append(Spec(row.key, row.value, row.description))
+        elif group not in specs:
+            specs.append(group)
+    return make_model(name, doc, *specs)
+
+
+_GPU = Spec("gpu", t.Nested("Gpu"), "GPU offload and split.")
+
+TTL = Spec(
+    "ttl",
+    t.Num("integer", ge=1, unit="seconds"),
+    "Seconds an idle instance stays loaded, or a duration like 2h, 30m, 90s; "
+    "null: no expiry (the default).",
+)
+
+Gpu = _from_rows(
+    "Gpu",
+    "How the model is spread over GPUs (``load.gpu``).",
+    [row for row in t.rows("load", accepted=True) if row.group == "gpu"],
+)
+EmbeddingLoad = _from_rows(
+    "EmbeddingLoad",
+    "Load config of an embedding model (SDK ``EmbeddingLoadModelConfig``).",
+    t.rows("load", "embedding", accepted=True),
+    _GPU,
+)
+LlmLoad = _from_rows(
+    "LlmLoad",
+    "Load config of an LLM (SDK ``LlmLoadModelConfig``); changing it needs a reload.",
+    t.rows("load", "llm", accepted=True),
+    _GPU,
+)
+
+# Nested values of inference fields
+
+Structured = make_model(
+    "Structured",
+    "Constrained output: a JSON schema or a GBNF grammar.",
+    Spec(
+        "type",
+        t.Choice(("none", "json", "gbnf")),
+        "none, json (needs jsonSchema) or gbnf (needs gbnfGrammar).",
+        required=True,
+    ),
+    Spec("jsonSchema", t.JsonObject(), "JSON schema the output must satisfy."),
+    Spec("gbnfGrammar", t.Text(), "GBNF grammar the output must satisfy."),
+)
+ToolFunction = make_model(
+    "ToolFunction",
+    "A function tool offered to the model.",
+    Spec("name", t.Text(non_empty=True), "Function name.", required=True),
+    Spec("description", t.Text(), "What the function does."),
+    Spec(
+        "parameters",
+        t.JsonObject(no_underscores=True),
+        "JSON schema of the arguments (type: object).",
+    ),
+)
+Tool = make_model(
+    "Tool",
+    "One raw tool definition.",
+    Spec("type", t.Choice(("function",)), "Always 'function'.", required=True),
+    Spec("function", t.Nested("ToolFunction"), required=True),
+)
+RawTools = make_model(
+    "RawTools",
+    "Raw tool definitions (deprecated in LM Studio in favour of the SDK's act()).",
+    Spec("type", t.Choice(("none", "toolArray")), "none, or toolArray with tools.", required=True),
+    Spec("tools", t.Nested("Tool", "list")),
+    Spec("force", t.Bool(), "Force a tool call."),
+)
+ManualPromptTemplate = make_model(
+    "ManualPromptTemplate",
+    "The six strings of a manual prompt template.",
+    *(
+        Spec(f"{when}{part}", t.Text(), required=True)
+        for part in ("System", "User", "Assistant")
+        for when in ("before", "after")
+    ),
+)
+JinjaPromptTemplate = make_model(
+    "JinjaPromptTemplate",
+    "A Jinja prompt template.",
+    Spec("template", t.Text(), "The Jinja template text.", required=True),
+)
+PromptTemplate = make_model(
+    "PromptTemplate",
+    "Prediction-time prompt template override.",
+    Spec(
+        "type",
+        t.Choice(("manual", "jinja")),
+        "manual (needs manualPromptTemplate) or jinja (needs jinjaPromptTemplate).",
+        required=True,
+    ),
+    Spec("stopStrings", t.Strings(), "Stop strings that belong to the template.", required=True),
+    Spec("manualPromptTemplate", t.Nested("ManualPromptTemplate")),
+    Spec("jinjaPromptTemplate", t.Nested("JinjaPromptTemplate")),
+)
+ReasoningParsing = make_model(
+    "ReasoningParsing",
+    "How reasoning sections are found in the output.",
+    Spec("enabled", t.Bool(), "Parse reasoning sections.", required=True),
+    Spec(
+        "startString",
+        t.Text(),
+        "Marker that opens a reasoning section, e.g. <think>.",
+        required=True,
+    ),
+    Spec(
+        "endString",
+        t.Text(),
+        "Marker that closes a reasoning section, e.g. </think>.",
+        required=True,
+    ),
+)
+Inference = _from_rows(
+    "Inference",
+    "Inference config (SDK ``LlmPredictionConfig``); applied per request, never reloads.",
+    t.rows("inference", accepted=True),
+)
+
+# The files
+
+GlobalFile = make_model(
+    "GlobalFile",
+    "``global.yaml`` (and the user-level global file): defaults for every model.",
+    Spec(
+        "load",
+        t.Nested("LlmLoad"),
+        "Load defaults; embedding models take only the fields they support.",
+    ),
+    Spec("inference", t.Nested("Inference"), "Inference defaults for LLMs."),
+    TTL,
+)
+RequestOverride = make_model(
+    "RequestOverride",
+    "A model's own override of a named request overlay (``requests.<name>``).",
+    Spec("inference", t.Nested("Inference"), "Inference fields for this request."),
+)
+RequestFile = make_model(
+    "RequestFile",
+    "``requests/<name>.yaml``: a named per-request inference overlay.",
+    Spec("description", t.Text(), "What the request kind is for."),
+    base=RequestOverride,
+)
+ModelFile = make_model(
+    "ModelFile",
+    "``models/<name>.yaml``: one model instance.",
+    Spec(
+        "model",
+        t.Text(non_empty=True),
+        "LM Studio model key, e.g. qwen/qwen3-8b.",
+        required=True,
+    ),
+    Spec(
+        "identifier",
+        t.Text(non_empty=True),
+        "Instance identifier; defaults to the file name.",
+    ),
+    Spec("type", t.Choice(("llm", "embedding")), "llm (default) or embedding.", default="llm"),
+    TTL,
+    Spec(
+        "deploy",
+        t.Bool(),
+        "Keep this model loaded on reconcile (default true).",
+        default=True,
+    ),
+    Spec("load", t.Nested("LlmLoad"), "Load config; changing it needs a reload."),
+    Spec("inference", t.Nested("Inference"), "Inference config; applied per request."),
+    Spec(
+        "requests",
+        t.Nested("RequestOverride", "dict"),
+        "This model's overrides of named request overlays.",
+    ),
+    Spec(
+        "labels",
+        t.Labels(),
+        "Labels hosts select models by (runs.labels in hosts.yaml), e.g. {size: small}; "
+        "values compare as text.",
+    ),
+)
+EmbeddingScope = make_model(
+    "EmbeddingScope",
+    "What environment variables may set for an embedding model.",
+    Spec("load", t.Nested("EmbeddingLoad")),
+    TTL,
+)
+EmbeddingModelFile = make_model(
+    "EmbeddingModelFile",
+    "A model file with ``type: embedding``: embedding load fields only, no inference.",
+    Spec(
+        "load",
+        t.Nested("EmbeddingLoad"),
+        "Embedding load config; changing it needs a reload.",
+    ),
+    base=ModelFile,
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Errors in our words
+
+_STRUCTURAL = frozenset({"missing", "extra_forbidden"})
+"""Errors about keys rather than values: their callers word them."""
+
+
+def errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """The errors of ``exc`` (raised by one of the models here) in our words.
+
+    An error about a field's value becomes one error at that field (``loc`` ends at it, even
+    when pydantic reports each member of a union or each bad list item), whose ``msg`` says
+    what the field takes: ``must be an integer >= 1 (got 0)``, with ``type`` ``lmsprofiles``.
+    ``null`` on a required key says that it cannot be unset. Errors about keys (missing,
+    unknown) and about the shape of the items of lists and mappings of mappings are left as
+    pydantic reports them.
+    """
+    root = _MODELS.get(exc.title)
+    found: list[dict[str, Any] | tuple[Any, ...]] = []
+    groups: dict[tuple[Any, ...], tuple[t.Kind, bool, list[Any]]] = {}
+    for error in exc.errors(include_url=False):
+        leaf = None if root is None or error["type"] in _STRUCTURAL else _leaf(root, error["loc"])
+        if leaf is None:
+            found.append(dict(error))
+            continue
+        loc, kind, required = leaf
+        if loc not in groups:
+            groups[loc] = (kind, required, [])
+            found.append(loc)
+        groups[loc][2].append(error)
+    result: list[dict[str, Any]] = []
+    for item in found:
+        if isinstance(item, dict):
+            result.append(item)
+            continue
+        kind, required, group = groups[item]
+        first = group[0]
+        after = first["loc"][len(item) :]  # union members, list items, mapping keys
+        result.append(
+            {
+                "type": "lmsprofiles",
+                "loc": item,
+                "msg": _wording(kind, group, after, required=required),
+                "input": first["input"],
+            }
+        )
+    return result
+
+
+def _leaf(root: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[Any, t.Kind, bool] | None:
+    """The location of the field an error is about, its kind and whether it is required
+    (None: the error is not about a field's value)."""
+    model_: type[BaseModel] = root
+    i = 0
+    while i < len(loc):
+        key = str(loc[i])
+        kind = _kinds(model_).get(key)
+        i += 1
+        if kind is None:
+            return None
+        if not isinstance(kind, t.Nested) or i == len(loc):  # a nested mapping or list itself
+            return tuple(loc[:i]), kind, key in _required(model_)
+        i += 1 if kind.container else 0
+        if i >= len(loc):
+            return None  # an item of a list or mapping of mappings: its shape is wrong
+        model_ = _MODELS[kind.model]
+    return None
+
+
+@functools.cache
+def _kinds(model_: type[BaseModel]) -> dict[str, t.Kind]:
+    """The kind of every field of ``model_``, by key (alias)."""
+    found: dict[str, t.Kind] = {}
+    for name, info in model_.model_fields.items():
+        kind = next((m for m in info.metadata if isinstance(m, t.Kind)), None)
+        if kind is not None:
+            found[info.alias or name] = kind
+    return found
+
+
+@functools.cache
+def _required(model_: type[BaseModel]) -> frozenset[str]:
+    """The keys (aliases) of the required fields of ``model_``."""
+    return frozenset(
+        info.alias or name for name, info in model_.model_fields.items() if info.is_required()
+    )
+
+
+def _wording(kind: t.Kind, group: list[Any], after: tuple[Any, ...], *, required: bool) -> str:
+    """What is wrong with a field's value: ``group`` are pydantic's errors about it, ``after``
+    the rest of the first one's location below the field."""
+    ours = next((e for e in group if e["type"] == "lmsprofiles"), None)
+    if ours is not None:
+        return str(ours["msg"])
+    value = group[0]["input"]
+    if value is None and required and not after:
+        return f"must be {kind.words} (got null; a required key cannot be unset)"
+    if isinstance(kind, t.Labels) and after:  # one label: its name or its value
+        if after[-1] == "[key]":
+            return f"label names must be non-empty strings (got {describe(after[0])})"
+        return (
+            f"label {after[0]!r} must be a string, a number or true/false (got {describe(value)})"
+        )
+    off = getattr(kind, "off", None)
+    if value is False and off is not None and off.mode == "reject":
+        return str(off.message)
+    # an error about an item of a list: the field's value is that list
+    deeper = any(isinstance(p, int) for p in after)
+    got = describe([]) if deeper else describe(value)
+    if any(e["type"] == "string_too_short" for e in group) and isinstance(kind, t.Text):
+        return f"must not be empty (got {got})"
+    not_finite = any(e["type"] == "finite_number" for e in group)
+    return f"must be {kind.words}{', not NaN or infinity' if not_finite else ''} (got {got})"
 
 
 def label_text(value: Any) -> str:
@@ -362,6 +654,10 @@ def label_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Free-form values
 
 
 def _not_finite(value: Any) -> tuple[str, float] | None:
@@ -397,506 +693,6 @@ def _underscore_key(value: Any) -> str | None:
 def _camel(key: str) -> str:
     first, *rest = key.split("_")
     return first + "".join(w.capitalize() for w in rest)
-
-
-KV_CACHE_TYPES = ("f32", "f16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1")
-# --------------------------------------------------------------------------------------------
-# Models
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
-
-
-_REJECT_REPEAT = Off(
-    "reject",
-    "false cannot be sent by lmstudio SDK 1.5 (it would send it as a checked value); "
-    "write 1 for no repeat penalty",
-)
-_REJECT_MIN_P = Off(
-    "reject",
-    "false cannot be sent by lmstudio SDK 1.5 (it would send it as a checked value); "
-    "write 0 to switch min-p sampling off",
-)
-_REJECT_TOP_P = Off(
-    "reject",
-    "false cannot be sent by lmstudio SDK 1.5 (it would send it as a checked value); "
-    "write 1 to switch nucleus sampling off",
-)
-
-Flag = Annotated[bool | None, Bool()]
-PositiveInt = Annotated[int | None, Num("integer", ge=1)]
-Tokens = Annotated[int | None, Num("integer", ge=1, unit="tokens")]
-OptText = Annotated[str | None, Text()]
-StringList = Annotated[list[str] | None, Strings()]
-CacheType = Annotated[str | Literal[False] | None, Choice(KV_CACHE_TYPES, off=OMIT)]
-Rope = Annotated[float | Literal[False] | None, Num("number", ge=0, off=OMIT)]
-Ttl = Annotated[int | None, Num("integer", ge=1, unit="seconds")]
-
-
-class Gpu(_Model):
-    """How the model is spread over GPUs (``load.gpu``)."""
-
-    ratio: Annotated[float | str | None, Ratio()] = Field(
-        None,
-        description="Share of layers offloaded to the GPU: 0 to 1, 'max' (= 1) or 'off' (= 0).",
-    )
-    main_gpu: Annotated[int | None, Num("integer", ge=0)] = Field(
-        None,
-        alias="mainGpu",
-        description="Index of the main GPU; needs splitStrategy: favorMainGpu.",
-    )
-    split_strategy: Annotated[str | None, Choice(("evenly", "favorMainGpu"))] = Field(
-        None,
-        alias="splitStrategy",
-        description="evenly: split evenly over GPUs; favorMainGpu: fill mainGpu first.",
-    )
-    disabled_gpus: Annotated[list[int] | None, Indices()] = Field(
-        None, alias="disabledGpus", description="GPU indices not to use."
-    )
-
-
-class EmbeddingLoad(_Model):
-    """Load config of an embedding model (SDK ``EmbeddingLoadModelConfig``)."""
-
-    gpu: Gpu | None = Field(None, description="GPU offload and split.")
-    context_length: Tokens = Field(
-        None,
-        alias="contextLength",
-        description=(
-            "Context size in tokens (prompt + response), e.g. 16384 or 16k (1024-based); "
-            "LM Studio may fit it lower."
-        ),
-    )
-    rope_frequency_base: Rope = Field(
-        None,
-        alias="ropeFrequencyBase",
-        description="Custom RoPE base frequency, or false for none (the default).",
-    )
-    rope_frequency_scale: Rope = Field(
-        None,
-        alias="ropeFrequencyScale",
-        description="RoPE frequency scaling factor, or false for none (the default).",
-    )
-    keep_model_in_memory: Flag = Field(
-        None,
-        alias="keepModelInMemory",
-        description="Keep the model in system RAM so it is not swapped out (default true).",
-    )
-    try_mmap: Flag = Field(
-        None, alias="tryMmap", description="Try memory-mapped loading (default true)."
-    )
-
-
-class LlmLoad(EmbeddingLoad):
-    """Load config of an LLM (SDK ``LlmLoadModelConfig``); changing it needs a reload."""
-
-    gpu_strict_vram_cap: Flag = Field(
-        None,
-        alias="gpuStrictVramCap",
-        description="Cap GPU offload strictly at the detected VRAM (default false).",
-    )
-    offload_kv_cache_to_gpu: Flag = Field(
-        None,
-        alias="offloadKVCacheToGpu",
-        description="Keep the KV cache in GPU memory (default true).",
-    )
-    eval_batch_size: PositiveInt = Field(
-        None, alias="evalBatchSize", description="Input tokens processed per batch."
-    )
-    flash_attention: Flag = Field(
-        None,
-        alias="flashAttention",
-        description="Use Flash Attention; needed for a quantized V cache (default false).",
-    )
-    seed: Annotated[int | Literal[False] | None, Num("integer", ge=-1, off=OMIT)] = Field(
-        None, description="Seed for reproducible sampling, or false for random (the default)."
-    )
-    use_fp16_for_kv_cache: Flag = Field(
-        None, alias="useFp16ForKVCache", description="Store the KV cache in FP16 (default true)."
-    )
-    num_experts: Annotated[int | None, Num("integer", ge=0)] = Field(
-        None, alias="numExperts", description="Active experts of a mixture-of-experts model."
-    )
-    llama_k_cache_quantization_type: CacheType = Field(
-        None,
-        alias="llamaKCacheQuantizationType",
-        description="K-cache precision, or false for none (the default).",
-    )
-    llama_v_cache_quantization_type: CacheType = Field(
-        None,
-        alias="llamaVCacheQuantizationType",
-        description="V-cache precision, or false for none (the default); needs flashAttention.",
-    )
-
-
-class Structured(_Model):
-    """Constrained output: a JSON schema or a GBNF grammar."""
-
-    type: Annotated[str, Choice(("none", "json", "gbnf"))] = Field(
-        description="none, json (needs jsonSchema) or gbnf (needs gbnfGrammar)."
-    )
-    json_schema: Annotated[dict[str, Any] | None, JsonObject()] = Field(
-        None, alias="jsonSchema", description="JSON schema the output must satisfy."
-    )
-    gbnf_grammar: OptText = Field(
-        None, alias="gbnfGrammar", description="GBNF grammar the output must satisfy."
-    )
-
-
-class ToolFunction(_Model):
-    """A function tool offered to the model."""
-
-    name: Annotated[str, Text(non_empty=True)] = Field(description="Function name.")
-    description: OptText = Field(None, description="What the function does.")
-    parameters: Annotated[dict[str, Any] | None, JsonObject(no_underscores=True)] = Field(
-        None, description="JSON schema of the arguments (type: object)."
-    )
-
-
-class Tool(_Model):
-    """One raw tool definition."""
-
-    type: Annotated[str, Choice(("function",))] = Field(description="Always 'function'.")
-    function: ToolFunction
-
-
-class RawTools(_Model):
-    """Raw tool definitions (deprecated in LM Studio in favour of the SDK's act())."""
-
-    type: Annotated[str, Choice(("none", "toolArray"))] = Field(
-        description="none, or toolArray with tools."
-    )
-    tools: list[Tool] | None = None
-    force: Flag = Field(None, description="Force a tool call.")
-
-
-class ManualPromptTemplate(_Model):
-    """The six strings of a manual prompt template."""
-
-    before_system: Annotated[str, Text()] = Field(alias="beforeSystem")
-    after_system: Annotated[str, Text()] = Field(alias="afterSystem")
-    before_user: Annotated[str, Text()] = Field(alias="beforeUser")
-    after_user: Annotated[str, Text()] = Field(alias="afterUser")
-    before_assistant: Annotated[str, Text()] = Field(alias="beforeAssistant")
-    after_assistant: Annotated[str, Text()] = Field(alias="afterAssistant")
-
-
-class JinjaPromptTemplate(_Model):
-    """A Jinja prompt template."""
-
-    template: Annotated[str, Text()] = Field(description="The Jinja template text.")
-
-
-class PromptTemplate(_Model):
-    """Prediction-time prompt template override."""
-
-    type: Annotated[str, Choice(("manual", "jinja"))] = Field(
-        description="manual (needs manualPromptTemplate) or jinja (needs jinjaPromptTemplate)."
-    )
-    stop_strings: Annotated[list[str], Strings()] = Field(
-        alias="stopStrings", description="Stop strings that belong to the template."
-    )
-    manual_prompt_template: ManualPromptTemplate | None = Field(None, alias="manualPromptTemplate")
-    jinja_prompt_template: JinjaPromptTemplate | None = Field(None, alias="jinjaPromptTemplate")
-
-
-class ReasoningParsing(_Model):
-    """How reasoning sections are found in the output."""
-
-    enabled: Annotated[bool, Bool()] = Field(description="Parse reasoning sections.")
-    start_string: Annotated[str, Text()] = Field(
-        alias="startString", description="Marker that opens a reasoning section, e.g. <think>."
-    )
-    end_string: Annotated[str, Text()] = Field(
-        alias="endString", description="Marker that closes a reasoning section, e.g. </think>."
-    )
-
-
-class Inference(_Model):
-    """Inference config (SDK ``LlmPredictionConfig``); applied per request, never reloads."""
-
-    max_tokens: Annotated[int | Literal[False] | None, Num("integer", ge=1, off=OMIT)] = Field(
-        None,
-        alias="maxTokens",
-        description="Upper bound on generated tokens, or false for no limit.",
-    )
-    temperature: Annotated[float | None, Num("number", ge=0)] = Field(
-        None, description="Randomness; 0 is deterministic."
-    )
-    stop_strings: StringList = Field(
-        None, alias="stopStrings", description="Stop when any of these strings is generated."
-    )
-    tool_call_stop_strings: StringList = Field(
-        None,
-        alias="toolCallStopStrings",
-        description="Stop with a tool call when any of these is generated.",
-    )
-    context_overflow_policy: Annotated[
-        str | None, Choice(("stopAtLimit", "truncateMiddle", "rollingWindow"))
-    ] = Field(
-        None, alias="contextOverflowPolicy", description="What to do when the context fills up."
-    )
-    structured: Structured | None = Field(
-        None, description="Constrained output (JSON schema or GBNF grammar)."
-    )
-    raw_tools: RawTools | None = Field(None, alias="rawTools", description="Raw tool definitions.")
-    top_k_sampling: Annotated[int | None, Num("integer", ge=-1, le=500)] = Field(
-        None, alias="topKSampling", description="Consider only the K most likely tokens (-1: all)."
-    )
-    repeat_penalty: Annotated[float | None, Num("number", ge=-1, off=_REJECT_REPEAT)] = Field(
-        None, alias="repeatPenalty", description="Penalty on repeated tokens; 1 means none."
-    )
-    min_p_sampling: Annotated[float | None, Num("number", ge=0, le=1, off=_REJECT_MIN_P)] = Field(
-        None, alias="minPSampling", description="Minimum token probability; 0 switches it off."
-    )
-    top_p_sampling: Annotated[float | None, Num("number", ge=0, le=1, off=_REJECT_TOP_P)] = Field(
-        None, alias="topPSampling", description="Nucleus sampling threshold; 1 switches it off."
-    )
-    cpu_threads: PositiveInt = Field(
-        None, alias="cpuThreads", description="CPU threads used for inference."
-    )
-    prompt_template: PromptTemplate | None = Field(
-        None, alias="promptTemplate", description="Prompt template override."
-    )
-    draft_model: OptText = Field(
-        None,
-        alias="draftModel",
-        description="Draft model key for speculative decoding; empty switches it off.",
-    )
-    speculative_decoding_num_draft_tokens_exact: PositiveInt = Field(
-        None,
-        alias="speculativeDecodingNumDraftTokensExact",
-        description="Exact number of tokens to draft (MLX).",
-    )
-    speculative_decoding_min_draft_length_to_consider: Annotated[
-        int | None, Num("integer", ge=0)
-    ] = Field(
-        None,
-        alias="speculativeDecodingMinDraftLengthToConsider",
-        description="Minimum draft length the main model checks.",
-    )
-    speculative_decoding_min_continue_drafting_probability: Annotated[
-        float | None, Num("number", ge=0, le=1)
-    ] = Field(
-        None,
-        alias="speculativeDecodingMinContinueDraftingProbability",
-        description="Stop drafting below this probability.",
-    )
-    reasoning_parsing: ReasoningParsing | None = Field(
-        None, alias="reasoningParsing", description="How reasoning sections are found."
-    )
-
-
-_TTL_DESC = (
-    "Seconds an idle instance stays loaded, or a duration like 2h, 30m, 90s; "
-    "null: no expiry (the default)."
-)
-
-
-class GlobalFile(_Model):
-    """``global.yaml`` (and the user-level global file): defaults for every model."""
-
-    load: LlmLoad | None = Field(
-        None, description="Load defaults; embedding models take only the fields they support."
-    )
-    inference: Inference | None = Field(None, description="Inference defaults for LLMs.")
-    ttl: Ttl = Field(None, description=_TTL_DESC)
-
-
-class RequestOverride(_Model):
-    """A model's own override of a named request overlay (``requests.<name>``)."""
-
-    inference: Inference | None = Field(None, description="Inference fields for this request.")
-
-
-class RequestFile(RequestOverride):
-    """``requests/<name>.yaml``: a named per-request inference overlay."""
-
-    description: OptText = Field(None, description="What the request kind is for.")
-
-
-class ModelFile(_Model):
-    """``models/<name>.yaml``: one model instance."""
-
-    model: Annotated[str, Text(non_empty=True)] = Field(
-        description="LM Studio model key, e.g. qwen/qwen3-8b."
-    )
-    identifier: Annotated[str | None, Text(non_empty=True)] = Field(
-        None, description="Instance identifier; defaults to the file name."
-    )
-    type: Annotated[str, Choice(("llm", "embedding"))] = Field(
-        "llm", description="llm (default) or embedding."
-    )
-    ttl: Ttl = Field(None, description=_TTL_DESC)
-    deploy: Annotated[bool, Bool()] = Field(
-        True, description="Keep this model loaded on reconcile (default true)."
-    )
-    load: LlmLoad | None = Field(None, description="Load config; changing it needs a reload.")
-    inference: Inference | None = Field(None, description="Inference config; applied per request.")
-    requests: dict[str, RequestOverride] | None = Field(
-        None, description="This model's overrides of named request overlays."
-    )
-    labels: Annotated[dict[str, Any] | None, Labels()] = Field(
-        None,
-        description="Labels hosts select models by (runs.labels in hosts.yaml), e.g. "
-        "{size: small}; values compare as text.",
-    )
-
-
-class EmbeddingScope(_Model):
-    """What environment variables may set for an embedding model."""
-
-    load: EmbeddingLoad | None = None
-    ttl: Ttl = Field(None, description=_TTL_DESC)
-
-
-class EmbeddingModelFile(ModelFile):
-    """A model file with ``type: embedding``: embedding load fields only, no inference."""
-
-    load: EmbeddingLoad | None = Field(  # type: ignore[assignment]
-        None, description="Embedding load config; changing it needs a reload."
-    )
-
-
-# Fields LM Studio knows that lmstudio SDK 1.5 drops silently (docs/fields.md).
-_TS_ONLY = "is not supported by lmstudio SDK 1.5, which would drop it silently"
-UNSUPPORTED: Mapping[str, Mapping[str, str]] = {
-    "load": {
-        name: _TS_ONLY
-        for name in (
-            "autoFit",
-            "maxParallelPredictions",
-            "useUnifiedKvCache",
-            "promptTemplate",
-            "physicalBatchSize",
-            "contextCheckpoints",
-            "reasoningBudgetMessage",
-            "speculativeDraftMtp",
-            "speculativeDraftSimple",
-            "speculativeDraftModel",
-            "speculativeDraftMaxTokens",
-            "speculativeDraftMinTokens",
-            "speculativeDraftMinContinueProbability",
-            "tryDirectIO",
-            "llamaCppArgumentsOverride",
-            "mlxDiskCache",
-            "mlxKvCacheQuantization",
-        )
-    },
-    "gpu": {"numCpuExpertLayersRatio": _TS_ONLY},
-    "inference": {
-        **{
-            name: _TS_ONLY
-            for name in (
-                "reasoningBudget",
-                "toolChoice",
-                "toolNaming",
-                "presencePenalty",
-                "logProbs",
-                "enableThinking",
-                "userMaxImageDimensionPixels",
-                "ignoreModelPreferredMaxImageDimension",
-                "xtcProbability",
-                "xtcThreshold",
-            )
-        },
-        "raw": "is not supported: lmstudio SDK 1.5 rejects raw KV configs",
-    },
-}
-
-# Names people write for a field, from other tools and LM Studio's own docs.
-SYNONYMS: Mapping[str, str] = {
-    "topP": "topPSampling",
-    "top_p": "topPSampling",
-    "topK": "topKSampling",
-    "top_k": "topKSampling",
-    "minP": "minPSampling",
-    "min_p": "minPSampling",
-    "stop": "stopStrings",
-    "maxPredictedTokens": "maxTokens",
-    "max_predicted_tokens": "maxTokens",
-    "numPredict": "maxTokens",
-    "num_predict": "maxTokens",
-    "ctx": "contextLength",
-    "numCtx": "contextLength",
-    "num_ctx": "contextLength",
-    "n_ctx": "contextLength",
-    "contextSize": "contextLength",
-    "gpuOffload": "gpu.ratio",
-    "gpu_offload": "gpu.ratio",
-    "ngl": "gpu.ratio",
-    "repetitionPenalty": "repeatPenalty",
-    "repetition_penalty": "repeatPenalty",
-}
-
-
-@dataclass(frozen=True)
-class Wire:
-    """Where a field travels on the wire: its KV key and whether it is a checkbox."""
-
-    key: str
-    checkbox: bool = False
-
-
-# Client field -> LM Studio KV key, as lmstudio SDK 1.5 maps it (docs/fields.md).
-WIRE_LOAD: Mapping[str, Wire] = {
-    "contextLength": Wire("llm.load.contextLength"),
-    "gpu.ratio": Wire("llm.load.llama.acceleration.offloadRatio"),
-    "gpu.mainGpu": Wire("load.gpuSplitConfig"),
-    "gpu.splitStrategy": Wire("load.gpuSplitConfig"),
-    "gpu.disabledGpus": Wire("load.gpuSplitConfig"),
-    "gpuStrictVramCap": Wire("load.gpuStrictVramCap"),
-    "offloadKVCacheToGpu": Wire("llm.load.offloadKVCacheToGpu"),
-    "numExperts": Wire("llm.load.numExperts"),
-    "seed": Wire("llm.load.seed", checkbox=True),
-    "ropeFrequencyBase": Wire("llm.load.llama.ropeFrequencyBase", checkbox=True),
-    "ropeFrequencyScale": Wire("llm.load.llama.ropeFrequencyScale", checkbox=True),
-    "evalBatchSize": Wire("llm.load.llama.evalBatchSize"),
-    "flashAttention": Wire("llm.load.llama.flashAttention"),
-    "keepModelInMemory": Wire("llm.load.llama.keepModelInMemory"),
-    "tryMmap": Wire("llm.load.llama.tryMmap"),
-    "useFp16ForKVCache": Wire("llm.load.llama.useFp16ForKVCache"),
-    "llamaKCacheQuantizationType": Wire("llm.load.llama.kCacheQuantizationType", checkbox=True),
-    "llamaVCacheQuantizationType": Wire("llm.load.llama.vCacheQuantizationType", checkbox=True),
-}
-WIRE_EMBEDDING_LOAD: Mapping[str, Wire] = {
-    "contextLength": Wire("embedding.load.contextLength"),
-    "gpu.ratio": Wire("embedding.load.llama.acceleration.offloadRatio"),
-    "gpu.mainGpu": Wire("load.gpuSplitConfig"),
-    "gpu.splitStrategy": Wire("load.gpuSplitConfig"),
-    "gpu.disabledGpus": Wire("load.gpuSplitConfig"),
-    "ropeFrequencyBase": Wire("embedding.load.llama.ropeFrequencyBase", checkbox=True),
-    "ropeFrequencyScale": Wire("embedding.load.llama.ropeFrequencyScale", checkbox=True),
-    "keepModelInMemory": Wire("embedding.load.llama.keepModelInMemory"),
-    "tryMmap": Wire("embedding.load.llama.tryMmap"),
-}
-WIRE_INFERENCE: Mapping[str, Wire] = {
-    "maxTokens": Wire("llm.prediction.maxPredictedTokens", checkbox=True),
-    "temperature": Wire("llm.prediction.temperature"),
-    "stopStrings": Wire("llm.prediction.stopStrings"),
-    "toolCallStopStrings": Wire("llm.prediction.toolCallStopStrings"),
-    "contextOverflowPolicy": Wire("llm.prediction.contextOverflowPolicy"),
-    "structured": Wire("llm.prediction.structured"),
-    "rawTools": Wire("llm.prediction.tools"),
-    "topKSampling": Wire("llm.prediction.topKSampling"),
-    "repeatPenalty": Wire("llm.prediction.repeatPenalty", checkbox=True),
-    "minPSampling": Wire("llm.prediction.minPSampling", checkbox=True),
-    "topPSampling": Wire("llm.prediction.topPSampling", checkbox=True),
-    "cpuThreads": Wire("llm.prediction.llama.cpuThreads"),
-    "promptTemplate": Wire("llm.prediction.promptTemplate"),
-    "draftModel": Wire("llm.prediction.speculativeDecoding.draftModel"),
-    "speculativeDecodingNumDraftTokensExact": Wire(
-        "llm.prediction.speculativeDecoding.numDraftTokensExact"
-    ),
-    "speculativeDecodingMinDraftLengthToConsider": Wire(
-        "llm.prediction.speculativeDecoding.minDraftLengthToConsider"
-    ),
-    "speculativeDecodingMinContinueDraftingProbability": Wire(
-        "llm.prediction.speculativeDecoding.minContinueDraftingProbability"
-    ),
-    "reasoningParsing": Wire("llm.prediction.reasoning.parsing"),
-}
 
 
 # --------------------------------------------------------------------------------------------

@@ -28,14 +28,15 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from pydantic import Field
-from pydantic_core import PydanticCustomError
+from pydantic import ValidationError
 
 from lmsprofiles import _fields as f
+from lmsprofiles import _fieldtable as t
 from lmsprofiles._env import PREFIX, EnvLayer, _assign, _match, _unknown, env_name, parse_value
 from lmsprofiles._errors import Problem
+from lmsprofiles._fields import Spec
 from lmsprofiles._keys import fields_of
 from lmsprofiles._merge import Path
 from lmsprofiles._origin import Origin
@@ -53,69 +54,48 @@ _SECTIONS: Final = ("load", "inference", "ttl")
 _TOPS: Final = tuple((s,) for s in _SECTIONS)
 
 
-@dataclass(frozen=True)
-class Address(f.Text):
-    """An LM Studio host as ``--host`` takes it: ``HOST[:PORT]`` (the port defaults to 1234)."""
-
-    def validate(self, value: Any) -> Any:
-        text = super().validate(value)
-        try:
-            return parse_host(text)
-        except ValueError as exc:
-            raise PydanticCustomError("lmsprofiles", "{msg}", {"msg": str(exc)}) from None
-
-    def json_schema(self) -> dict[str, Any]:
-        return {"type": "string", "minLength": 1}
-
-
-_LabelMap = Annotated[dict[str, Any] | None, f.Labels()]
-
-
-class HostModel(f._Model):
-    """``hosts.<name>.models.<identifier>``: one model on this host (the host-model layer)."""
-
-    load: f.LlmLoad | None = Field(None, description="Load fields for this model on this host.")
-    inference: f.Inference | None = Field(
-        None, description="Inference fields for this model on this host."
-    )
-    ttl: f.Ttl = Field(None, description="ttl of this model on this host.")
-
-
-class Runs(f._Model):
-    """``hosts.<name>.runs``: the model profiles the host has."""
-
-    models: f.StringList = Field(None, description="Identifiers of model profiles.")
-    labels: _LabelMap = Field(
-        None, description="Every model profile whose labels include all of these."
-    )
-
-
-class HostEntry(f._Model):
-    """``hosts.<name>``: one LM Studio host."""
-
-    address: Annotated[str, Address(non_empty=True)] = Field(
-        description="HOST[:PORT] of its LM Studio API server; the port defaults to 1234."
-    )
-    labels: _LabelMap = Field(None, description="Free-form labels, e.g. {gpu: 24GB}.")
-    load: f.LlmLoad | None = Field(
-        None, description="Load fields for every model on this host (the host layer)."
-    )
-    inference: f.Inference | None = Field(
-        None, description="Inference fields for every model on this host."
-    )
-    ttl: f.Ttl = Field(None, description="ttl of every model on this host.")
-    models: dict[str, HostModel] | None = Field(
-        None, description="Per-model overlays on this host, by model identifier."
-    )
-    runs: Runs | None = Field(
-        None, description="The model profiles this host has; default: every one."
-    )
-
-
-class HostsFile(f._Model):
-    """``hosts.yaml``: the LM Studio hosts the profiles drive."""
-
-    hosts: dict[str, HostEntry] | None = Field(None, description="Hosts by name.")
+HostModel = f.make_model(
+    "HostModel",
+    "``hosts.<name>.models.<identifier>``: one model on this host (the host-model layer).",
+    Spec("load", t.Nested("LlmLoad"), "Load fields for this model on this host."),
+    Spec("inference", t.Nested("Inference"), "Inference fields for this model on this host."),
+    f.TTL._replace(description="ttl of this model on this host."),
+)
+Runs = f.make_model(
+    "Runs",
+    "``hosts.<name>.runs``: the model profiles the host has.",
+    Spec("models", t.Strings(), "Identifiers of model profiles."),
+    Spec("labels", t.Labels(), "Every model profile whose labels include all of these."),
+)
+HostEntry = f.make_model(
+    "HostEntry",
+    "``hosts.<name>``: one LM Studio host.",
+    Spec(
+        "address",
+        t.Address(),
+        "HOST[:PORT] of its LM Studio API server; the port defaults to 1234.",
+        required=True,
+    ),
+    Spec("labels", t.Labels(), "Free-form labels, e.g. {gpu: 24GB}."),
+    Spec(
+        "load",
+        t.Nested("LlmLoad"),
+        "Load fields for every model on this host (the host layer).",
+    ),
+    Spec("inference", t.Nested("Inference"), "Inference fields for every model on this host."),
+    f.TTL._replace(description="ttl of every model on this host."),
+    Spec(
+        "models",
+        t.Nested("HostModel", "dict"),
+        "Per-model overlays on this host, by model identifier.",
+    ),
+    Spec("runs", t.Nested("Runs"), "The model profiles this host has; default: every one."),
+)
+HostsFile = f.make_model(
+    "HostsFile",
+    "``hosts.yaml``: the LM Studio hosts the profiles drive.",
+    Spec("hosts", t.Nested("HostEntry", "dict"), "Hosts by name."),
+)
 
 
 @dataclass(frozen=True)
@@ -331,16 +311,21 @@ class _Reader:
                 message = f"also set by {other}; keep one"
                 self.problems.append(Problem(variable, None, None, dotted(full), message))
                 return
-        fld = fields_of(Runs if path[0] == "runs" else HostEntry)[path[-1]]
+        from lmsprofiles._profiles import _errors_to_problems
+
+        model = Runs if path[0] == "runs" else HostEntry
         try:
-            value = parse_value(text, fld, self.limits, len(full))
-            for check in fld.metadata:
-                if isinstance(check, f._Check) and value is not None:
-                    value = check.validate(value)
-        except (ValueError, PydanticCustomError) as exc:
-            reason = exc.message() if isinstance(exc, PydanticCustomError) else str(exc)
-            self.problems.append(Problem(variable, None, None, dotted(full), reason))
+            value = parse_value(text, fields_of(model)[path[-1]], self.limits, len(full))
+        except ValueError as exc:
+            self.problems.append(Problem(variable, None, None, dotted(full), str(exc)))
             return
+        try:
+            model.model_validate({path[-1]: value})  # the field on its own
+        except ValidationError as exc:
+            found = _errors_to_problems(exc, full[:-1], {}, Origin("env", variable), partial=True)
+            if found:
+                self.problems += found
+                return
         entry.set_by[path] = variable
         node = entry.data
         if path[0] == "runs":
@@ -414,7 +399,7 @@ class _Reader:
             )
             self._problem(here, ("hosts", name), message)
         address = data.get("address")
-        if address is None:
+        if "address" not in data:  # null is the file's problem (or the variable's)
             self._problem(here, ("hosts", name), "missing required key 'address'")
         selected = self._selected(name, data.get("runs"))
         self._host_models(name, data.get("models"), selected)

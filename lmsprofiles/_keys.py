@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from lmsprofiles import _fields as f
+from lmsprofiles import _fieldtable as t
 from lmsprofiles._errors import Problem
 from lmsprofiles._merge import RESET, Append, Path, Replace
 from lmsprofiles._yaml import Document, dotted
@@ -91,14 +92,14 @@ def unknown_key_message(key: str, model: type[BaseModel]) -> str:
     section = _SECTIONS.get(model)
     first, *rest = key.split("_")
     camel = first + "".join(w[:1].upper() + w[1:] for w in rest)
-    reason = f.UNSUPPORTED.get(section or "", {}).get(camel)
+    reason = t.UNSUPPORTED.get(section or "", {}).get(camel)
     if reason is not None:
         return f"'{key}' {reason}"
     if model is f.EmbeddingLoad and key in spellings(f.LlmLoad):
         valid = ", ".join(fields_of(f.EmbeddingLoad))
         return f"'{key}' is not an embedding load field; embedding models take {valid}"
-    if key in f.SYNONYMS:
-        return f"unknown key '{key}'; did you mean '{f.SYNONYMS[key]}'?"
+    if key in t.SYNONYMS:
+        return f"unknown key '{key}'; did you mean '{t.SYNONYMS[key]}'?"
     names = list(fields_of(model))
     close = difflib.get_close_matches(key, list(spellings(model)), n=1, cutoff=0.6)
     if not close:

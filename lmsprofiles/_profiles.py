@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, cast
 from pydantic import BaseModel, ValidationError
 
 from lmsprofiles import _fields as f
+from lmsprofiles import _fieldtable as t
 from lmsprofiles._env import Control, EnvLayer, control, overrides
 from lmsprofiles._errors import (
     Problem,
@@ -105,7 +106,7 @@ def omitted_false(model: type[BaseModel]) -> frozenset[str]:
     names = set()
     for alias, fld in fields_of(model).items():
         for check in fld.metadata:
-            if getattr(check, "off", None) == f.OMIT:
+            if getattr(check, "off", None) == t.OMIT:
                 names.add(alias)
     return frozenset(names)
 
@@ -508,7 +509,7 @@ def _errors_to_problems(
     layers: tuple[_Layer, ...] = (),
 ) -> list[Problem]:
     problems = []
-    for error in exc.errors():
+    for error in f.errors(exc):
         if (
             partial
             and error["type"] == "missing"

@@ -28,7 +28,7 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -149,7 +149,7 @@ def _read_bytes(path: FsPath, source: str, limits: Limits) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             raise _cannot_read(source, "not a regular file")
         with open(path, "rb") as handle:
-            data = handle.read(limits.max_file_bytes + 1)
+            data = _read_at_most(handle, limits.max_file_bytes + 1)
     except OSError as exc:
         raise _cannot_read(source, exc.strerror or str(exc)) from None
     if len(data) > limits.max_file_bytes:
@@ -157,6 +157,23 @@ def _read_bytes(path: FsPath, source: str, limits: Limits) -> bytes:
         message = f"file is larger than {limits.max_file_bytes} bytes (LMSPROFILES_MAX_FILE_BYTES)"
         raise ProfileError([Problem(source, line, column, "", message)])
     return data
+
+
+_CHUNK: Final = 1 << 20
+
+
+def _read_at_most(handle: BinaryIO, count: int) -> bytes:
+    """Up to ``count`` bytes of ``handle``, asked for a megabyte at a time: a limit far above
+    any file (``LMSPROFILES_MAX_FILE_BYTES=1000000000000000``) is no buffer of that size."""
+    chunks: list[bytes] = []
+    while count > 0:
+        asked = min(count, _CHUNK)
+        chunk = handle.read(asked)
+        chunks.append(chunk)
+        count -= len(chunk)
+        if len(chunk) < asked:  # a buffered read returns less only at the end of the file
+            break
+    return b"".join(chunks)
 
 
 def _byte_position(data: bytes, offset: int) -> tuple[int, int]:

@@ -1,11 +1,12 @@
-"""LM Studio KV config keys <-> profile fields: one table, and conversions both ways.
+"""LM Studio KV config keys <-> profile fields, and conversions both ways.
 
 LM Studio keeps settings (config presets, the ``config`` block of a model.yaml, per-model
 defaults, the load config of an instance) as lists of ``{key, value}`` fields keyed by its KV
 config keys (``llm.load.contextLength``). "Checkbox" keys carry ``{checked, value}``: unchecked
-means the setting is off. :data:`KV_KEYS` lists every key lmstudio SDK 1.5 maps (they are
-exactly the fields a profile can carry) and the keys LM Studio has that it does not map, so
-that an import can say why such a key was not taken over.
+means the setting is off. :data:`KV_KEYS` is the field table (:mod:`lmsprofiles._fieldtable`)
+seen by KV key: every key lmstudio SDK 1.5 maps (they are exactly the fields a profile can
+carry) and the keys LM Studio has that it does not map, so that an import can say why such a
+key was not taken over.
 
 The value conversion itself is lmstudio SDK 1.5's own (``lmstudio._kv_config``), with the two
 things it gets wrong for this purpose fixed here: it reads an unchecked checkbox as "absent"
@@ -17,8 +18,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final, Literal, TypeAlias
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+
+from lmsprofiles import _fieldtable as t
+from lmsprofiles._fieldtable import Domain, Section
 
 __all__ = [
     "KV_KEYS",
@@ -35,9 +39,6 @@ __all__ = [
     "prediction_fields",
 ]
 
-Domain: TypeAlias = Literal["llm", "embedding"]
-Section: TypeAlias = Literal["load", "inference"]
-
 
 @dataclass(frozen=True)
 class KvKey:
@@ -45,9 +46,10 @@ class KvKey:
 
     ``fields`` are dotted paths inside the profile's ``section`` (``gpu.ratio``); empty when no
     profile field carries the key. ``sdk`` is false for keys lmstudio SDK 1.5 cannot send
-    (``name`` is then LM Studio's own field name for it, if it has one). ``unchecked`` is the
-    value LM Studio keeps beside ``checked: false`` on a checkbox key; ``off`` is the value
-    that means "off" for checkbox fields whose ``false`` profiles cannot carry.
+    (``name`` is then LM Studio's own field name for it, if it has one). ``domains`` are the
+    model types the key applies to. ``unchecked`` is the value LM Studio keeps beside
+    ``checked: false`` on a checkbox key; ``off`` is the value that means "off" for checkbox
+    fields whose ``false`` profiles cannot carry.
     """
 
     key: str
@@ -58,15 +60,7 @@ class KvKey:
     name: str = ""
     unchecked: Any = None
     off: float | None = None
-
-    @property
-    def domains(self) -> tuple[Domain, ...]:
-        """The model types the key applies to."""
-        if self.key.startswith("embedding."):
-            return ("embedding",)
-        if self.key.startswith("llm.") or self.key == "load.gpuStrictVramCap":
-            return ("llm",)
-        return ("llm", "embedding")
+    domains: tuple[Domain, ...] = ("llm", "embedding")
 
     @property
     def reason(self) -> str:
@@ -80,151 +74,44 @@ class KvKey:
         return "no lmstudio SDK has a field for it, so profiles cannot carry it"
 
 
-def _load(key: str, name: str, **kw: Any) -> KvKey:
-    return KvKey(key, "load", (name,), **kw)
+def _kv_keys() -> tuple[KvKey, ...]:
+    """The field table by KV key: a key that carries several fields (the GPU split) or
+    applies to both model types is one entry."""
+    found: dict[str, KvKey] = {}
+    for row in t.ROWS:
+        off = getattr(row.value, "off", None)
+        for domain, keys in row.keys.items():
+            for key in keys:
+                entry = found.get(key)
+                if entry is None:
+                    found[key] = KvKey(
+                        key,
+                        row.section,
+                        (row.name,) if row.accepted else (),
+                        row.checkbox,
+                        row.accepted,
+                        "" if row.accepted else row.name,
+                        row.unchecked,
+                        off.value if off is not None and off.mode == "reject" else None,
+                        (domain,),
+                    )
+                    continue
+                new_field = row.accepted and row.name not in entry.fields
+                fields = entry.fields + ((row.name,) if new_field else ())
+                domains = entry.domains + ((domain,) if domain not in entry.domains else ())
+                found[key] = replace(entry, fields=fields, domains=domains)
+    for other in t.KV_ONLY:
+        found[other.key] = KvKey(other.key, other.section, (), other.checkbox, False)
+    return tuple(found.values())
 
 
-def _pred(key: str, name: str, **kw: Any) -> KvKey:
-    return KvKey(f"llm.prediction.{key}", "inference", (name,), **kw)
-
-
-def _other(key: str, section: Section, name: str = "", **kw: Any) -> KvKey:
-    return KvKey(key, section, (), sdk=False, name=name, **kw)
-
-
-_SPLIT: Final = ("gpu.splitStrategy", "gpu.mainGpu", "gpu.disabledGpus")
-_LLAMA: Final = "llm.load.llama."
-_EMB: Final = "embedding.load."
-_SPEC: Final = _LLAMA + "speculativeDecoding."
-
-KV_KEYS: Final[tuple[KvKey, ...]] = (
-    # ---- load, both model types
-    KvKey("load.gpuSplitConfig", "load", _SPLIT),
-    # ---- LLM load (lmstudio SDK 1.5's 15 fields)
-    _load("load.gpuStrictVramCap", "gpuStrictVramCap"),
-    _load("llm.load.contextLength", "contextLength"),
-    _load("llm.load.numExperts", "numExperts"),
-    _load("llm.load.seed", "seed", checkbox=True, unchecked=-1),
-    _load("llm.load.offloadKVCacheToGpu", "offloadKVCacheToGpu"),
-    _load(_LLAMA + "acceleration.offloadRatio", "gpu.ratio"),
-    _load(_LLAMA + "keepModelInMemory", "keepModelInMemory"),
-    _load(_LLAMA + "ropeFrequencyBase", "ropeFrequencyBase", checkbox=True, unchecked=0),
-    _load(_LLAMA + "ropeFrequencyScale", "ropeFrequencyScale", checkbox=True, unchecked=0),
-    _load(_LLAMA + "tryMmap", "tryMmap"),
-    _load(_LLAMA + "evalBatchSize", "evalBatchSize"),
-    _load(_LLAMA + "flashAttention", "flashAttention"),
-    _load(_LLAMA + "useFp16ForKVCache", "useFp16ForKVCache"),
-    _load(
-        _LLAMA + "kCacheQuantizationType",
-        "llamaKCacheQuantizationType",
-        checkbox=True,
-        unchecked="f16",
-    ),
-    _load(
-        _LLAMA + "vCacheQuantizationType",
-        "llamaVCacheQuantizationType",
-        checkbox=True,
-        unchecked="f16",
-    ),
-    # ---- embedding load
-    _load(_EMB + "contextLength", "contextLength"),
-    _load(_EMB + "llama.acceleration.offloadRatio", "gpu.ratio"),
-    _load(_EMB + "llama.keepModelInMemory", "keepModelInMemory"),
-    _load(_EMB + "llama.ropeFrequencyBase", "ropeFrequencyBase", checkbox=True, unchecked=0),
-    _load(_EMB + "llama.ropeFrequencyScale", "ropeFrequencyScale", checkbox=True, unchecked=0),
-    _load(_EMB + "llama.tryMmap", "tryMmap"),
-    # ---- prediction (lmstudio SDK 1.5's 18 fields)
-    _pred("maxPredictedTokens", "maxTokens", checkbox=True, unchecked=1000),
-    _pred("temperature", "temperature"),
-    _pred("stopStrings", "stopStrings"),
-    _pred("toolCallStopStrings", "toolCallStopStrings"),
-    _pred("contextOverflowPolicy", "contextOverflowPolicy"),
-    _pred("structured", "structured"),
-    _pred("tools", "rawTools"),
-    _pred("topKSampling", "topKSampling"),
-    _pred("repeatPenalty", "repeatPenalty", checkbox=True, unchecked=1.1, off=1),
-    _pred("minPSampling", "minPSampling", checkbox=True, unchecked=0.05, off=0),
-    _pred("topPSampling", "topPSampling", checkbox=True, unchecked=0.95, off=1),
-    _pred("llama.cpuThreads", "cpuThreads"),
-    _pred("promptTemplate", "promptTemplate"),
-    _pred("speculativeDecoding.draftModel", "draftModel"),
-    _pred(
-        "speculativeDecoding.numDraftTokensExact",
-        "speculativeDecodingNumDraftTokensExact",
-    ),
-    _pred(
-        "speculativeDecoding.minDraftLengthToConsider",
-        "speculativeDecodingMinDraftLengthToConsider",
-    ),
-    _pred(
-        "speculativeDecoding.minContinueDraftingProbability",
-        "speculativeDecodingMinContinueDraftingProbability",
-    ),
-    _pred("reasoning.parsing", "reasoningParsing"),
-    # ---- LM Studio load keys lmstudio SDK 1.5 cannot send
-    _other("llm.load.numParallelSessions", "load", "maxParallelPredictions"),
-    _other("llm.load.useUnifiedKvCache", "load", "useUnifiedKvCache"),
-    _other("llm.load.promptTemplate", "load", "promptTemplate"),
-    _other("llm.load.numCpuExpertLayersRatio", "load", "gpu.numCpuExpertLayersRatio"),
-    _other("llm.load.autoFitMinContextLength", "load"),
-    *(_other(f"llm.load.{e}.autoFit", "load", "autoFit") for e in ("llama", "mlx", "yuzu")),
-    _other(_LLAMA + "physicalBatchSize", "load", "physicalBatchSize"),
-    _other(_LLAMA + "contextCheckpoints", "load", "contextCheckpoints"),
-    _other(_LLAMA + "reasoningBudgetMessage", "load", "reasoningBudgetMessage"),
-    _other(_LLAMA + "tryDirectIO", "load", "tryDirectIO"),
-    _other(_LLAMA + "argumentsOverride", "load", "llamaCppArgumentsOverride"),
-    _other(_LLAMA + "cpuThreadPoolSize", "load"),
-    _other(_SPEC + "draftMtp", "load", "speculativeDraftMtp"),
-    _other(_SPEC + "draftSimple", "load", "speculativeDraftSimple"),
-    _other(_SPEC + "draftModel", "load", "speculativeDraftModel"),
-    _other(_SPEC + "draftMaxTokens", "load", "speculativeDraftMaxTokens"),
-    _other(_SPEC + "draftMinTokens", "load", "speculativeDraftMinTokens"),
-    _other(_SPEC + "draftMinContinueProbability", "load", "speculativeDraftMinContinueProbability"),
-    *(_other(_SPEC + s, "load") for s in ("draftDflashSidecar", "draftDsparkSidecar")),
-    _other(_SPEC + "draftMtpSidecar", "load"),
-    _other("llm.load.mlx.diskCache", "load", "mlxDiskCache"),
-    _other("llm.load.mlx.kvCacheQuantization", "load", "mlxKvCacheQuantization"),
-    *(
-        _other(f"llm.load.vllm.{s}", "load")
-        for s in ("gpuMemoryUtilization", "reasoningParser", "toolCallParser")
-    ),
-    _other("envVars", "load"),
-    _other(_EMB + "seed", "load", checkbox=True),
-    _other(_EMB + "llama.evalBatchSize", "load"),
-    # ---- LM Studio prediction keys lmstudio SDK 1.5 cannot send
-    _other("llm.prediction.systemPrompt", "inference"),
-    _other("llm.prediction.seed", "inference", checkbox=True),
-    _other("llm.prediction.contextPrefill", "inference"),
-    _other("llm.prediction.reasoning.budgetTokens", "inference", "reasoningBudget", checkbox=True),
-    _other("llm.prediction.reasoning.enableThinking", "inference", "enableThinking"),
-    _other("llm.prediction.toolChoice", "inference", "toolChoice"),
-    _other("llm.prediction.toolNaming", "inference", "toolNaming"),
-    _other("llm.prediction.logProbs", "inference", "logProbs", checkbox=True),
-    _other(
-        "llm.prediction.vision.userMaxImageDimensionPixels",
-        "inference",
-        "userMaxImageDimensionPixels",
-        checkbox=True,
-    ),
-    _other(
-        "llm.prediction.vision.ignoreModelPreferredMaxImageDimension",
-        "inference",
-        "ignoreModelPreferredMaxImageDimension",
-    ),
-    _other("llm.prediction.llama.presencePenalty", "inference", "presencePenalty", checkbox=True),
-    _other("llm.prediction.llama.xtcProbability", "inference", "xtcProbability", checkbox=True),
-    _other("llm.prediction.llama.xtcThreshold", "inference", "xtcThreshold", checkbox=True),
-    _other("llm.prediction.llama.frequencyPenalty", "inference", checkbox=True),
-    _other("llm.prediction.llama.tailFreeSampling", "inference", checkbox=True),
-    _other("llm.prediction.llama.locallyTypicalSampling", "inference", checkbox=True),
-    _other("llm.prediction.llama.mirostatSampling", "inference"),
-    _other("llm.prediction.llama.logitBias", "inference"),
-    _other("llm.prediction.speculativeDecoding.numReuseTokens", "inference"),
-    _other("llm.prediction.speculativeDecoding.maxTokensToDraft", "inference"),
-)
+KV_KEYS: Final[tuple[KvKey, ...]] = _kv_keys()
 """Every KV key lmsprofiles knows: what lmstudio SDK 1.5 maps, then what it cannot send."""
 
 _BY_KEY: Final[Mapping[str, KvKey]] = {k.key: k for k in KV_KEYS}
+
+
+_SPLIT: Final = _BY_KEY["load.gpuSplitConfig"].fields
 
 
 def kv_key(key: str) -> KvKey | None:
@@ -382,7 +269,7 @@ def check_values(out: Converted, domain: Domain) -> None:
             try:
                 model.model_validate({name: values[name]})
             except ValidationError as exc:
-                for error in exc.errors():
+                for error in f.errors(exc):
                     path = ".".join(str(p) for p in (section, *error["loc"]))
                     where = out.where.get(path) or out.where.get(f"{section}.{name}", "")
                     out.problems.append((where, f"{path}: {error['msg']}"))

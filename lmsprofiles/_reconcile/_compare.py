@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias
 
+from lmsprofiles import _fieldtable as t
 from lmsprofiles._reconcile._model import UNKNOWN, DesiredInstance, ObservedInstance, Unknown
 
 __all__ = [
@@ -47,14 +48,9 @@ CONTEXT_POLICIES: Final[tuple[ContextPolicy, ...]] = ("warn", "reload")
 DEFAULT_CONTEXT_POLICY: Final[ContextPolicy] = "warn"
 
 CHECKBOX_LOAD_FIELDS: Final = frozenset(
-    {
-        "seed",
-        "ropeFrequencyBase",
-        "ropeFrequencyScale",
-        "llamaKCacheQuantizationType",
-        "llamaVCacheQuantizationType",
-    }
+    row.name for row in t.rows("load", accepted=True) if row.checkbox
 )
+"""Load fields LM Studio keeps as a checkbox: unchecked (absent, ``false``) means off."""
 
 _REL_TOL: Final = 1e-6
 _ABS_TOL: Final = 1e-9

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -329,10 +330,20 @@ def test_bad_host_variable_does_not_hide_other_problems(
     assert "LMSPROFILES_HOST: give host:port" in err and "LMSPROFILES_FOO: unknown variable" in err
 
 
-def test_schema_allows_null_to_unset_any_scalar() -> None:
+def test_schema_allows_null_on_every_optional_key_and_no_required_one() -> None:
+    """null unsets a key (LM Studio's default applies); a required key cannot be unset."""
     doc = json.loads((REPO / "schema.json").read_text())
-    ttl = doc["$defs"]["GlobalFile"]["properties"]["ttl"]
-    assert {"type": "null"} in ttl["anyOf"]
+    required = []
+    for name, definition in doc["$defs"].items():
+        for key, prop in definition["properties"].items():
+            nullable = {"type": "null"} in prop.get("anyOf", ())
+            same = re.fullmatch(r"Same as (\w+)\.", prop.get("description", ""))
+            if (same.group(1) if same else key) in definition.get("required", ()):
+                required.append(f"{name}.{key}")
+                assert not nullable and prop.get("type") != "null", f"{name}.{key}"
+            else:
+                assert nullable, f"{name}.{key}"
+    assert "ModelFile.model" in required and "HostEntry.address" in required
 
 
 _IMPORTS = """

@@ -134,6 +134,20 @@ def test_a_50_mb_profile_is_refused_without_reading_it_all(tmp_path: Path, run: 
     assert "larger than 262144 bytes (LMSPROFILES_MAX_FILE_BYTES)" in problem
 
 
+def test_a_file_size_limit_far_above_any_file_is_no_allocation_of_that_size(
+    tmp_path: Path, run: Run
+) -> None:
+    """The limit bounds what is read; it is not a buffer size (10**15 bytes cannot be had)."""
+    root = tmp_path / "profiles"
+    write(root, "models/a.yaml", "model: m\n")
+    assert run("validate", env={"LMSPROFILES_MAX_FILE_BYTES": str(10**15)})[0] == 0
+    write(root, "models/b.yaml", "model: m\n" + "# padding\n" * 300_000)  # 3 MB
+    code, _, err = run("validate", env={"LMSPROFILES_MAX_FILE_BYTES": str(2_500_000)})
+    assert code == 3
+    [problem] = problems_of(err)
+    assert problem.startswith("profiles/models/b.yaml:250001:2: file is larger than 2500000")
+
+
 def test_limits_can_be_raised(tmp_path: Path, run: Run) -> None:
     root = tmp_path / "profiles"
     deep = "[" * 80 + "]" * 80

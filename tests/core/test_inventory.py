@@ -248,6 +248,25 @@ def test_every_problem_of_the_variables(write_tree: WriteTree) -> None:
     ]
 
 
+def test_the_values_of_variables_are_checked_like_the_file(write_tree: WriteTree) -> None:
+    env = {
+        "LMSPROFILES_HOSTS__GPU_A__LABELS": '{"gpu": [1]}',
+        "LMSPROFILES_HOSTS__GPU_A__RUNS__LABELS": '{"": "x"}',
+        "LMSPROFILES_HOSTS__LAPTOP__RUNS__MODELS": '["chat", ""]',
+        "LMSPROFILES_HOSTS__WORKSTATION__ADDRESS": "[::1",
+    }
+    assert problems(write_tree({**MODELS, "hosts.yaml": HOSTS}), env) == [
+        "LMSPROFILES_HOSTS__GPU_A__LABELS: hosts.gpu-a.labels: label 'gpu' must be a string, a "
+        "number or true/false (got a list)",
+        "LMSPROFILES_HOSTS__GPU_A__RUNS__LABELS: hosts.gpu-a.runs.labels: label names must be "
+        "non-empty strings (got the string '')",
+        "LMSPROFILES_HOSTS__LAPTOP__RUNS__MODELS: hosts.laptop.runs.models: must be a list of "
+        "non-empty strings (got a list)",
+        "LMSPROFILES_HOSTS__WORKSTATION__ADDRESS: hosts.workstation.address: unclosed '[' in "
+        "'[::1'; write an IPv6 address as [::1]:1234",
+    ]
+
+
 def test_a_variable_with_no_hosts_yaml(write_tree: WriteTree) -> None:
     env = {"LMSPROFILES_HOSTS__BOX__ADDRESS": "box"}
     assert problems(write_tree(MODELS), env) == [

@@ -63,7 +63,8 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         {"models/a.yaml": "model: m\nload:\n  autoFit: true\n"},
         [
             "profiles/models/a.yaml:3:3: load.autoFit: 'autoFit' is not supported by lmstudio "
-            "SDK 1.5, which would drop it silently"
+            "SDK 1.5, which would drop it silently; LM Studio 0.4 and @lmstudio/sdk 2.0 know "
+            "it: set it in the model's defaults in the LM Studio app instead"
         ],
     ),
     (
@@ -300,7 +301,18 @@ def test_snake_case_spelling_of_an_unsupported_field_gets_the_reason(write_tree:
     root = write_tree({"models/a.yaml": "model: m\nload:\n  auto_fit: true\n"})
     assert problems(root) == [
         "profiles/models/a.yaml:3:3: load.auto_fit: 'auto_fit' is not supported by lmstudio "
-        "SDK 1.5, which would drop it silently"
+        "SDK 1.5, which would drop it silently; LM Studio 0.4 and @lmstudio/sdk 2.0 know it: "
+        "set it in the model's defaults in the LM Studio app instead"
+    ]
+
+
+def test_a_field_lms_load_can_set_says_so(write_tree: WriteTree) -> None:
+    root = write_tree({"models/a.yaml": "model: m\nload:\n  maxParallelPredictions: 4\n"})
+    assert problems(root) == [
+        "profiles/models/a.yaml:3:3: load.maxParallelPredictions: 'maxParallelPredictions' is "
+        "not supported by lmstudio SDK 1.5, which would drop it silently; LM Studio 0.4 and "
+        "@lmstudio/sdk 2.0 know it: load the model with lms load --parallel, or set it in the "
+        "model's defaults in the LM Studio app instead"
     ]
 
 
@@ -368,3 +380,157 @@ def test_bad_control_variable_is_reported_with_every_other_problem(write_tree: W
     found = problems(root, {"LMSPROFILES_HOST": "http://x", "LMSPROFILES_FOO": "1"})
     assert "LMSPROFILES_HOST: give host:port without a scheme, e.g. localhost:1234" in found
     assert any(p.startswith("LMSPROFILES_FOO: unknown variable") for p in found)
+
+
+def test_one_problem_per_wrong_value_where_pydantic_reports_several(write_tree: WriteTree) -> None:
+    """A union (gpu.ratio), a bad list item, a list of mappings and a checkbox field: each
+    wrong value is one problem at the value, saying what the field takes."""
+    root = write_tree(
+        {
+            "models/a.yaml": (
+                "model: m\nload:\n  gpu:\n    ratio: 1.5\n    disabledGpus: [0, -1]\n"
+                "inference:\n  stopStrings: [a, '']\n  rawTools:\n    type: toolArray\n"
+                "    tools:\n      - type: x\n        function: {name: ''}\n  maxTokens: true\n"
+            )
+        }
+    )
+    assert problems(root) == [
+        "profiles/models/a.yaml:4:12: load.gpu.ratio: must be a number from 0 to 1, 'max' or "
+        "'off' (got 1.5)",
+        "profiles/models/a.yaml:5:19: load.gpu.disabledGpus: must be a list of GPU indices "
+        "(integers >= 0) (got a list)",
+        "profiles/models/a.yaml:7:16: inference.stopStrings: must be a list of non-empty strings "
+        "(got a list)",
+        "profiles/models/a.yaml:11:15: inference.rawTools.tools[0].type: must be one of "
+        "'function' (got the string 'x')",
+        "profiles/models/a.yaml:12:26: inference.rawTools.tools[0].function.name: must not be "
+        "empty (got the string '')",
+        "profiles/models/a.yaml:13:14: inference.maxTokens: must be an integer >= 1, or false to "
+        "switch it off (got true)",
+    ]
+
+
+UNSET = "(got null; a required key cannot be unset)"
+"""How a problem about ``null`` on a required key ends."""
+
+NULL_ON_REQUIRED_KEYS: list[tuple[str, dict[str, str], dict[str, str], list[str]]] = [
+    (
+        "model",
+        {"models/a.yaml": "model: null\n"},
+        {},
+        [f"profiles/models/a.yaml:1:8: model: must be a non-empty string {UNSET}"],
+    ),
+    (
+        "model of an embedding model",
+        {"models/e.yaml": "type: embedding\nmodel: null\n"},
+        {},
+        [f"profiles/models/e.yaml:2:8: model: must be a non-empty string {UNSET}"],
+    ),
+    (
+        "structured",
+        {"models/a.yaml": "model: m\ninference:\n  structured: {type: null, jsonSchema: {}}\n"},
+        {},
+        [
+            "profiles/models/a.yaml:3:22: inference.structured.type: must be one of 'none', "
+            f"'json', 'gbnf' {UNSET}"
+        ],
+    ),
+    (
+        "rawTools and its tools",
+        {
+            "models/a.yaml": "model: m\ninference:\n  rawTools: {type: null}\n",
+            "requests/r.yaml": (
+                "inference:\n  rawTools:\n    type: toolArray\n    tools:\n"
+                "      - type: null\n        function: {name: null}\n"
+                "      - type: function\n        function: null\n"
+            ),
+        },
+        {},
+        [
+            "profiles/models/a.yaml:3:20: inference.rawTools.type: must be one of 'none', "
+            f"'toolArray' {UNSET}",
+            "profiles/requests/r.yaml:5:15: inference.rawTools.tools[0].type: must be one of "
+            f"'function' {UNSET}",
+            "profiles/requests/r.yaml:6:26: inference.rawTools.tools[0].function.name: must be a "
+            f"non-empty string {UNSET}",
+            "profiles/requests/r.yaml:8:19: inference.rawTools.tools[1].function: must be a "
+            f"mapping {UNSET}",
+        ],
+    ),
+    (
+        "promptTemplate and its templates",
+        {
+            "global.yaml": (
+                "inference:\n  promptTemplate:\n    type: null\n    stopStrings: null\n"
+                "    manualPromptTemplate:\n      beforeSystem: null\n      afterSystem: ''\n"
+                "      beforeUser: ''\n      afterUser: ''\n      beforeAssistant: ''\n"
+                "      afterAssistant: ''\n    jinjaPromptTemplate:\n      template: null\n"
+            ),
+            "models/a.yaml": "model: m\n",
+        },
+        {},
+        [
+            "profiles/global.yaml:3:11: inference.promptTemplate.type: must be one of 'manual', "
+            f"'jinja' {UNSET}",
+            "profiles/global.yaml:4:18: inference.promptTemplate.stopStrings: must be a list of "
+            f"non-empty strings {UNSET}",
+            "profiles/global.yaml:6:21: inference.promptTemplate.manualPromptTemplate."
+            f"beforeSystem: must be a string {UNSET}",
+            "profiles/global.yaml:13:17: inference.promptTemplate.jinjaPromptTemplate.template: "
+            f"must be a string {UNSET}",
+        ],
+    ),
+    (
+        "reasoningParsing, in a model's own request",
+        {
+            "models/a.yaml": (
+                "model: m\nrequests:\n  r:\n    inference:\n      reasoningParsing:\n"
+                "        enabled: null\n        startString: null\n        endString: null\n"
+            ),
+            "requests/r.yaml": "inference: {}\n",
+        },
+        {},
+        [
+            "profiles/models/a.yaml:6:18: requests.r.inference.reasoningParsing.enabled: must "
+            f"be true or false {UNSET}",
+            "profiles/models/a.yaml:7:22: requests.r.inference.reasoningParsing.startString: "
+            f"must be a string {UNSET}",
+            "profiles/models/a.yaml:8:20: requests.r.inference.reasoningParsing.endString: must "
+            f"be a string {UNSET}",
+        ],
+    ),
+    (
+        "structured.type from a variable",
+        {"models/a.yaml": "model: m\n"},
+        {"LMSPROFILES_INFERENCE__STRUCTURED__TYPE": "null"},
+        [
+            "LMSPROFILES_INFERENCE__STRUCTURED__TYPE: inference.structured.type: must be one of "
+            f"'none', 'json', 'gbnf' {UNSET}"
+        ],
+    ),
+    (
+        "a host's address",
+        {"models/a.yaml": "model: m\n", "hosts.yaml": "hosts:\n  box:\n    address: null\n"},
+        {},
+        [f"profiles/hosts.yaml:3:14: hosts.box.address: must be a non-empty string {UNSET}"],
+    ),
+    (
+        "a host's address from a variable",
+        {"models/a.yaml": "model: m\n", "hosts.yaml": "hosts:\n  box:\n    address: box\n"},
+        {"LMSPROFILES_HOSTS__BOX__ADDRESS": ""},
+        [f"LMSPROFILES_HOSTS__BOX__ADDRESS: hosts.box.address: must be a non-empty string {UNSET}"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("files", "env", "expected"),
+    [c[1:] for c in NULL_ON_REQUIRED_KEYS],
+    ids=[c[0] for c in NULL_ON_REQUIRED_KEYS],
+)
+def test_null_on_a_required_key_is_a_problem_at_the_null(
+    write_tree: WriteTree, files: dict[str, str], env: dict[str, str], expected: list[str]
+) -> None:
+    """null unsets an optional key (LM Studio's default applies); a required key has no
+    default, so null there is a problem where it is written, not a value ("None")."""
+    assert problems(write_tree(files), env) == expected

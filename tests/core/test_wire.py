@@ -21,6 +21,7 @@ from ruamel.yaml import YAML
 
 import lmsprofiles
 from lmsprofiles import _fields as f
+from lmsprofiles import _fieldtable as t
 from lmsprofiles._keys import fields_of
 from tests.conftest import WriteTree
 
@@ -111,7 +112,7 @@ def _wire(fields: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {field["key"]: field["value"] for field in fields}
 
 
-def _expected(name: str, value: Any, wire: f.Wire) -> dict[str, Any]:
+def _expected(name: str, value: Any, wire: t.Wire) -> dict[str, Any]:
     if name == "gpu":
         split = {
             "strategy": "priorityOrder"
@@ -131,7 +132,7 @@ def _expected(name: str, value: Any, wire: f.Wire) -> dict[str, Any]:
     return {wire.key: {"checked": True, "value": value} if wire.checkbox else value}
 
 
-def _wire_table(name: str, table: Mapping[str, f.Wire]) -> f.Wire:
+def _wire_table(name: str, table: Mapping[str, t.Wire]) -> t.Wire:
     return table["gpu.ratio"] if name == "gpu" else table[name]
 
 
@@ -140,7 +141,7 @@ def test_llm_load_field_reaches_the_wire_as_written(write_tree: WriteTree, name:
     cfg = _resolve(write_tree, "llm", "load", {name: LOAD_SAMPLES[name]})
     stack = kv.load_config_to_kv_config_stack(cfg.load, LlmLoadModelConfig).to_dict()
     sent = _wire(stack["layers"][0]["config"]["fields"])
-    expected = _expected(name, LOAD_SAMPLES[name], _wire_table(name, f.WIRE_LOAD))
+    expected = _expected(name, LOAD_SAMPLES[name], _wire_table(name, t.WIRE_LOAD))
     if name == "llamaVCacheQuantizationType":
         expected["llm.load.llama.flashAttention"] = True
     assert sent == expected
@@ -154,7 +155,7 @@ def test_embedding_load_field_reaches_the_wire_as_written(write_tree: WriteTree,
     stack = kv.load_config_to_kv_config_stack(cfg.load, EmbeddingLoadModelConfig).to_dict()
     sent = _wire(stack["layers"][0]["config"]["fields"])
     assert sent == _expected(
-        name, EMBEDDING_SAMPLES[name], _wire_table(name, f.WIRE_EMBEDDING_LOAD)
+        name, EMBEDDING_SAMPLES[name], _wire_table(name, t.WIRE_EMBEDDING_LOAD)
     )
 
 
@@ -163,7 +164,7 @@ def test_inference_field_reaches_the_wire_as_written(write_tree: WriteTree, name
     cfg = _resolve(write_tree, "llm", "inference", {name: INFERENCE_SAMPLES[name]})
     _, stack = kv.prediction_config_to_kv_config_stack(None, cfg.inference)
     fields = stack.to_dict()["layers"][0]["config"]["fields"]
-    wire = f.WIRE_INFERENCE[name]
+    wire = t.WIRE_INFERENCE[name]
     assert _wire(fields) == _expected(name, INFERENCE_SAMPLES[name], wire)
     back = kv.parse_server_config({"fields": fields})
     assert back[name] == INFERENCE_SAMPLES[name]
@@ -191,7 +192,7 @@ def test_false_is_sent_as_not_set(write_tree: WriteTree, section: str, name: str
     else:
         stack = kv.prediction_config_to_kv_config_stack(None, sdk)[1].to_dict()
     keys = {field["key"] for field in stack["layers"][0]["config"]["fields"]}
-    table = f.WIRE_LOAD if section == "load" else f.WIRE_INFERENCE
+    table = t.WIRE_LOAD if section == "load" else t.WIRE_INFERENCE
     assert table[name].key not in keys
 
 
@@ -207,9 +208,9 @@ def test_every_sdk_field_is_covered_and_nothing_else() -> None:
 @pytest.mark.parametrize(
     ("table", "sdk_table"),
     [
-        (f.WIRE_LOAD, kv.TO_SERVER_LOAD_LLM),
-        (f.WIRE_EMBEDDING_LOAD, kv.TO_SERVER_LOAD_EMBEDDING),
-        (f.WIRE_INFERENCE, kv.TO_SERVER_PREDICTION),
+        (t.WIRE_LOAD, kv.TO_SERVER_LOAD_LLM),
+        (t.WIRE_EMBEDDING_LOAD, kv.TO_SERVER_LOAD_EMBEDDING),
+        (t.WIRE_INFERENCE, kv.TO_SERVER_PREDICTION),
     ],
 )
 def test_wire_tables_match_the_sdk_mapping(table: Any, sdk_table: Any) -> None:
@@ -229,6 +230,7 @@ def test_raw_and_unsupported_fields_are_never_sent(write_tree: WriteTree) -> Non
     messages = [p.message for p in caught.value.problems]
     assert "'raw' is not supported: lmstudio SDK 1.5 rejects raw KV configs" in messages
     assert (
-        "'xtcProbability' is not supported by lmstudio SDK 1.5, which would drop it silently"
-        in messages
+        "'xtcProbability' is not supported by lmstudio SDK 1.5, which would drop it silently; "
+        "only LM Studio 0.4 knows it (no SDK sends it): set it in the model's defaults in the "
+        "LM Studio app instead" in messages
     )

@@ -31,6 +31,7 @@ from ruamel.yaml import YAML
 
 import lmsprofiles
 from lmsprofiles import _fields as f
+from lmsprofiles import _fieldtable as t
 from lmsprofiles._cli import main
 from lmsprofiles._keys import fields_of
 from lmsprofiles.emulator import Emulator
@@ -129,9 +130,9 @@ def test_the_python_column_is_what_lmstudio_1_5_knows(type_name: str) -> None:
 
 SCHEMAS: dict[str, Any] = {LLM: f.LlmLoad, EMBEDDING: f.EmbeddingLoad, INFERENCE: f.Inference}
 WIRE: dict[str, Any] = {
-    LLM: f.WIRE_LOAD,
-    EMBEDDING: f.WIRE_EMBEDDING_LOAD,
-    INFERENCE: f.WIRE_INFERENCE,
+    LLM: t.WIRE_LOAD,
+    EMBEDDING: t.WIRE_EMBEDDING_LOAD,
+    INFERENCE: t.WIRE_INFERENCE,
 }
 
 
@@ -147,7 +148,7 @@ def test_the_profiles_column_is_what_the_schema_accepts(type_name: str) -> None:
     for row in rows:
         schema = f.Gpu if row.field.startswith("gpu.") else SCHEMAS[type_name]
         accepted = row.name in fields_of(schema)
-        unsupported = row.name in f.UNSUPPORTED[_section(type_name, row)]
+        unsupported = row.name in t.UNSUPPORTED[_section(type_name, row)]
         assert accepted != unsupported, row.field
         assert row.profiles == ("accepted" if accepted else "rejected"), row.field
         if accepted:
@@ -217,7 +218,7 @@ def test_rejected_fields_fail_validate_with_the_reason(
         for field in rejected[type_name]:
             row_section = "gpu" if field.startswith("gpu.") else section
             name = field.rsplit(".", 1)[-1]
-            reason = f"'{name}' {f.UNSUPPORTED[row_section][name]}"
+            reason = f"'{name}' {t.UNSUPPORTED[row_section][name]}"
             expected.add((file, f"{section}.{field}", reason))
     assert problems == expected
     doc = FIELDS_DOC.read_text(encoding="utf-8")
@@ -316,3 +317,26 @@ def test_accepted_inference_fields_reach_lm_studio_and_read_back(
     model = client.llm.load_new_instance(GEMMA, "all")
     back = dict(model.respond("hi", config=cfg.inference).prediction_config.to_dict())
     assert {k: back[k] for k in INFERENCE_SAMPLES} == INFERENCE_SAMPLES
+
+
+@pytest.mark.parametrize("domain", ["llm", "embedding"])
+def test_the_table_and_the_emulator_agree_on_lm_studios_checkbox_keys(domain: t.Domain) -> None:
+    """The emulator models LM Studio on its own; where both know a key, they agree on whether
+    it is a checkbox and on the value LM Studio keeps beside ``checked: false``."""
+    from lmsprofiles.emulator._kv import fill_load_config, fill_prediction_config
+
+    defaults = fill_load_config(domain, {}, 2048)
+    if domain == "llm":
+        defaults.update(fill_prediction_config({}))
+    compared: set[str] = set()
+    for row in t.ROWS:
+        for key in row.keys.get(domain, ()):
+            if key not in defaults:
+                continue
+            compared.add(key)
+            default = defaults[key]
+            checkbox = isinstance(default, dict) and set(default) == {"checked", "value"}
+            assert checkbox == row.checkbox, key
+            if checkbox:
+                assert default["value"] == row.unchecked, key
+    assert compared == set(defaults)  # every key the emulator knows is in the table

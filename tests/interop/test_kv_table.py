@@ -5,6 +5,7 @@ from __future__ import annotations
 from lmstudio import _kv_config as sdk
 
 from lmsprofiles import _fields as f
+from lmsprofiles import _fieldtable as t
 from lmsprofiles._interop._kv import KV_KEYS, field_key, kv_key
 from lmsprofiles._keys import fields_of
 
@@ -39,9 +40,9 @@ def test_every_key_the_table_says_the_sdk_maps_is_mapped_by_it() -> None:
 
 def test_the_table_covers_every_profile_field_and_agrees_with_the_wire_tables() -> None:
     for domain, section, model, wire in (
-        ("llm", "load", f.LlmLoad, f.WIRE_LOAD),
-        ("embedding", "load", f.EmbeddingLoad, f.WIRE_EMBEDDING_LOAD),
-        ("llm", "inference", f.Inference, f.WIRE_INFERENCE),
+        ("llm", "load", f.LlmLoad, t.WIRE_LOAD),
+        ("embedding", "load", f.EmbeddingLoad, t.WIRE_EMBEDDING_LOAD),
+        ("llm", "inference", f.Inference, t.WIRE_INFERENCE),
     ):
         names = [
             f"gpu.{sub}" if name == "gpu" else name
