@@ -125,6 +125,7 @@ class LMStudioClient:
     def __enter__(self) -> Self:
         import lmstudio
 
+        prepare_sdk_types()
         _sync_timeout.open(self.timeout)
         client = lmstudio.Client(self._requested)
 
@@ -444,6 +445,44 @@ def at_once(calls: Sequence[Callable[[], T]]) -> list[T]:
         if error is not None:
             raise error
     return results
+
+
+_prepared: list[bool] = []
+_prepare_lock = threading.Lock()
+
+
+def prepare_sdk_types() -> None:
+    """Prepare every message type of the SDK for msgspec, once per process, on one thread.
+
+    msgspec prepares a type the first time a value is converted to or from it, and two
+    threads doing that for one type at the same time can crash the interpreter (a
+    segmentation fault, seen with lmstudio 1.5 and msgspec 0.22 when the first load configs
+    of a process were read at once). A host's reads, and the hosts of a fan-out, run on
+    threads, so every ``msgspec.Struct`` the SDK defines is prepared here first, while no
+    other thread can use one (about 50 ms of CPU, once).
+    """
+    if _prepared:
+        return
+    import lmstudio
+    import msgspec
+
+    with _prepare_lock:
+        if _prepared:
+            return
+        found: set[type] = set()
+        todo: list[type] = [msgspec.Struct]
+        while todo:
+            subclasses: list[type] = todo.pop().__subclasses__()
+            for sub in subclasses:
+                if sub not in found:
+                    found.add(sub)
+                    todo.append(sub)
+        package = lmstudio.__name__ + "."
+        for struct in found:
+            if struct.__module__.startswith(package):
+                with contextlib.suppress(Exception):  # a type msgspec cannot decode: not ours
+                    msgspec.json.Decoder(struct)
+        _prepared.append(True)
 
 
 _tls_lock = threading.Lock()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import os
 import subprocess
 import sys
 import threading
@@ -169,3 +170,36 @@ def test_sharing_the_tls_context_does_nothing_without_httpx_function(
     monkeypatch.delattr(default, "create_ssl_context")
     share_tls_context()
     assert not hasattr(default, "create_ssl_context")
+
+
+_FIRST_READ = """
+import sys
+sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show at once
+from lmsprofiles._reconcile._client import LMStudioClient
+with LMStudioClient(sys.argv[1]) as client:
+    observed, _ = client.survey()
+print(len(observed))
+"""
+
+
+def test_the_first_reads_of_a_process_at_once_do_not_crash_it(
+    lmstudio_emulator: Emulator,
+) -> None:
+    # msgspec prepares each of the SDK's message types on first use; two threads preparing
+    # one type at once crashed the interpreter (SIGSEGV) in about half of such processes.
+    lmstudio_emulator.memory_budget = 1 << 50
+    lmstudio_emulator.latency_ms = 20
+    for i in range(12):
+        lmstudio_emulator.preload(GEMMA, f"m{i:02d}", context_length=2048 + i)
+    lmstudio_emulator.preload(NOMIC, "embed", context_length=512)
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
+    for _ in range(8):
+        done = subprocess.run(
+            [sys.executable, "-c", _FIRST_READ, lmstudio_emulator.host],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert done.stdout.strip() == "13"
