@@ -22,6 +22,7 @@ cannot send it; omitted means off); ``ttl`` is always passed explicitly (the SDK
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -124,6 +125,7 @@ class LMStudioClient:
     def __enter__(self) -> Self:
         import lmstudio
 
+        prepare_sdk_types()
         _sync_timeout.open(self.timeout)
         client = lmstudio.Client(self._requested)
 
@@ -393,39 +395,94 @@ def at_once(calls: Sequence[Callable[[], T]]) -> list[T]:
     """The results of ``calls``, made at the same time on threads of their own, in order.
 
     At most :data:`_READERS` run at once. If any call raises, the first such exception in
-    the order of ``calls`` is raised once all have ended. The threads are daemon threads, so
-    a call stuck on a dead connection never holds up the end of the process.
+    the order of ``calls`` is raised once all have ended. The threads never hold up the end
+    of the process, so a call stuck on a dead connection cannot either.
+
+    The threads are started with :func:`_thread.start_new_thread`, which returns at once:
+    ``threading.Thread.start`` waits until each new thread has run, and while the SDK's
+    event-loop thread and the other calls compete for the interpreter lock, every such wait
+    can last a switch interval, so the calls would go out one by one, late.
     """
     if len(calls) <= 1:
         return [call() for call in calls]
     results: list[Any] = [None] * len(calls)
     errors: list[BaseException | None] = [None] * len(calls)
     todo = iter(range(len(calls)))
-    pick = threading.Lock()
+    lock = threading.Lock()
+    workers = min(len(calls), _READERS)
+    running = [workers]
+    ended = threading.Event()
+
+    def done(count: int) -> None:
+        with lock:
+            running[0] -= count
+            if running[0] == 0:
+                ended.set()
 
     def work() -> None:
-        while True:
-            with pick:
-                index = next(todo, None)
-            if index is None:
-                return
-            try:
-                results[index] = calls[index]()
-            except BaseException as exc:  # raised in the caller's thread below
-                errors[index] = exc
+        try:
+            while True:
+                with lock:
+                    index = next(todo, None)
+                if index is None:
+                    return
+                try:
+                    results[index] = calls[index]()
+                except BaseException as exc:  # raised in the caller's thread below
+                    errors[index] = exc
+        finally:
+            done(1)
 
-    threads = [
-        threading.Thread(target=work, name="lmsprofiles-read", daemon=True)
-        for _ in range(min(len(calls), _READERS))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    for started in range(workers):
+        try:
+            _thread.start_new_thread(work, ())
+        except BaseException:  # no thread to be had: wait for those started, then raise
+            done(workers - started)
+            ended.wait()
+            raise
+    ended.wait()
     for error in errors:
         if error is not None:
             raise error
     return results
+
+
+_prepared: list[bool] = []
+_prepare_lock = threading.Lock()
+
+
+def prepare_sdk_types() -> None:
+    """Prepare every message type of the SDK for msgspec, once per process, on one thread.
+
+    msgspec prepares a type the first time a value is converted to or from it, and two
+    threads doing that for one type at the same time can crash the interpreter (a
+    segmentation fault, seen with lmstudio 1.5 and msgspec 0.22 when the first load configs
+    of a process were read at once). A host's reads, and the hosts of a fan-out, run on
+    threads, so every ``msgspec.Struct`` the SDK defines is prepared here first, while no
+    other thread can use one (about 50 ms of CPU, once).
+    """
+    if _prepared:
+        return
+    import lmstudio
+    import msgspec
+
+    with _prepare_lock:
+        if _prepared:
+            return
+        found: set[type] = set()
+        todo: list[type] = [msgspec.Struct]
+        while todo:
+            subclasses: list[type] = todo.pop().__subclasses__()
+            for sub in subclasses:
+                if sub not in found:
+                    found.add(sub)
+                    todo.append(sub)
+        package = lmstudio.__name__ + "."
+        for struct in found:
+            if struct.__module__.startswith(package):
+                with contextlib.suppress(Exception):  # a type msgspec cannot decode: not ours
+                    msgspec.json.Decoder(struct)
+        _prepared.append(True)
 
 
 _tls_lock = threading.Lock()

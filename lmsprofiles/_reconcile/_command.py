@@ -108,7 +108,7 @@ def execute(options: Options, out: TextIO | None = None) -> int:
 
         return execute_fleet(options, prepared, stream)
     host_name = None if options.emulator else _inventory_host(prepared, prepared.host)
-    if host_name is not None:
+    if host_name is not None and not isinstance(options.adopt, bool):
         _check_adopt_names(options.adopt, desired_instances(prepared.profiles, host_name))
     with contextlib.ExitStack() as stack:
         address, state_dir = prepared.host, prepared.state_dir
@@ -150,7 +150,8 @@ def prepare(options: Options) -> Prepared:
     timeout = options.timeout or settings.timeout or DEFAULT_TIMEOUT
     state_dir = _state_dir(options, settings.state_dir)
     profiles = load(options.profiles or settings.profiles)
-    _check_adopt_names(options.adopt, desired_instances(profiles))
+    if not isinstance(options.adopt, bool):
+        _check_adopt_names(options.adopt, desired_instances(profiles))
     return Prepared(profiles, host, timeout, state_dir)
 
 

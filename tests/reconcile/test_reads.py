@@ -5,6 +5,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import os
+import subprocess
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +17,13 @@ import pytest
 
 import lmsprofiles
 from lmsprofiles._cli import main
-from lmsprofiles._reconcile._client import LMStudioClient, at_once, share_tls_context
+from lmsprofiles._reconcile._client import _READERS, LMStudioClient, at_once, share_tls_context
 from lmsprofiles.emulator import Emulator
 from tests.conftest import EXAMPLE_PROFILES
 
 GEMMA = "google/gemma-3-1b"
 NOMIC = "text-embedding-nomic-embed-text-v1.5"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_every_instance_gets_its_own_config_when_read_at_once(
@@ -61,6 +66,34 @@ def test_the_first_failure_in_order_is_raised_after_every_call_ended() -> None:
         raise AssertionError("no error raised")
     assert sorted(ended) == list(range(8))
     assert at_once([functools.partial(pow, i, 2) for i in range(50)]) == [i * i for i in range(50)]
+
+
+def test_the_calls_are_in_flight_together_up_to_the_limit_of_readers() -> None:
+    together = threading.Barrier(_READERS, timeout=10)  # broken unless 32 wait at once
+
+    def call(i: int) -> int:
+        together.wait()
+        return i
+
+    calls = [functools.partial(call, i) for i in range(_READERS * 3)]
+    assert at_once(calls) == list(range(_READERS * 3))
+
+
+def test_a_stuck_call_never_holds_up_the_end_of_the_process(tmp_path: Path) -> None:
+    script = tmp_path / "stuck.py"
+    script.write_text(
+        "import threading\n"
+        "from lmsprofiles._reconcile._client import at_once\n"
+        "never = threading.Event()\n"
+        "def read() -> None:\n"
+        "    at_once([never.wait, never.wait])\n"
+        "threading.Thread(target=read, daemon=True).start()\n"
+        "print('main ends')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=30, cwd=REPO
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "main ends\n", "")
 
 
 def test_clients_open_at_once_share_the_sdk_timeout_and_restore_it(
@@ -137,3 +170,36 @@ def test_sharing_the_tls_context_does_nothing_without_httpx_function(
     monkeypatch.delattr(default, "create_ssl_context")
     share_tls_context()
     assert not hasattr(default, "create_ssl_context")
+
+
+_FIRST_READ = """
+import sys
+sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show at once
+from lmsprofiles._reconcile._client import LMStudioClient
+with LMStudioClient(sys.argv[1]) as client:
+    observed, _ = client.survey()
+print(len(observed))
+"""
+
+
+def test_the_first_reads_of_a_process_at_once_do_not_crash_it(
+    lmstudio_emulator: Emulator,
+) -> None:
+    # msgspec prepares each of the SDK's message types on first use; two threads preparing
+    # one type at once crashed the interpreter (SIGSEGV) in about half of such processes.
+    lmstudio_emulator.memory_budget = 1 << 50
+    lmstudio_emulator.latency_ms = 20
+    for i in range(12):
+        lmstudio_emulator.preload(GEMMA, f"m{i:02d}", context_length=2048 + i)
+    lmstudio_emulator.preload(NOMIC, "embed", context_length=512)
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
+    for _ in range(8):
+        done = subprocess.run(
+            [sys.executable, "-c", _FIRST_READ, lmstudio_emulator.host],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert done.stdout.strip() == "13"
