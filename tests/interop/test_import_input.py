@@ -91,38 +91,26 @@ def test_names_taken_from_a_source_stay_inside_the_directory(
 # Sources are read with the limits of profile files
 
 
-def test_a_deeply_nested_preset_is_a_problem_not_a_crash(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        ("deep.preset.json", '{"operation": ' + "[" * 100_000 + "]" * 100_000 + "}", ":1:"),
+        ("deep.txt", '{"load": {"fields": ' + "[" * 5_000 + "]" * 5_000 + "}}", ":1:"),
+        ("model.yaml", "model: a/b\nconfig: " + "[" * 100_000 + "]" * 100_000 + "\n", ":2:"),
+    ],
+)
+def test_a_deeply_nested_source_is_a_problem_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str, where: str
 ) -> None:
-    source = tmp_path / "deep.preset.json"
-    source.write_text('{"operation": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    """A preset, JSON without the preset suffix, a model.yaml: each within the depth limit."""
+    source = tmp_path / name
+    source.write_text(text)
     code, _, err = _import([str(source), "--to", str(tmp_path / "p")], capsys)
     assert code == 3
     first = err.splitlines()[0]
-    assert first.startswith(f"{source}:1:")
+    assert first.startswith(f"{source}{where}")
     assert first.endswith("nesting deeper than 64 levels (LMSPROFILES_MAX_DEPTH)")
     assert not (tmp_path / "p").exists()
-
-
-def test_a_deeply_nested_json_without_the_suffix_is_a_problem_too(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    source = tmp_path / "deep.txt"
-    source.write_text('{"load": {"fields": ' + "[" * 5_000 + "]" * 5_000 + "}}")
-    code, _, err = _import([str(source), "--to", str(tmp_path / "p")], capsys)
-    assert code == 3
-    assert "nesting deeper than 64 levels (LMSPROFILES_MAX_DEPTH)" in err
-
-
-def test_a_deeply_nested_model_yaml_is_a_problem_not_a_crash(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    source = tmp_path / "model.yaml"
-    source.write_text("model: a/b\nconfig: " + "[" * 100_000 + "]" * 100_000 + "\n")
-    code, _, err = _import([str(source), "--to", str(tmp_path / "p")], capsys)
-    assert code == 3
-    assert f"{source}:2:" in err
-    assert "nesting deeper than 64 levels (LMSPROFILES_MAX_DEPTH)" in err
 
 
 def test_a_json_preset_with_a_duplicate_key_is_a_problem(
