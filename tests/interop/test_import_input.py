@@ -24,6 +24,16 @@ def _import(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
     return code, captured.out, captured.err
 
 
+def _refused(tmp_path: Path, name: str, text: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """Import ``text`` as the file ``name``: exit 3 and nothing written; its stderr."""
+    source = tmp_path / name
+    source.write_text(text)
+    code, _, err = _import([str(source), "--to", str(tmp_path / "p")], capsys)
+    assert code == 3, err
+    assert not (tmp_path / "p").exists()
+    return err
+
+
 def _files(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
 
@@ -103,14 +113,9 @@ def test_a_deeply_nested_source_is_a_problem_not_a_crash(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str, where: str
 ) -> None:
     """A preset, JSON without the preset suffix, a model.yaml: each within the depth limit."""
-    source = tmp_path / name
-    source.write_text(text)
-    code, _, err = _import([str(source), "--to", str(tmp_path / "p")], capsys)
-    assert code == 3
-    first = err.splitlines()[0]
-    assert first.startswith(f"{source}{where}")
+    first = _refused(tmp_path, name, text, capsys).splitlines()[0]
+    assert first.startswith(f"{tmp_path / name}{where}")
     assert first.endswith("nesting deeper than 64 levels (LMSPROFILES_MAX_DEPTH)")
-    assert not (tmp_path / "p").exists()
 
 
 def test_a_json_preset_with_a_duplicate_key_is_a_problem(
@@ -255,12 +260,9 @@ def test_replacing_a_file_keeps_a_link_in_the_directory_from_writing_elsewhere(
 def test_a_model_yaml_whose_config_cannot_be_read_is_a_problem_at_its_position(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str
 ) -> None:
+    err = _refused(tmp_path, "model.yaml", text, capsys)
     source = tmp_path / "model.yaml"
-    source.write_text(text)
-    code, _, err = _import([str(source), "--to", str(tmp_path / "p")], capsys)
-    assert code == 3, err
     assert any(line.startswith(f"{source}{expected}") for line in err.splitlines()), err
-    assert not (tmp_path / "p").exists()
 
 
 def _at(text: str, needle: str, nth: int = 0) -> str:
@@ -446,11 +448,8 @@ def test_a_preset_with_nothing_a_profile_carries_is_a_problem(
 def test_lms_load_problems_point_at_the_offending_word(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str
 ) -> None:
-    source = tmp_path / "start.sh"
-    source.write_text(text)
-    code, _, err = _import([str(source), "--to", str(tmp_path / "p")], capsys)
-    assert code == 3, err
-    assert err.startswith(f"{source}{expected}")
+    err = _refused(tmp_path, "start.sh", text, capsys)
+    assert err.startswith(f"{tmp_path / 'start.sh'}{expected}")
 
 
 def test_a_quoted_literal_dollar_is_no_shell_expansion(
