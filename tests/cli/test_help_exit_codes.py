@@ -25,7 +25,7 @@ def _epilog_codes(text: str) -> set[int]:
     """The codes of the ``exit codes:`` block that ends ``text``."""
     block = text[text.rindex("\nexit codes:\n") :].splitlines()[2:]
     assert block[-1] == "  also 2 for a usage error, 130 when interrupted (Ctrl-C)", block
-    return {int(line.split()[0]) for line in block[:-1]}
+    return {int(line.split()[0]) for line in block[:-1] if not line.startswith("       ")}
 
 
 def _section(command: str) -> str:
