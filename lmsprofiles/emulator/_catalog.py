@@ -270,14 +270,14 @@ def _validate(doc: Document) -> Catalog:
         try:
             return Catalog.model_validate(doc.data)
         except ValidationError as exc:
+            whole: list[Problem] = []  # about the whole catalog: a model twice
             for error in exc.errors(include_url=False):
                 loc = tuple(error["loc"])
-                if loc:  # the one error about the whole catalog: a model twice, found below
-                    line, column = doc.position(loc, key=True)
-                    problems.append(
-                        Problem(doc.source, line, column, _dotted(loc), _wording(error))
-                    )
-            problems += _duplicates(doc)
+                line, column = doc.position(loc, key=True)
+                problem = Problem(doc.source, line, column, _dotted(loc), _wording(error))
+                (problems if loc else whole).append(problem)
+            twice = _duplicates(doc)
+            problems += twice or whole
     raise CatalogError(problems)
 
 
@@ -354,23 +354,24 @@ def _unknown_key(key: str, model: type[BaseModel]) -> str:
 
 
 def _duplicates(doc: Document) -> list[Problem]:
-    """A model key or path given twice, reported at the second one."""
+    """A model key or path that another model has as its key or path, reported at the
+    second model."""
     models = doc.data.get("models")
     if not isinstance(models, list):
         return []
     problems: list[Problem] = []
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[str, tuple[int, str]] = {}
     for index, model in enumerate(models):
         if not isinstance(model, Mapping):
             continue
-        for key, what in (("modelKey", "model key"), ("path", "path")):
+        for key in ("modelKey", "path"):
             name = model.get(key)
             if not isinstance(name, str):
                 continue
-            first = seen.setdefault((key, name), index)
+            first, first_key = seen.setdefault(name, (index, key))
             if first != index:
                 line, column = doc.position(("models", index, key), key=True)
-                message = f"{what} {name!r} is also that of models[{first}]"
+                message = f"{name!r} is also the {first_key} of models[{first}]"
                 where = _dotted(("models", index, key))
                 problems.append(Problem(doc.source, line, column, where, message))
     return problems

@@ -148,7 +148,12 @@ def test_a_duplicate_model_key_is_reported_at_the_second_one() -> None:
     with pytest.raises(CatalogError) as caught:
         parse_catalog("models:\n" + model % "p1" + model % "p2", "c.yaml")
     assert [str(p) for p in caught.value.problems] == [
-        "c.yaml:3:6: models[1].modelKey: model key 'a' is also that of models[0]"
+        "c.yaml:3:6: models[1].modelKey: 'a' is also the modelKey of models[0]"
+    ]
+    with pytest.raises(CatalogError) as caught:  # a path that is another model's key
+        parse_catalog("models:\n" + model % "p1" + model.replace("a,", "b,") % "a", "c.yaml")
+    assert [str(p) for p in caught.value.problems] == [
+        "c.yaml:3:60: models[1].path: 'a' is also the modelKey of models[0]"
     ]
 
 
