@@ -18,13 +18,31 @@ __all__ = ["build_parser", "main"]
 
 EXIT_CODES = """\
 exit codes:
-  0  success, nothing to change
-  1  runtime error (LM Studio unreachable or not answering, SDK error, damaged state file)
-  2  changes pending (plan --detailed-exitcode, reconcile --dry-run)
-  3  invalid profiles, options or environment (nothing was contacted)
-  4  the plan is blocked (conflict, invalid profile) or was applied only in part
-  5  another run holds the lock for this server
+  0    success, nothing to change
+  1    runtime error (LM Studio unreachable or not answering, SDK error, damaged state file)
+  2    changes pending (plan --detailed-exitcode, reconcile --dry-run); a usage error
+  3    invalid profiles, options or environment (nothing was contacted)
+  4    the plan is blocked (conflict, invalid profile) or was applied only in part
+  5    another run holds the lock for this server
+  130  interrupted (Ctrl-C)
+each command's --help lists the codes it returns
 """
+
+
+def _exit_codes(command: str) -> str:
+    """The end of ``COMMAND --help``: the exit codes that command returns."""
+    import textwrap
+
+    from lmsprofiles._commands import EXIT_CODES
+
+    width = max(_columns() - 2, 40)
+    lines = [
+        textwrap.fill(meaning, width, initial_indent=f"  {code:<3}  ", subsequent_indent=" " * 7)
+        for code, meaning in sorted(EXIT_CODES[command].items())
+    ]
+    return "\n".join(
+        ["exit codes:", *lines, "  also 2 for a usage error, 130 when interrupted (Ctrl-C)", ""]
+    )
 
 
 def _command(name: str) -> ModuleType:
@@ -107,7 +125,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             name,
             help=help_text,
             description=help_text[0].upper() + help_text[1:] + ".",
-            epilog=EXIT_CODES,
+            epilog=_exit_codes(name),
             formatter_class=_Formatter,
         )
         if command in (None, name):

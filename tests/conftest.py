@@ -9,8 +9,22 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 EXAMPLE_PROFILES = Path(__file__).resolve().parent.parent / "profiles"
+
+# Property tests run on shared, loaded CI machines: a slow case is no failure. No deadline and
+# no too_slow health check; the number of cases (max_examples) is hypothesis's default or what
+# a test sets, so a test runs as many cases as before. HYPOTHESIS_PROFILE=default restores
+# hypothesis's own settings.
+settings.register_profile(
+    "lmsprofiles", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "lmsprofiles"))
+
+# A child process a test starts (the CLI, an emulator, a bench script) writes every thread's
+# Python traceback to its stderr if it dies of a signal; tests.processes sets it too.
+os.environ["PYTHONFAULTHANDLER"] = "1"
 
 
 @pytest.fixture(autouse=True)

@@ -23,10 +23,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the export and return 0; raise ``ProfileError`` for bad input."""
+    """Print the export and a warning naming what it cannot carry; return 0, raise
+    ``ProfileError`` for bad input."""
     from lmsprofiles._interop._export import export_text
 
     profiles = load_profiles(args)
     cfg = profiles.resolve(args.model, args.request)
-    sys.stdout.write(export_text(cfg, args.format))
+    exported = export_text(cfg, args.format)
+    sys.stdout.write(exported.text)
+    if exported.warning:
+        sys.stdout.flush()  # the warning after the text, also where both go to one file
+        sys.stderr.write(exported.warning)
     return 0

@@ -11,7 +11,7 @@ from lmsprofiles._commands._options import add_globals, path, profile_dir
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``import``."""
-    add_globals(parser, "profiles", "host")
+    add_globals(parser, "profiles", "host", "timeout")
     parser.add_argument(
         "sources",
         metavar="SOURCE",
@@ -48,8 +48,13 @@ def run(args: argparse.Namespace) -> int:
     from lmsprofiles._interop._import import ImportOptions, run_import
 
     if not args.sources and not args.from_host:
-        print("lmsprofiles import: error: give a SOURCE or --from-host", file=sys.stderr)
-        return 2
+        return _usage("give a SOURCE or --from-host")
+    if not args.from_host:
+        for option, given in (("--host", args.host), ("--timeout", args.timeout)):
+            if given is not None:
+                return _usage(f"{option} does not apply to 'import' without --from-host")
+    elif args.model is not None and not args.sources:
+        return _usage("--model does not apply to --from-host: the host names every model")
     if args.from_host:
         from lmsprofiles._reconcile._client import share_tls_context
 
@@ -64,5 +69,11 @@ def run(args: argparse.Namespace) -> int:
             force=args.force,
             from_host=args.from_host,
             host=args.host,
+            timeout=args.timeout,
         )
     )
+
+
+def _usage(message: str) -> int:
+    print(f"lmsprofiles import: error: {message}", file=sys.stderr)
+    return 2

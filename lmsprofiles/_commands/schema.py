@@ -17,21 +17,34 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write or check the file; return 0, or 1 when ``--check`` finds it stale or missing."""
+    """Write or check the file; return 0, or 1 when ``--check`` finds it stale or missing.
+
+    A file that cannot be written or read (no such directory, a directory, no permission)
+    is an ``LmsProfilesError`` naming it (exit 1).
+    """
     from pathlib import Path
 
     from lmsprofiles import _jsonschema
+    from lmsprofiles._errors import LmsProfilesError
 
     target = Path(args.output)
     wanted = _jsonschema.text()
     if args.check:
-        current = target.read_text(encoding="utf-8") if target.is_file() else None
-        if current != wanted:
+        try:
+            current: bytes | None = target.read_bytes()
+        except FileNotFoundError:
+            current = None
+        except OSError as exc:
+            raise LmsProfilesError(f"cannot read {target}: {exc.strerror or exc}") from None
+        if current != wanted.encode("utf-8"):
             state = "missing" if current is None else "stale"
             print(f"{target} is {state}; run `lmsprofiles schema` to update it", file=sys.stderr)
             return 1
         print(f"{target} is up to date")
         return 0
-    target.write_text(wanted, encoding="utf-8")
+    try:
+        target.write_text(wanted, encoding="utf-8")
+    except OSError as exc:
+        raise LmsProfilesError(f"cannot write {target}: {exc.strerror or exc}") from None
     print(f"wrote {target}")
     return 0

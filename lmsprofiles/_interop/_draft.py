@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -15,7 +16,7 @@ from lmsprofiles._interop._kv import Skipped
 if TYPE_CHECKING:
     from lmsprofiles._yaml import Document
 
-__all__ = ["Draft", "file_stem", "problem_at", "render_draft"]
+__all__ = ["Draft", "file_stem", "name_problem", "problem_at", "render_draft"]
 
 _MODELINE = "# yaml-language-server: $schema=../../schema.json"
 _COMMENT_WIDTH = 72
@@ -28,6 +29,8 @@ class Draft:
     ``body`` is the file's content in the order it is written; ``notes`` maps dotted paths
     in it (``load.contextLength``) to end-of-line comments; ``skipped`` lists the source's
     settings no profile field carries, which the file names in a closing comment.
+    ``withheld`` says why the file is not written (it would say nothing); its ``skipped``
+    settings are still reported.
     """
 
     kind: Literal["models", "requests"]
@@ -36,6 +39,7 @@ class Draft:
     source: str
     skipped: list[Skipped] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)
+    withheld: str = ""
 
     @property
     def path(self) -> str:
@@ -43,25 +47,44 @@ class Draft:
         return f"{self.kind}/{self.name}.yaml"
 
 
+_SEPARATORS = ("/", "\\")
+_NAME_BYTES = 255 - len(".yaml")
+"""The longest stem whose file name (``NAME.yaml``) a file system takes."""
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be the stem of a profile file, or None if it can.
+
+    A profile's name is a plain file name in ``models/`` or ``requests/``: one that the
+    profile directory reads (not hidden, so not starting with ``.``) and that stays in that
+    directory (no path separator). Names made by :func:`file_stem` always pass.
+    """
+    if not name:
+        return "is empty"
+    if any(sep in name for sep in _SEPARATORS):
+        return "contains a path separator"
+    if name.startswith("."):
+        return "starts with '.', and profile directories skip hidden files"
+    if any(ord(char) < 32 or ord(char) == 127 for char in name):
+        return "contains a control character"
+    if len(name.encode("utf-8", "surrogatepass")) > _NAME_BYTES:
+        return "is longer than a file name can be"
+    return None
+
+
 def file_stem(text: str) -> str:
     """A file name stem from a model key, preset name or identifier (``qwen/qwen3-8b`` ->
     ``qwen3-8b``; characters other than letters, digits, ``.``, ``_`` and ``-`` become ``-``)."""
     last = text.rstrip("/").rsplit("/", 1)[-1].removeprefix("@local:")
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", last).strip("-.")
-    return stem or "imported"
+    return stem[:_NAME_BYTES].rstrip("-.") or "imported"
 
 
 def render_draft(draft: Draft) -> str:
     """The file's text: modeline, a comment naming the source, the YAML, what was left out."""
-    from ruamel.yaml import YAML
-
     lines = [_MODELINE, *_wrap(f"Imported by `lmsprofiles import` from {draft.source}.")]
     out = io.StringIO()
-    yaml = YAML(typ="rt")
-    yaml.default_flow_style = False
-    yaml.width = 100
-    yaml.representer.add_representer(type(None), _null)
-    yaml.dump(_node(draft.body, (), draft.notes), out)
+    _yaml().dump(_node(draft.body, (), draft.notes), out)
     text = "\n".join(lines) + "\n" + out.getvalue()
     if draft.skipped:
         text += "# Not imported: no profile field carries these settings of the source.\n"
@@ -69,6 +92,24 @@ def render_draft(draft: Draft) -> str:
             where = f" ({item.where})" if item.where else ""
             text += f"#   {item.key}{where} = {_short(item.value)}\n#     {item.reason}\n"
     return text
+
+
+@functools.cache
+def _yaml() -> Any:
+    """The YAML writer of drafts (one per process: making one costs as much as a dump), which
+    writes ``None`` as ``null``."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.representer import RoundTripRepresenter
+
+    class Representer(RoundTripRepresenter):
+        pass
+
+    Representer.add_representer(type(None), _null)
+    yaml = YAML(typ="rt")
+    yaml.Representer = Representer
+    yaml.default_flow_style = False
+    yaml.width = 100
+    return yaml
 
 
 def _wrap(text: str) -> list[str]:
@@ -109,13 +150,16 @@ def _node(value: Any, path: tuple[str, ...], notes: Mapping[str, str]) -> Any:
     return value
 
 
-def problem_at(source: str, doc: Document | None, where: str, message: str) -> Problem:
-    """A problem at the dotted path ``where`` (``operation.fields[2]``) of a parsed source."""
+def problem_at(
+    source: str, doc: Document | None, where: str, message: str, *, key: bool = False
+) -> Problem:
+    """A problem at the dotted path ``where`` (``operation.fields[2]``) of a parsed source:
+    at its value, or with ``key`` at its key."""
     line: int | None = None
     column: int | None = None
     if doc is not None:
         path: list[str | int] = []
         for part in re.findall(r"[^.\[\]]+|\[\d+\]", where):
             path.append(int(part[1:-1]) if part.startswith("[") else part)
-        line, column = doc.position(tuple(path))
+        line, column = doc.position(tuple(path), key=key)
     return Problem(source, line, column, where, message)

@@ -17,6 +17,7 @@ The SDK is imported only by the conversion functions.
 from __future__ import annotations
 
 import copy
+import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
@@ -37,6 +38,7 @@ __all__ = [
     "kv_key",
     "load_fields",
     "prediction_fields",
+    "unknown_setting",
 ]
 
 
@@ -171,14 +173,14 @@ def from_kv(
     """Convert ``(key, value, where)`` KV fields to profile values for a ``domain`` model.
 
     ``section`` restricts the keys to load or prediction keys (a preset's ``load`` list takes
-    no prediction keys). Unknown keys, keys profiles cannot carry and keys of the other model
-    type are listed in ``skipped``; invalid values in ``problems``.
+    no prediction keys). Keys profiles cannot carry and keys of the other model type are
+    listed in ``skipped``; unknown keys and invalid values are ``problems``.
     """
     out = Converted()
     for key, value, where in fields:
         entry = _BY_KEY.get(key)
         if entry is None:
-            out.skipped.append(Skipped(key, value, "not a setting lmsprofiles knows", where))
+            out.problems.append((where, unknown_setting(key)))
         elif section is not None and entry.section != section:
             wanted = "load" if section == "load" else "prediction"
             out.problems.append((where, f"{key} is not a {wanted} setting"))
@@ -383,30 +385,52 @@ def _stack_fields(
 
 
 def field_list(
-    data: Mapping[str, Any], path: tuple[str, ...]
-) -> tuple[list[tuple[str, Any, str]], list[tuple[str, str]]]:
-    """The ``{key, value}`` entries of the list at ``path`` (``("operation", "fields")``).
+    node: Any, where: str
+) -> tuple[list[tuple[str, Any, str]], list[tuple[str, str]], list[tuple[str, str]]]:
+    """The ``{key, value}`` entries of ``node``, the list at the dotted path ``where``
+    (``operation.fields``) of a source; ``None`` (no list) has none.
 
     Returns ``(key, value, where)`` triples, ``where`` being the dotted path of the entry
-    (``operation.fields[2]``), and ``(where, message)`` problems for malformed entries. A
-    missing list is an empty one.
+    (``operation.fields[2]``); ``(where, message)`` problems for malformed entries and a
+    setting given twice; and ``(where, message)`` problems about keys of an entry that are
+    neither ``key`` nor ``value`` (to be located at the key).
     """
-    node: Any = data
-    for part in path:
-        node = node.get(part) if isinstance(node, Mapping) else None
-        if node is None:
-            return [], []
-    dotted_path = ".".join(path)
+    from lmsprofiles._interop._source import unknown_key
+
+    if node is None:
+        return [], [], []
     if not isinstance(node, list):
-        return [], [(dotted_path, "expected a list of {key, value} entries")]
+        return [], [(where, "expected a list of {key, value} entries")], []
     found: list[tuple[str, Any, str]] = []
     problems: list[tuple[str, str]] = []
+    keys: list[tuple[str, str]] = []
+    first: dict[str, str] = {}
     for index, item in enumerate(node):
-        where = f"{dotted_path}[{index}]"
+        at = f"{where}[{index}]"
         if not isinstance(item, Mapping) or not isinstance(item.get("key"), str):
-            problems.append((where, "expected {key: <LM Studio setting>, value: ...}"))
-        elif "value" not in item:
-            problems.append((where, f"{item['key']} has no value"))
+            problems.append((at, "expected {key: <LM Studio setting>, value: ...}"))
+            continue
+        keys += [(f"{at}.{k}", unknown_key(str(k), _ENTRY)) for k in item if k not in _ENTRY]
+        key = item["key"]
+        if "value" not in item:
+            problems.append((at, f"{key} has no value"))
+        elif key in first:
+            problems.append((at, f"{key} is given twice (first at {first[key]}); keep one"))
         else:
-            found.append((item["key"], item["value"], where))
-    return found, problems
+            first[key] = at
+            found.append((key, item["value"], at))
+    return found, problems, keys
+
+
+_ENTRY: Final = ("key", "value")
+
+
+def unknown_setting(key: str) -> str:
+    """The message for a KV key lmsprofiles does not know, with the closest one it knows."""
+    close = difflib.get_close_matches(key, list(_BY_KEY), n=1, cutoff=0.8)
+    if close:
+        return f"unknown LM Studio setting {key!r}; did you mean {close[0]!r}?"
+    return (
+        f"unknown LM Studio setting {key!r}: not one lmsprofiles knows (misspelt, or a newer "
+        "LM Studio's); remove it to import the rest"
+    )

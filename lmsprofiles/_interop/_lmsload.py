@@ -9,48 +9,43 @@ profile says so explicitly.
 
 from __future__ import annotations
 
+import functools
 import shlex
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from lmsprofiles._errors import Problem, ProfileError
 from lmsprofiles._interop._draft import Draft, file_stem
 from lmsprofiles._interop._kv import Skipped
+from lmsprofiles._interop._shell import Word, commands
 
 __all__ = ["looks_like_lms_load", "make_lms_load", "parse_lms_load"]
 
-_CONTROL: Final = frozenset({";", "&&", "||", "|", "&", "(", ")", ";;", "|&"})
 _NO_VALUE: Final = frozenset({"-y", "--yes", "--exact", "--verbose", "--quiet"})
 _IGNORED_VALUE: Final = frozenset({"--log-level"})
 _VALUE: Final = frozenset(
     {"-c", "--context-length", "--gpu", "--ttl", "--identifier", "--parallel", "--host", "--port"}
     | _IGNORED_VALUE
 )
+_SAME: Final = {"-c": "--context-length"}
+"""Options that are another spelling of one option."""
+_TAKEN: Final = frozenset({"--context-length", "--gpu", "--ttl", "--identifier"})
+"""The options whose value a profile takes over."""
 
 
 def looks_like_lms_load(text: str) -> bool:
-    """True if some line of ``text`` runs ``lms load``."""
-    for _, line in _logical_lines(text, 1):
-        try:
-            tokens = list(_lexer(line))
-        except ValueError:
-            continue
-        if any(_is_lms(tokens, i) for i in range(len(tokens))):
-            return True
-    return False
+    """True if some command of ``text`` runs ``lms load`` (also one the shell cannot read to
+    its end)."""
+    found, error = commands(text)
+    if error is not None:
+        found.append(error.partial)
+    return any(_is_lms(words, i) for words in found for i in range(len(words)))
 
 
-def _lexer(text: str) -> shlex.shlex:
-    lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
-    lexer.whitespace_split = True
-    lexer.commenters = "#"
-    return lexer
-
-
-def _is_lms(tokens: list[str], i: int) -> bool:
-    word = tokens[i].rsplit("/", 1)[-1].removesuffix(".exe")
-    return word == "lms" and i + 1 < len(tokens) and tokens[i + 1] == "load"
+def _is_lms(words: list[Word], i: int) -> bool:
+    word = words[i].text.rsplit("/", 1)[-1].removesuffix(".exe")
+    return word == "lms" and i + 1 < len(words) and words[i + 1].text == "load"
 
 
 @dataclass
@@ -63,85 +58,60 @@ class _Load:
     ttl: int | None = None
     skipped: list[Skipped] = field(default_factory=list)
     estimate_only: bool = False
+    given: dict[str, str] = field(default_factory=dict)
+    """The value each option that a profile takes over was given (the last one counts)."""
 
 
-def parse_lms_load(text: str, source: str, *, label: str, name: str | None = None) -> list[Draft]:
+Fail = Callable[[Word, str], None]
+
+
+def parse_lms_load(text: str, source: str, *, label: str) -> list[Draft]:
     """One model profile per ``lms load`` in ``text`` (a command line or a shell script).
 
-    Lines that run something else are not looked at. Raises ``ProfileError`` for an
-    ``lms load`` that cannot be read (no model key, an unknown option, a shell variable).
+    Commands that run something else are not looked at. Raises ``ProfileError`` for text the
+    shell cannot read and for an ``lms load`` that cannot be imported (no model key, an
+    unknown option, a shell variable), each at the word it is about.
     """
     problems: list[Problem] = []
+
+    def fail(word: Word, message: str) -> None:
+        problems.append(Problem(source, word.line, word.column, "", message))
+
+    found, error = commands(text)
     loads: list[_Load] = []
-    for number, line in _logical_lines(text, 1):
-        try:
-            tokens = list(_lexer(line))
-        except ValueError as exc:
-            if "lms" in line and "load" in line:
-                problems.append(Problem(source, number, 1, "", f"cannot read the line: {exc}"))
-            continue
-        for start in (i for i in range(len(tokens)) if _is_lms(tokens, i)):
-            args = _until_control(tokens[start + 2 :])
-
-            def fail(message: str, line: int = number) -> None:
-                problems.append(Problem(source, line, 1, "", message))
-
-            load = _parse_args(args, number, fail)
-            if load.estimate_only:
-                continue
-            loads.append(load)
+    for words in found:
+        for start in (i for i in range(len(words)) if _is_lms(words, i)):
+            load = _parse_args(words[start + 2 :], words[start], fail)
+            if not load.estimate_only:
+                loads.append(load)
+    if error is not None:
+        message = f"the shell cannot read this: {error.message}"
+        problems.append(Problem(source, error.line, error.column, "", message))
     if not loads and not problems:
         problems.append(Problem(source, None, None, "", "no `lms load` command found"))
     if problems:
         raise ProfileError(problems)
-    drafts = _drafts(loads, label)
-    if name is not None:
-        if len(drafts) != 1:
-            raise ProfileError.single(
-                source, f"--name needs one profile to write; this source makes {len(drafts)}"
-            )
-        drafts[0].name = name
-    return drafts
+    return _drafts(loads, label)
 
 
-def _logical_lines(text: str, first: int) -> Iterator[tuple[int, str]]:
-    """Lines with backslash continuations joined, each with its first line's number."""
-    pending: list[str] = []
-    start = first
-    for number, raw in enumerate(text.splitlines(), start=first):
-        if not pending:
-            start = number
-        if raw.endswith("\\") and not raw.endswith("\\\\"):
-            pending.append(raw[:-1])
-            continue
-        pending.append(raw)
-        yield start, " ".join(pending)
-        pending = []
-    if pending:
-        yield start, " ".join(pending)
-
-
-def _until_control(tokens: list[str]) -> list[str]:
-    for i, token in enumerate(tokens):
-        if token in _CONTROL or token.startswith((">", "<", "2>", "1>")):
-            return tokens[:i]
-    return tokens
-
-
-def _parse_args(args: list[str], line: int, fail: Callable[[str], None]) -> _Load:
-    load = _Load(line)
+def _parse_args(args: list[Word], lms: Word, fail: Fail) -> _Load:
+    load = _Load(lms.line)
     i = 0
     while i < len(args):
-        arg = args[i]
+        word = args[i]
+        arg = word.text
+        if word.redirect:  # a redirection and its target: not arguments of lms
+            i += 2
+            continue
         option, eq, inline = arg.partition("=") if arg.startswith("--") else (arg, "", "")
         if arg.startswith("-c") and arg != "-c" and not arg.startswith("--"):
             option, eq, inline = "-c", "=", arg[2:]
-        if "$" in arg or "`" in arg:
-            fail(f"{arg!r} is expanded by the shell; write the value itself")
+        if word.expands:
+            fail(word, f"{arg!r} is expanded by the shell; write the value itself")
             return load
         if not option.startswith("-"):
             if load.key is not None:
-                fail(f"lms load takes one model key; got {load.key!r} and {arg!r}")
+                fail(word, f"lms load takes one model key; got {load.key!r} and {arg!r}")
             load.key = arg
             i += 1
             continue
@@ -153,29 +123,41 @@ def _parse_args(args: list[str], line: int, fail: Callable[[str], None]) -> _Loa
             i += 1
             continue
         if option not in _VALUE and not option.startswith("--speculative-draft"):
-            fail(f"unknown lms load option {option}")
+            fail(word, f"unknown lms load option {option}")
             return load
+        at = word
         if eq:
             value = inline
             i += 1
-        elif i + 1 < len(args):
-            value = args[i + 1]
+        elif i + 1 < len(args) and not args[i + 1].redirect:
+            at = args[i + 1]
+            if at.expands:
+                fail(at, f"{at.text!r} is expanded by the shell; write the value itself")
+                return load
+            value = at.text
             i += 2
         else:
-            fail(f"{option} needs a value")
+            fail(word, f"{option} needs a value")
             return load
-        _option(load, option, value, fail)
+        _option(load, _SAME.get(option, option), option, value, functools.partial(fail, at))
     if load.key is None and not load.estimate_only:
-        fail("lms load without a model key asks interactively; name the model key")
+        fail(lms, "lms load without a model key asks interactively; name the model key")
     return load
 
 
-def _option(load: _Load, option: str, value: str, fail: Callable[[str], None]) -> None:
+def _option(
+    load: _Load, option: str, written: str, value: str, fail: Callable[[str], None]
+) -> None:
     where = f"line {load.line}"
-    if option in ("-c", "--context-length"):
+    if option in _TAKEN and option in load.given:
+        reason = f"given again later on the line; lms load takes the last one ({value})"
+        load.skipped.append(Skipped(written, load.given[option], reason, where))
+    if option in _TAKEN:
+        load.given[option] = value
+    if option == "--context-length":
         number = _int(value)
         if number is None or number < 1:
-            fail(f"{option} must be a whole number >= 1, not {value!r}")
+            fail(f"{written} must be a whole number >= 1, not {value!r}")
         load.context_length = number
     elif option == "--gpu":
         load.gpu = _ratio(value)

@@ -9,10 +9,10 @@ makes it an embedding model.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from lmsprofiles._errors import ProfileError
-from lmsprofiles._interop._draft import Draft, file_stem, problem_at
+from lmsprofiles._interop._draft import Draft, file_stem
 from lmsprofiles._interop._kv import (
     Domain,
     Skipped,
@@ -21,6 +21,10 @@ from lmsprofiles._interop._kv import (
     load_fields,
     prediction_fields,
 )
+from lmsprofiles._interop._source import Found, check_shape
+
+if TYPE_CHECKING:
+    from lmsprofiles._yaml import Document
 
 __all__ = ["looks_like_model_yaml", "make_model_yaml", "parse_model_yaml"]
 
@@ -31,37 +35,53 @@ _NOT_SETTINGS: Final = {
     "suggestions": "model.yaml suggestions are shown by the app, not applied; no profile field",
 }
 
+_SHAPE: Final = {
+    "model": object,
+    "base": object,
+    "metadataOverrides": dict,
+    "config": {"load": {"fields": list}, "operation": {"fields": list}},
+    "customFields": object,
+    "suggestions": object,
+}
+"""The keys of a model.yaml (modelyaml.org) and what lmsprofiles needs of their values."""
+
+_DOMAINS: Final = ("llm", "embedding")
+
 
 def looks_like_model_yaml(data: Any) -> bool:
     """True for a mapping shaped like a model.yaml."""
     return isinstance(data, dict) and "model" in data and ("config" in data or "base" in data)
 
 
-def parse_model_yaml(text: str, source: str, *, label: str, name: str | None = None) -> Draft:
-    """The model profile a model.yaml describes. Raises ``ProfileError``."""
-    from lmsprofiles._yaml import parse
-
-    doc = parse(text, source)
+def parse_model_yaml(doc: Document, *, label: str, name: str | None = None) -> Draft:
+    """The model profile a parsed model.yaml describes. Raises ``ProfileError``."""
     data = doc.data
+    found = Found()
+    check_shape(data, _SHAPE, "", found)
     model = data.get("model")
-    problems: list[tuple[str, str]] = []
     if not isinstance(model, str) or not model:
-        problems.append(("model", "expected the model key, e.g. 'qwen/qwen3-8b'"))
+        found.values.append(("model", "expected the model key, e.g. 'qwen/qwen3-8b'"))
     meta = data.get("metadataOverrides")
-    domain: Domain = (
-        "embedding" if isinstance(meta, dict) and meta.get("domain") == "embedding" else "llm"
-    )
-    load, found = field_list(data, ("config", "load", "fields"))
-    problems += found
-    operation, found = field_list(data, ("config", "operation", "fields"))
-    problems += found
-    loaded = from_kv(load, domain, section="load")
-    run = from_kv(operation, domain, section="inference")
-    problems += loaded.problems + run.problems
-    unknown = [k for k in data if k not in ("model", "config", *_NOT_SETTINGS)]
-    problems += [(k, "not a model.yaml field") for k in unknown]
-    if problems:
-        raise ProfileError(problem_at(source, doc, where, message) for where, message in problems)
+    domain: Domain = "llm"
+    if isinstance(meta, dict) and "domain" in meta:
+        if meta["domain"] in _DOMAINS:
+            domain = meta["domain"]
+        else:
+            found.values.append(("metadataOverrides.domain", "expected 'llm' or 'embedding'"))
+    config = data.get("config")
+    parts = config if isinstance(config, dict) else {}
+    lists = {}
+    for part in ("load", "operation"):
+        node = parts.get(part)
+        fields = node.get("fields") if isinstance(node, dict) else None
+        lists[part], problems, keys = field_list(fields, f"config.{part}.fields")
+        found.values += problems
+        found.keys += keys
+    loaded = from_kv(lists["load"], domain, section="load")
+    run = from_kv(lists["operation"], domain, section="inference")
+    found.values += loaded.problems + run.problems
+    if found:
+        raise ProfileError(found.located(doc.source, doc))
     assert isinstance(model, str)
     body: dict[str, Any] = {"model": model}
     if domain == "embedding":

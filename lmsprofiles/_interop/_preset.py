@@ -12,14 +12,26 @@ becomes a model profile, which needs the model key from the caller since presets
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
-from lmsprofiles._errors import Problem, ProfileError
-from lmsprofiles._interop._draft import Draft, file_stem, problem_at
+from lmsprofiles._errors import ProfileError
+from lmsprofiles._interop._draft import Draft, file_stem
 from lmsprofiles._interop._kv import Domain, field_list, from_kv, load_fields, prediction_fields
+from lmsprofiles._interop._source import Found, check_shape
 
-__all__ = ["looks_like_preset", "make_preset", "parse_preset"]
+if TYPE_CHECKING:
+    from lmsprofiles._yaml import Document
+
+__all__ = ["SHAPE", "looks_like_preset", "make_preset", "parse_preset"]
+
+SHAPE: Final = {
+    "identifier": str,
+    "name": str,
+    "changed": bool,
+    "operation": {"fields": list},
+    "load": {"fields": list},
+}
+"""The keys of a preset as the LM Studio app writes and imports it."""
 
 
 def looks_like_preset(data: Any) -> bool:
@@ -28,48 +40,51 @@ def looks_like_preset(data: Any) -> bool:
 
 
 def parse_preset(
-    text: str, source: str, *, label: str, name: str | None = None, model: str | None = None
+    data: Any,
+    doc: Document | None,
+    source: str,
+    *,
+    label: str,
+    name: str | None = None,
+    model: str | None = None,
 ) -> list[Draft]:
-    """The request overlay (and model profile) a preset's text describes.
+    """The request overlay (and model profile) a preset describes.
 
-    ``label`` names the source in the files' comments; ``name`` overrides the file stem;
-    ``model`` is the model key for the preset's load settings. Raises ``ProfileError``.
+    ``data`` is the preset's JSON and ``doc`` its positions (None if unknown). ``label``
+    names the source in the files' comments; ``name`` overrides the file stem; ``model`` is
+    the model key for the preset's load settings. A part with no setting a profile carries
+    is a draft that is not written (``withheld``). Raises ``ProfileError``.
     """
-    from lmsprofiles._yaml import Document, parse
-
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProfileError(
-            [Problem(source, exc.lineno, exc.colno, "", f"invalid JSON: {exc.msg}")]
-        ) from None
     if not looks_like_preset(data):
         raise ProfileError.single(source, "not an LM Studio preset (no 'operation' or 'load')")
-    try:
-        doc: Document | None = parse(text, source)
-    except ProfileError:  # valid JSON that is not valid YAML: positions are then unknown
-        doc = None
-    operation, problems = field_list(data, ("operation", "fields"))
-    load, load_problems = field_list(data, ("load", "fields"))
-    problems += load_problems
+    found = Found()
+    check_shape(data, SHAPE, "", found)
+    operation, problems, keys = field_list(_fields(data, "operation"), "operation.fields")
+    found.values += problems
+    found.keys += keys
+    load, problems, keys = field_list(_fields(data, "load"), "load.fields")
+    found.values += problems
+    found.keys += keys
     domain: Domain = "embedding" if any(k.startswith("embedding.") for k, _, _ in load) else "llm"
     request = from_kv(operation, "llm", section="inference")
     loaded = from_kv(load, domain, section="load")
-    problems += request.problems + loaded.problems
+    found.values += request.problems + loaded.problems
     if load and model is None:
-        problems.append(
+        found.values.append(
             (
                 "load.fields",
                 f"the preset has {len(load)} load setting(s); give --model KEY to import them "
                 "into a model profile of that model",
             )
         )
-    if problems:
-        raise ProfileError(problem_at(source, doc, where, message) for where, message in problems)
+    if found:
+        raise ProfileError(found.located(source, doc))
     title = data.get("name") if isinstance(data.get("name"), str) else None
     ident = data.get("identifier") if isinstance(data.get("identifier"), str) else None
     stem = name or file_stem(ident or title or source.rsplit("/", 1)[-1].split(".")[0])
     what = f"the LM Studio preset {label}" + (f" ({title!r})" if title else "")
+    withheld = _NOTHING.format(part="prediction", kind="request overlay")
+    withheld = "" if request.inference else withheld
     drafts = [
         Draft(
             "requests",
@@ -78,6 +93,7 @@ def parse_preset(
             what,
             request.skipped,
             dict(request.notes),
+            withheld,
         )
     ]
     if load and model is not None:
@@ -85,8 +101,19 @@ def parse_preset(
         if domain == "embedding":
             body["type"] = "embedding"
         body["load"] = loaded.load
-        drafts.append(Draft("models", stem, body, what, loaded.skipped, dict(loaded.notes)))
+        withheld = "" if loaded.load else _NOTHING.format(part="load", kind="model profile")
+        drafts.append(
+            Draft("models", stem, body, what, loaded.skipped, dict(loaded.notes), withheld)
+        )
     return drafts
+
+
+_NOTHING: Final = "the preset has no {part} settings a profile carries; there is no {kind} to write"
+
+
+def _fields(data: Any, part: str) -> Any:
+    node = data.get(part)
+    return node.get("fields") if isinstance(node, dict) else None
 
 
 def make_preset(

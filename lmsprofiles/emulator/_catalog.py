@@ -1,7 +1,8 @@
 """The emulator's catalog: the "downloaded" models and the emulator settings.
 
-A catalog is a YAML file parsed with ruamel.yaml and validated with pydantic (``extra="forbid"``).
-Every problem is reported as ``FILE:LINE:COL: dotted.path: message`` through
+A catalog is a YAML file read as profile files are (:mod:`lmsprofiles._yaml`: the same limits,
+duplicate keys and syntax errors with their positions) and validated with pydantic
+(``extra="forbid"``). Every problem is reported as ``FILE:LINE:COL: dotted.path: message`` through
 :class:`CatalogError`, a :class:`~lmsprofiles._errors.ProfileError` (CLI exit code 3).
 """
 
@@ -9,10 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -24,6 +25,9 @@ from pydantic import (
 )
 
 from lmsprofiles._errors import Problem, ProfileError
+
+if TYPE_CHECKING:
+    from lmsprofiles._yaml import Document
 
 __all__ = [
     "Catalog",
@@ -211,22 +215,36 @@ class CatalogError(ProfileError):
     """A catalog file cannot be read or is invalid (CLI exit code 3)."""
 
 
+_LIMIT_VARIABLES = ("LMSPROFILES_MAX_FILE_BYTES", "LMSPROFILES_MAX_DEPTH", "LMSPROFILES_MAX_NODES")
+
+
 def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
     """Read and validate a catalog file; ``None`` gives the catalog shipped with the package.
 
-    Raises :class:`CatalogError` listing every problem with its file, line and column.
+    The file is read as profile files are, within the same limits
+    (``LMSPROFILES_MAX_FILE_BYTES``, ``_MAX_DEPTH``, ``_MAX_NODES``). Raises
+    :class:`CatalogError` listing every problem with its file, line and column.
     """
+    from lmsprofiles import _yaml
+    from lmsprofiles._env import control
+
     if path is None:
         return default_catalog()
     source = os.fspath(path)
     try:
-        text = Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise CatalogError(
-            [Problem(source, None, None, "", f"cannot read catalog: {reason}")]
-        ) from None
-    return parse_catalog(text, source)
+        limits = control({n: os.environ[n] for n in _LIMIT_VARIABLES if n in os.environ}).limits
+        doc = _yaml.read(Path(source), source, limits)
+    except ProfileError as exc:
+        raise CatalogError(_catalog_read(p) for p in exc.problems) from None
+    return _validate(doc)
+
+
+def _catalog_read(problem: Problem) -> Problem:
+    """``cannot read: why`` says which file it could not read: the catalog."""
+    message = problem.message
+    if message.startswith("cannot read: "):
+        message = "cannot read the catalog: " + message.removeprefix("cannot read: ")
+    return Problem(problem.source, problem.line, problem.column, problem.path, message)
 
 
 def default_catalog() -> Catalog:
@@ -237,55 +255,123 @@ def default_catalog() -> Catalog:
 
 def parse_catalog(text: str, source: str = "<catalog>") -> Catalog:
     """Parse catalog YAML text; ``source`` names it in error messages."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from lmsprofiles import _yaml
 
-    yaml = YAML(typ="rt")
     try:
-        data = yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = " ".join(str(p) for p in (exc.context, exc.problem) if p) or str(exc)
-        line = mark.line + 1 if mark is not None else None
-        column = mark.column + 1 if mark is not None else None
-        raise CatalogError([Problem(source, line, column, "", message)]) from None
-    except YAMLError as exc:
-        raise CatalogError([Problem(source, None, None, "", str(exc))]) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, Mapping):
-        raise CatalogError([Problem(source, 1, 1, "", "a catalog must be a mapping")])
-    try:
-        return Catalog.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            line, column = _position(data, loc)
-            dotted = ".".join(str(part) for part in loc)
-            problems.append(Problem(source, line, column, dotted, error["msg"]))
-        raise CatalogError(problems) from None
+        doc = _yaml.parse(text, source)
+    except ProfileError as exc:
+        raise CatalogError(exc.problems) from None
+    return _validate(doc)
 
 
-def _position(data: object, loc: Sequence[int | str]) -> tuple[int | None, int | None]:
-    """1-based line and column of the deepest node of ``loc`` found in ruamel data."""
-    line: int | None = None
-    column: int | None = None
-    node = data
+def _validate(doc: Document) -> Catalog:
+    problems = _merge_tags(doc, doc.data, ())
+    if not problems:
+        try:
+            return Catalog.model_validate(doc.data)
+        except ValidationError as exc:
+            whole: list[Problem] = []  # about the whole catalog: a model twice
+            for error in exc.errors(include_url=False):
+                loc = tuple(error["loc"])
+                line, column = doc.position(loc, key=True)
+                problem = Problem(doc.source, line, column, _dotted(loc), _wording(error))
+                (problems if loc else whole).append(problem)
+            twice = _duplicates(doc)
+            problems += twice or whole
+    raise CatalogError(problems)
+
+
+def _dotted(loc: Sequence[int | str]) -> str:
+    from lmsprofiles._yaml import dotted
+
+    return dotted(tuple(loc))
+
+
+def _merge_tags(doc: Document, value: Any, path: tuple[int | str, ...]) -> list[Problem]:
+    """A profile merge tag (``!append``, ``!replace``, ``!reset``) in a catalog is a problem."""
+    from lmsprofiles._merge import Append, Replace, Reset
+
+    if isinstance(value, Append | Replace | Reset):
+        tag = {Append: "!append", Replace: "!replace", Reset: "!reset"}[type(value)]
+        line, column = doc.position(path)
+        message = f"{tag} is a profile merge tag; a catalog has none"
+        return [Problem(doc.source, line, column, _dotted(path), message)]
+    if isinstance(value, Mapping):
+        items: Iterable[tuple[int | str, Any]] = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return []
+    return [p for key, item in items for p in _merge_tags(doc, item, (*path, key))]
+
+
+def _wording(error: Mapping[str, Any]) -> str:
+    """pydantic's message about a catalog value, in the words of profile problems."""
+    from lmsprofiles._yaml import describe
+
+    kind, loc, value = error["type"], error["loc"], error["input"]
+    if kind == "missing":
+        return f"missing required key '{loc[-1]}'"
+    if kind == "extra_forbidden":
+        return _unknown_key(str(loc[-1]), _model_at(loc[:-1]))
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be a mapping (got {describe(value)})"
+    message = str(error["msg"])
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    if message.startswith("Input should be "):
+        return f"must be {message.removeprefix('Input should be ')} (got {describe(value)})"
+    return message
+
+
+def _model_at(loc: Sequence[int | str]) -> type[BaseModel]:
+    """The catalog model whose keys the mapping at ``loc`` holds."""
+    import typing
+
+    model: type[BaseModel] = Catalog
     for part in loc:
-        lc = getattr(node, "lc", None)
-        if isinstance(node, Mapping) and part in node:
-            if lc is not None:
-                line, column = lc.key(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            if lc is not None:
-                line, column = lc.item(part)
-            node = node[part]
-        else:
-            if line is None and lc is not None:
-                line, column = lc.line, lc.col
+        if isinstance(part, int):
+            continue
+        field = next((f for name, f in model.model_fields.items() if part in (name, f.alias)), None)
+        if field is None:
             break
-    if line is None:
-        return 1, 1
-    return line + 1, (column or 0) + 1
+        kinds = [field.annotation, *typing.get_args(field.annotation)]
+        model = next((k for k in kinds if isinstance(k, type) and issubclass(k, BaseModel)), model)
+    return model
+
+
+def _unknown_key(key: str, model: type[BaseModel]) -> str:
+    import difflib
+
+    valid = [field.alias or name for name, field in model.model_fields.items()]
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+    if not close:
+        lowered = {name.lower(): name for name in valid}
+        close = [lowered[c] for c in difflib.get_close_matches(key.lower(), list(lowered), n=1)]
+    if close:
+        return f"unknown key '{key}'; did you mean '{close[0]}'?"
+    return f"unknown key '{key}'; valid keys: {', '.join(valid)}"
+
+
+def _duplicates(doc: Document) -> list[Problem]:
+    """A model key or path that another model has as its key or path, reported at the
+    second model."""
+    models = doc.data.get("models")
+    if not isinstance(models, list):
+        return []
+    problems: list[Problem] = []
+    seen: dict[str, tuple[int, str]] = {}
+    for index, model in enumerate(models):
+        if not isinstance(model, Mapping):
+            continue
+        for key in ("modelKey", "path"):
+            name = model.get(key)
+            if not isinstance(name, str):
+                continue
+            first, first_key = seen.setdefault(name, (index, key))
+            if first != index:
+                line, column = doc.position(("models", index, key), key=True)
+                message = f"{name!r} is also the {first_key} of models[{first}]"
+                where = _dotted(("models", index, key))
+                problems.append(Problem(doc.source, line, column, where, message))
+    return problems

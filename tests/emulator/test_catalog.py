@@ -82,13 +82,43 @@ def test_empty_catalog_is_valid() -> None:
     [
         (
             "models:\n  - modelKey: x\n    tpye: llm\n",
-            "c.yaml:3:5: models.0.tpye: Extra inputs are not permitted",
+            "c.yaml:3:5: models[0].tpye: unknown key 'tpye'; did you mean 'type'?",
         ),
-        ("settings:\n  memoryBudget: lots\n", "c.yaml:2:3: settings.memoryBudget: Value error"),
-        ("settings:\n  contextPolicy: squash\n", "c.yaml:2:3: settings.contextPolicy: Input"),
-        ("settings: {a: 1\n", "c.yaml:2:1:"),
-        ("settings: {}\nsettings: {}\n", "c.yaml:2:1: while constructing a mapping"),
-        ("- 1\n", "c.yaml:1:1: a catalog must be a mapping"),
+        (
+            "settings:\n  budget: 1GB\n",
+            "c.yaml:2:3: settings.budget: unknown key 'budget'; did you mean 'memoryBudget'?",
+        ),
+        (
+            "setting:\n  memoryBudget: 1GB\n",
+            "c.yaml:1:1: setting: unknown key 'setting'; did you mean 'settings'?",
+        ),
+        (
+            "settings:\n  memoryBudget: lots\n",
+            "c.yaml:2:3: settings.memoryBudget: not a size: 'lots' (use bytes or e.g. '48GiB', "
+            "'512MB')",
+        ),
+        (
+            "settings:\n  contextPolicy: squash\n",
+            "c.yaml:2:3: settings.contextPolicy: must be 'clamp', 'reject' or 'accept' "
+            "(got the string 'squash')",
+        ),
+        (
+            "settings:\n  progressInterval: -1\n",
+            "c.yaml:2:3: settings.progressInterval: must be greater than 0 (got -1)",
+        ),
+        ("settings:\n  unresponsive: maybe\n", "c.yaml:2:3: settings.unresponsive: must be"),
+        ("settings: [1]\n", "c.yaml:1:1: settings: must be a mapping (got a list)"),
+        ("settings: {a: 1\n", "c.yaml:2:1: invalid YAML: "),
+        ("settings: {}\nsettings: {}\n", "c.yaml:2:1: duplicate key 'settings'"),
+        ("- 1\n", "c.yaml:1:1: expected a mapping of keys, got a list"),
+        (
+            "settings: !replace {}\n",
+            "c.yaml:1:11: settings: !replace is a profile merge tag; a catalog has none",
+        ),
+        (
+            "settings: " + "[" * 3000 + "]" * 3000 + "\n",
+            "c.yaml:1:",  # the nesting limit of profile files, not a RecursionError
+        ),
     ],
 )
 def test_problems_have_file_line_and_column(text: str, expected: str) -> None:
@@ -102,24 +132,29 @@ def test_problems_have_file_line_and_column(text: str, expected: str) -> None:
 def test_every_missing_field_is_reported_at_the_model() -> None:
     with pytest.raises(CatalogError) as caught:
         parse_catalog("models:\n  - modelKey: x\n    type: llm\n", "c.yaml")
-    missing = sorted(p.path for p in caught.value.problems)
+    missing = sorted((p.path, p.message) for p in caught.value.problems)
     assert missing == [
-        "models.0.displayName",
-        "models.0.format",
-        "models.0.maxContextLength",
-        "models.0.path",
-        "models.0.sizeBytes",
+        (f"models[0].{key}", f"missing required key '{key}'")
+        for key in ("displayName", "format", "maxContextLength", "path", "sizeBytes")
     ]
     assert {(p.line, p.column) for p in caught.value.problems} == {(2, 5)}
 
 
-def test_duplicate_model_keys_are_rejected() -> None:
+def test_a_duplicate_model_key_is_reported_at_the_second_one() -> None:
     model = (
         "  - {modelKey: a, type: llm, format: gguf, displayName: A, path: %s, sizeBytes: 1,"
         " maxContextLength: 8}\n"
     )
-    with pytest.raises(CatalogError, match="appears twice"):
-        parse_catalog("models:\n" + model % "p1" + model % "p2")
+    with pytest.raises(CatalogError) as caught:
+        parse_catalog("models:\n" + model % "p1" + model % "p2", "c.yaml")
+    assert [str(p) for p in caught.value.problems] == [
+        "c.yaml:3:6: models[1].modelKey: 'a' is also the modelKey of models[0]"
+    ]
+    with pytest.raises(CatalogError) as caught:  # a path that is another model's key
+        parse_catalog("models:\n" + model % "p1" + model.replace("a,", "b,") % "a", "c.yaml")
+    assert [str(p) for p in caught.value.problems] == [
+        "c.yaml:3:60: models[1].path: 'a' is also the modelKey of models[0]"
+    ]
 
 
 def test_embedding_models_cannot_claim_vision() -> None:
@@ -132,8 +167,27 @@ def test_embedding_models_cannot_claim_vision() -> None:
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
-    with pytest.raises(CatalogError, match="cannot read catalog"):
-        load_catalog(tmp_path / "missing.yaml")
+    missing = tmp_path / "missing.yaml"
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(missing)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{missing}: cannot read the catalog: No such file or directory"
+    ]
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(tmp_path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{tmp_path}: cannot read the catalog: is a directory"
+    ]
+
+
+def test_a_catalog_that_is_no_utf8_text_says_where(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_bytes(b"settings:\n  memoryBudget: \xff\n")
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:2:17: not UTF-8 text (invalid start byte: byte 0xff)"
+    ]
 
 
 def test_the_catalog_example_in_the_docs_is_valid() -> None:
@@ -157,3 +211,26 @@ def test_publisher_and_indexed_identifier_default_from_the_path() -> None:
         SMALL.replace("    sizeBytes: 1GB\n", "    sizeBytes: 1GB\n    publisher: Acme Labs\n")
     )
     assert custom.models[0].wire_info()["publisher"] == "Acme Labs"
+
+
+def test_a_catalog_is_read_within_the_limits_of_profile_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("settings: " + "[" * 70 + "]" * 70 + "\n")
+    with pytest.raises(
+        CatalogError, match=r"nesting deeper than 64 levels \(LMSPROFILES_MAX_DEPTH\)"
+    ):
+        load_catalog(path)
+    monkeypatch.setenv("LMSPROFILES_MAX_DEPTH", "100")
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:1:1: settings: must be a mapping (got a list)"
+    ]
+    monkeypatch.setenv("LMSPROFILES_MAX_DEPTH", "deep")
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(path)
+    assert [str(p) for p in caught.value.problems] == [
+        "LMSPROFILES_MAX_DEPTH: must be an integer >= 1 (got 'deep')"
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +106,7 @@ def test_an_lms_load_export_lists_what_it_has_no_flag_for_and_imports_back(
     assert len(command) == 1
     assert shlex.split(command[0])[:3] == ["lms", "load", "qwen/qwen2.5-coder-14b"]
     assert any(
-        c.startswith("# lms load has no flag for: ") and "flashAttention=true" in c
-        for c in comments
+        c.startswith("# not exported: flashAttention=true") and "no flag" in c for c in comments
     )
     source = tmp_path / "load.sh"
     source.write_text(text)
@@ -155,3 +155,84 @@ def test_an_imported_preset_exports_back_to_its_own_fields(
 def test_export_of_an_unknown_model_is_a_problem(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", "nope", "--profiles", str(EXAMPLE), "--format", "json"]) == 3
     assert "no model profile named 'nope'" in capsys.readouterr().err
+
+
+def _comments(text: str) -> list[str]:
+    """What the comments of an export say it does not carry."""
+    return [
+        line.removeprefix("# not exported: ")
+        for line in text.splitlines()
+        if line.startswith("# not exported: ")
+    ]
+
+
+def _import_back(fmt: str, text: str, model: str, back: Path) -> None:
+    source = back.parent / {"preset": "x.preset.json", "model-yaml": "model.yaml"}.get(fmt, "x.sh")
+    source.write_text(text)
+    extra = ["--model", model] if fmt == "preset" else []
+    assert main(["import", str(source), "--to", str(back), *extra]) == 0
+
+
+def _config(profiles: Path, identifier: str, request: str | None) -> dict[str, Any]:
+    cfg = load(profiles, env={}, user_config=None).resolve(identifier, request)
+    return {
+        "identifier": cfg.identifier,
+        "model": cfg.model,
+        "type": cfg.type,
+        "ttl": cfg.ttl,
+        **{
+            f"{section}.{k}": v for section in ("load", "inference") for k, v in _flat(cfg, section)
+        },
+    }
+
+
+def _flat(cfg: Any, section: str) -> list[tuple[str, Any]]:
+    return sorted(dict(cfg.values.get(section, {})).items())
+
+
+@pytest.mark.parametrize("fmt", ["preset", "model-yaml", "lms-load", "json"])
+@pytest.mark.parametrize(
+    ("identifier", "request_kind"),
+    [("qwen-chat", None), ("qwen-chat", "extract-json"), ("coder", "creative"), ("embed", None)],
+)
+def test_every_export_names_what_reading_it_back_would_not_give_back(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    fmt: str,
+    identifier: str,
+    request_kind: str | None,
+) -> None:
+    profiles = tmp_path / "profiles"
+    shutil.copytree(EXAMPLE, profiles)
+    # a ttl and an identifier other than the model's name: neither is a setting
+    (profiles / "models" / "embed.yaml").write_text(
+        "model: text-embedding-nomic-embed-text-v1.5\ntype: embedding\nttl: 600\n"
+        "load:\n  contextLength: 2048\n"
+    )
+    extra = ["--request", request_kind] if request_kind else []
+    argv = ["export", identifier, "--profiles", str(profiles), "--format", fmt, *extra]
+    capsys.readouterr()
+    assert main(argv) == 0
+    exported = capsys.readouterr()
+    if fmt == "json":
+        assert json.loads(exported.out)  # the configs themselves: nothing to name
+        assert exported.err == ""
+        return
+    (warning,) = exported.err.splitlines() or [""]
+    if fmt != "preset":  # a format with comments says it in the text too
+        assert "; ".join(_comments(exported.out)) == warning.removeprefix("warning: not exported: ")
+    want = _config(profiles, identifier, request_kind)
+    back = tmp_path / "back"
+    _import_back(fmt, exported.out, want["model"], back)
+    capsys.readouterr()
+    (name,) = {p.stem for p in back.rglob("*.yaml")}
+    got = _config(back, load(back, env={}, user_config=None).identifiers[0], _kind(back, name))
+    differ = {k for k in want.keys() | got.keys() if want.get(k) != got.get(k)}
+    for key in differ:
+        assert f"{key.removeprefix('load.')}=" in warning, (key, want[key], got.get(key), warning)
+    if differ:
+        assert warning.startswith("warning: not exported: ")
+
+
+def _kind(profiles: Path, name: str) -> str | None:
+    return name if (profiles / "requests" / f"{name}.yaml").exists() else None

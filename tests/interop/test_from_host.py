@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from lmsprofiles._cli import main
 from lmsprofiles.emulator import Emulator
+from tests.processes import run_cli
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "profiles"
 
@@ -129,3 +131,50 @@ def test_an_unreachable_host_is_an_error(
     )
     assert code == 1
     assert err.startswith("error: LM Studio is not reachable at 127.0.0.1:9")
+
+
+@pytest.mark.parametrize("how", ["option", "variable"])
+def test_the_timeout_bounds_the_wait_for_the_host(
+    lmstudio_emulator: Emulator,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    lmstudio_emulator.unresponsive = True
+    argv = ["import", "--from-host", "--host", lmstudio_emulator.host, "--to", str(tmp_path)]
+    if how == "option":
+        argv += ["--timeout", "0.5"]
+    else:
+        monkeypatch.setenv("LMSPROFILES_TIMEOUT", "0.5")
+    code, _, err = _cli(capsys, *argv)
+    assert code == 1
+    assert "did not answer within 0.5 s" in err
+    assert len(err.splitlines()) == 1, err
+
+
+def test_a_bad_timeout_variable_is_a_problem_before_anything_is_contacted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LMSPROFILES_TIMEOUT", "abc")
+    argv = ["import", "--from-host", "--host", "127.0.0.1:9", "--to", str(tmp_path)]
+    code, _, err = _cli(capsys, *argv)
+    assert code == 3
+    assert err.splitlines()[0] == "LMSPROFILES_TIMEOUT: must be a number of seconds > 0 (got 'abc')"
+
+
+def test_a_bad_host_is_a_problem_before_anything_is_contacted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _cli(capsys, "import", "--from-host", "--host", "bad:abc", "--to", str(tmp_path))
+    assert code == 3
+    assert err.splitlines()[0].startswith("--host: the port must be a number from 1 to 65535")
+
+
+def test_the_sdks_log_lines_stay_off_stderr(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{s.getsockname()[1]}"
+    done = run_cli("import", "--from-host", "--host", address, "--to", str(tmp_path))
+    assert done.code == 1, done
+    assert done.err == f"error: LM Studio is not reachable at {address}\n", done
