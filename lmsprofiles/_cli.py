@@ -121,13 +121,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in COMMANDS.items():
         help_text = HELP[name]
-        named = command in (None, name)  # only a named command's own help is ever printed
+        # only the named command's parser is used; the others are in the list of commands
+        named = command in (None, name)
         command_parser = sub.add_parser(
             name,
             help=help_text,
             description=help_text[0].upper() + help_text[1:] + ".",
             epilog=_exit_codes(name) if named else None,
             formatter_class=_Formatter,
+            add_help=named,
         )
         if named:
             add_globals(command_parser)  # none unless the command declares them
