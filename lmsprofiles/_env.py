@@ -88,6 +88,13 @@ class Control(BaseSettings):
             raise ValueError("is empty; name a directory, or unset it for ./profiles")
         return value
 
+    @field_validator("state_dir", mode="before")
+    @classmethod
+    def _state_dir_not_empty(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty; name a directory, or unset it for the user state dir")
+        return value
+
     @field_validator("max_file_bytes", "max_depth", "max_nodes", mode="before")
     @classmethod
     def _positive_integer(cls, value: Any) -> Any:
