@@ -737,9 +737,9 @@ def load(
     user config dir, used if it exists; ``None`` skips it). With ``cache``, what was read and
     checked is kept in the user cache dir and reused for the files that have not changed
     (a speed-up only: the answer is the same). Raises :class:`ProfileError` carrying every
-    problem found.
+    problem found; ``TypeError`` for an ``env`` that is not a mapping of strings to strings.
     """
-    environ = dict(os.environ if env is None else env)
+    environ = dict(os.environ) if env is None else _environ(env)
     user_file = user_config_file() if isinstance(user_config, _Auto) else user_config
     user = None if user_file is None else FsPath(user_file)
     if not cache:
@@ -747,6 +747,18 @@ def load(
     from lmsprofiles import _cache
 
     return _cache.Store(("load", os.fspath(path)), environ, user).load(FsPath(path))
+
+
+def _environ(env: object) -> dict[str, str]:
+    if not isinstance(env, Mapping):
+        raise TypeError(f"env= must be a mapping of names to strings, not {type(env).__name__}")
+    for name, value in env.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise TypeError(
+                f"env= must map names to strings, like os.environ; {name!r} maps to "
+                f"{type(value).__name__} {value!r}"
+            )
+    return dict(env)
 
 
 def load_tree(

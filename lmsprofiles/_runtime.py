@@ -67,7 +67,7 @@ from lmsprofiles._reconcile._steps import (
     load_flow,
     unload_flow,
 )
-from lmsprofiles._reconcile._timeout import DEFAULT_TIMEOUT
+from lmsprofiles._reconcile._timeout import DEFAULT_TIMEOUT, check_seconds
 
 __all__ = [
     "AsyncSession",
@@ -214,6 +214,15 @@ def _fits(desired: DesiredInstance, observed: ObservedInstance, policy: ContextP
     return compare(desired, observed, context_policy=policy, check_ttl=False).satisfied
 
 
+def _seconds(name: str, value: object, *, zero: bool = False) -> float:
+    try:
+        return check_seconds(value, zero=zero)
+    except TypeError as exc:
+        raise TypeError(f"{name}= {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"{name}= {exc}") from None
+
+
 def _profiles(profiles: ProfileSet | str | os.PathLike[str]) -> ProfileSet:
     return profiles if isinstance(profiles, ProfileSet) else load(profiles)
 
@@ -245,7 +254,8 @@ class _Base:
         records shared with ``reconcile``; ``timeout`` bounds every wait for LM Studio
         (default ``$LMSPROFILES_TIMEOUT``, else 60 s); ``lock_timeout`` is how long a load
         waits for the host lock. Raises ``ProfileError`` for a malformed host or a state dir
-        that is not a directory.
+        that is not a directory; ``TypeError`` for a timeout that is not a number,
+        ``ValueError`` for one that is not > 0 (``lock_timeout``: >= 0) and at most 86400.
 
         On a host of the inventory (named, or whose address names the same server) configs
         resolve with that host's layers, and only the models it runs are served."""
@@ -270,8 +280,9 @@ class _Base:
             self._state_dir = control.state_dir or default_state_dir()
             check_state_dir(self._state_dir, STATE_DIR_ENV)
         self._context_policy = context_policy
-        self.timeout = timeout or control.timeout or DEFAULT_TIMEOUT
-        self._lock_timeout = lock_timeout
+        given = None if timeout is None else _seconds("timeout", timeout)
+        self.timeout: float = given or control.timeout or DEFAULT_TIMEOUT
+        self._lock_timeout = _seconds("lock_timeout", lock_timeout, zero=True)
         self._handles: dict[str, Any] = {}
         self._store: OwnershipStore | None = None
         self._guard = threading.Lock()

@@ -58,7 +58,9 @@ def _host_value(text: str) -> str:
 
 def _state_dir_value(text: str) -> Path:
     if not text.strip():
-        raise ValueError("is empty; name a directory, or leave the option out for the user state dir")
+        raise ValueError(
+            "is empty; name a directory, or leave the option out for the user state dir"
+        )
     return path(text)
 
 
@@ -330,7 +332,9 @@ def run_plan(command: str, args: argparse.Namespace, **extra: Any) -> int:
         "all_hosts": getattr(args, "all_hosts", False),
     }
     if args.host is not None and (shared["hosts"] or shared["all_hosts"] or args.emulator):
-        option = "--emulator" if args.emulator else "--all-hosts" if shared["all_hosts"] else "--hosts"
+        option = (
+            "--emulator" if args.emulator else "--all-hosts" if shared["all_hosts"] else "--hosts"
+        )
         print(f"lmsprofiles {command}: error: give --host or {option}, not both", file=sys.stderr)
         return 2
     share_tls_context()  # the SDK's clients of this CLI process share one TLS context

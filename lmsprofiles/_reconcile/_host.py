@@ -112,6 +112,11 @@ def check_name(host: str) -> None:
         raise ValueError(f"{host!r} is not a host name or address")
     bare = host.rstrip(".")
     labels = bare.split(".")
+    if "" in labels or len(bare) > 253 or max(map(len, labels)) > 63:
+        raise ValueError(
+            f"{host!r} is not a host name: its dot-separated parts must be 1 to 63 characters, "
+            "the whole at most 253"
+        )
     if not _NUMBER.fullmatch(labels[-1]):
         return
     canonical = _canonical_ipv4(bare)
@@ -126,7 +131,9 @@ def check_name(host: str) -> None:
             "how the system reads it"
         )
     if all(_NUMBER.fullmatch(label) for label in labels):
-        raise ValueError(f"{host!r} is not an IPv4 address (four numbers from 0 to 255, e.g. 10.0.0.5)")
+        raise ValueError(
+            f"{host!r} is not an IPv4 address (four numbers from 0 to 255, e.g. 10.0.0.5)"
+        )
     raise ValueError(
         f"{host!r} ends in a number, so it is read as an IPv4 address, and it is not one; "
         "write an IPv4 address as four numbers from 0 to 255, e.g. 10.0.0.5"

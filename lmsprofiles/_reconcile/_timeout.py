@@ -36,17 +36,20 @@ def parse_timeout(text: str) -> float:
     except ValueError:
         value = math.nan
     if not 0 < value <= MAX_TIMEOUT:  # NaN fails too
-        raise ValueError(f"must be a number of seconds > 0 and at most {MAX_TIMEOUT:g} (got {text!r})")
+        raise ValueError(
+            f"must be a number of seconds > 0 and at most {MAX_TIMEOUT:g} (got {text!r})"
+        )
     return value
 
 
 def check_seconds(value: object, *, zero: bool = False) -> float:
     """``value`` as seconds for the runtime API: an int or a float, > 0 (>= 0 with ``zero``)
-    and at most :data:`MAX_TIMEOUT`; ``ValueError`` saying what is wrong otherwise."""
+    and at most :data:`MAX_TIMEOUT`; ``TypeError`` for another type, ``ValueError`` for a
+    number out of range, saying what is wrong."""
     least = ">= 0" if zero else "> 0"
     expected = f"must be a number of seconds {least} and at most {MAX_TIMEOUT:g}"
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{expected}, not {type(value).__name__} {value!r}")
+        raise TypeError(f"{expected}, not {type(value).__name__} {value!r}")
     low_ok = value >= 0 if zero else value > 0
     if not (low_ok and value <= MAX_TIMEOUT):  # NaN fails too
         raise ValueError(f"{expected} (got {value!r})")

@@ -268,7 +268,10 @@ def test_timeout_from_the_environment(host: Host, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("LMSPROFILES_TIMEOUT", "soon")
     result = host.run("plan")
     assert result.code == 3
-    assert "LMSPROFILES_TIMEOUT: must be a number of seconds > 0 and at most 86400 (got 'soon')" in result.err
+    assert (
+        "LMSPROFILES_TIMEOUT: must be a number of seconds > 0 and at most 86400 (got 'soon')"
+        in result.err
+    )
 
 
 @pytest.fixture
