@@ -141,6 +141,7 @@ def apply_plan(
         run.state.records,
         prune=plan.prune,
         context_policy=plan.context_policy,
+        not_deployed=plan.not_deployed,
     )
     failed = {f.identifier for f in run.failures}
     for action in verification.actions:

@@ -15,7 +15,7 @@ import json
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -30,7 +30,7 @@ from lmsprofiles._errors import (
 from lmsprofiles._reconcile._apply import ApplyResult, apply_plan
 from lmsprofiles._reconcile._client import LMStudioClient
 from lmsprofiles._reconcile._compare import ContextPolicy
-from lmsprofiles._reconcile._desired import control_settings, desired_instances
+from lmsprofiles._reconcile._desired import control_settings, desired_instances, not_deployed
 from lmsprofiles._reconcile._host import parse_host
 from lmsprofiles._reconcile._lock import host_lock
 from lmsprofiles._reconcile._model import DesiredInstance, DownloadedModel, Kind, ObservedInstance
@@ -200,12 +200,13 @@ def run_host(
         name = target.name if target.address is not None else _inventory_host(prepared, client.host)
         label = client.host if name is None else f"{client.host} ({name})"
         desired = desired_instances(prepared.profiles, name)
+        kept = not_deployed(prepared.profiles, name)
         if not isinstance(options.adopt, bool):
             _check_adopt_names(options.adopt, desired)
         api = _Stoppable(client, stop)
         store = OwnershipStore(target.state_dir, client.host)
         if read_only:
-            plan = _plan(options, desired, api, store.read())
+            plan = _plan(options, desired, api, store.read(), kept)
             command = "reconcile" if options.dry_run else "plan"
             document = plan_document(plan, host=client.host, command=command)
             if not options.json_output:
@@ -222,7 +223,7 @@ def run_host(
             state = store.read(set_aside_damaged=operation == "adopt")
             if store.outdated:
                 store.write(state)
-            plan = _plan(options, desired, api, state)
+            plan = _plan(options, desired, api, state, kept)
             if not options.json_output:
                 for moved in store.set_aside:
                     stream.write(f"The damaged state file was moved to {moved}.\n")
@@ -364,6 +365,7 @@ def _plan(
     desired: Sequence[DesiredInstance],
     client: _Stoppable,
     state: State,
+    kept: Mapping[str, str],
 ) -> Plan:
     observed, downloaded = client.survey()
     return make_plan(
@@ -375,6 +377,7 @@ def _plan(
         prune=options.prune and options.command != "adopt",
         adopt=options.adopt,
         context_policy=options.context_policy,
+        not_deployed=kept,
     )
 
 

@@ -6,14 +6,14 @@ import copy
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from lmsprofiles._reconcile._model import DesiredInstance
 
 if TYPE_CHECKING:
     from lmsprofiles._profiles import ProfileSet
 
-__all__ = ["control_settings", "desired_instance", "desired_instances"]
+__all__ = ["KEPT", "control_settings", "desired_instance", "desired_instances", "not_deployed"]
 
 
 def control_settings() -> Any:
@@ -42,6 +42,24 @@ def desired_instances(
         source = profiles.models[want.identifier].source
         origins = {"model": source, "type": source, **want.origins}
         found.append(dataclasses.replace(want, origins=origins))
+    return found
+
+
+KEPT: Final = "its profile has deploy: false"
+"""Why an instance of a model profile that is not deployed stays loaded, even with --prune."""
+
+
+def not_deployed(profiles: ProfileSet, host: str | None = None) -> dict[str, str]:
+    """The identifiers of the model profiles that are not desired here, each with why: the
+    profile has ``deploy: false`` (:data:`KEPT`: the application uses it; reconcile never
+    unloads it), or the inventory host ``host`` does not run it."""
+    runs = None if host is None else set(profiles.host(host).models)
+    found = {}
+    for identifier, model in profiles.models.items():
+        if not model.deploy:
+            found[identifier] = KEPT
+        elif runs is not None and identifier not in runs:
+            found[identifier] = f"host {host!r} does not run it"
     return found
 
 
