@@ -220,7 +220,7 @@ def run_host(
             target.state_dir, client.host, operation=operation, timeout=options.lock_timeout
         )
         with lock:
-            state = store.read(set_aside_damaged=operation == "adopt")
+            state = store.read(set_aside_damaged=operation == "adopt" or bool(options.adopt))
             if store.outdated:
                 store.write(state)
             plan = _plan(options, desired, api, state, kept)

@@ -127,7 +127,7 @@ def _holder(path: Path) -> str:
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
         return f"pid {info['pid']}, {info['holder']}, {info['operation']} since {info['started']}"
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return "holder unknown"
 
 
