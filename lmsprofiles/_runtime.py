@@ -166,6 +166,24 @@ class _Model:
     desired: DesiredInstance
 
 
+@dataclass(frozen=True)
+class _Bound:
+    """The SDK handle a session decided on, and the instance it was: a handle names an
+    instance by identifier, so another instance may take the identifier over later."""
+
+    handle: Any
+    reference: str
+    model_key: str
+
+    @classmethod
+    def of(cls, handle: Any, desired: DesiredInstance, info: Any) -> _Bound:
+        return cls(handle, str(info.instance_reference), str(info.model_key or desired.model_key))
+
+    def is_the_instance(self, info: Any) -> bool:
+        """True if ``info`` (the SDK's model info) is of the same instance."""
+        return bool(info.instance_reference == self.reference and info.model_key == self.model_key)
+
+
 def _acquire(desired: DesiredInstance, context_policy: ContextPolicy) -> Flow[Any]:
     """Reuse, load or reload the instance of ``desired``; return its SDK handle.
 
@@ -283,7 +301,7 @@ class _Base:
         given = None if timeout is None else _seconds("timeout", timeout)
         self.timeout: float = given or control.timeout or DEFAULT_TIMEOUT
         self._lock_timeout = _seconds("lock_timeout", lock_timeout, zero=True)
-        self._handles: dict[str, Any] = {}
+        self._handles: dict[str, _Bound] = {}
         self._store: OwnershipStore | None = None
         self._guard = threading.Lock()
         self._per_identifier: dict[str, Any] = {}
@@ -424,18 +442,28 @@ class Session(_Base):
             return call(self._handle(identifier, kind))
 
     def _handle(self, identifier: str, kind: Kind) -> Any:
-        handle = self._handles.get(identifier)
-        if handle is not None:
-            return handle
         desired = _desired(self.config(identifier), kind)
+        bound = self._handles.get(identifier)
+        if bound is not None and self._still_there(bound):
+            return bound.handle
         with self._guard:
             lock: threading.Lock = self._per_identifier.setdefault(identifier, threading.Lock())
         with lock:
-            handle = self._handles.get(identifier)
-            if handle is None:
-                handle = drive(_acquire(desired, self._context_policy), self._do)
-                self._handles[identifier] = handle
-        return handle
+            if self._handles.get(identifier) is bound:  # no other thread decided meanwhile
+                self._handles.pop(identifier, None)
+                self._handles[identifier] = drive(_acquire(desired, self._context_policy), self._do)
+            return self._handles[identifier].handle
+
+    def _still_there(self, bound: _Bound) -> bool:
+        """True if the instance ``bound`` was decided on still holds its identifier."""
+        import lmstudio
+
+        with self._translated(f"check {bound.handle.identifier!r}"):
+            try:
+                info = bound.handle.get_info()
+            except lmstudio.LMStudioModelNotFoundError:
+                return False
+        return bound.is_the_instance(info)
 
     def _do(self, request: object) -> Any:
         done, result = self._storage(request)
@@ -454,9 +482,10 @@ class Session(_Base):
             case _Model(desired=desired):
                 session = client._session(desired.kind)
                 with self._translated(f"get {desired.identifier!r}"):
-                    return session.model(
+                    handle = session.model(
                         desired.identifier, ttl=desired.ttl, config=sdk_load_config(desired)
                     )
+                    return _Bound.of(handle, desired, handle.get_info())
         raise AssertionError(f"unknown request {request!r}")
 
 
@@ -556,17 +585,30 @@ class AsyncSession(_Base):
             return await call(await self._handle(identifier, kind))
 
     async def _handle(self, identifier: str, kind: Kind) -> Any:
-        handle = self._handles.get(identifier)
-        if handle is not None:
-            return handle
         desired = _desired(self.config(identifier), kind)
+        bound = self._handles.get(identifier)
+        if bound is not None and await self._still_there(bound):
+            return bound.handle
         lock: asyncio.Lock = self._per_identifier.setdefault(identifier, asyncio.Lock())
         async with lock:
-            handle = self._handles.get(identifier)
-            if handle is None:
-                handle = await drive_async(_acquire(desired, self._context_policy), self._do)
-                self._handles[identifier] = handle
-        return handle
+            if self._handles.get(identifier) is bound:  # no other task decided meanwhile
+                self._handles.pop(identifier, None)
+                self._handles[identifier] = await drive_async(
+                    _acquire(desired, self._context_policy), self._do
+                )
+            return self._handles[identifier].handle
+
+    async def _still_there(self, bound: _Bound) -> bool:
+        """True if the instance ``bound`` was decided on still holds its identifier."""
+        import lmstudio
+
+        with self._translated(f"check {bound.handle.identifier!r}"):
+            try:
+                async with asyncio.timeout(self.timeout):
+                    info = await bound.handle.get_info()
+            except lmstudio.LMStudioModelNotFoundError:
+                return False
+        return bound.is_the_instance(info)
 
     async def _do(self, request: object) -> Any:
         match request:
@@ -594,9 +636,10 @@ class AsyncSession(_Base):
             case _Model(desired=desired):
                 with self._translated(f"get {desired.identifier!r}"):
                     async with asyncio.timeout(self.timeout):
-                        return await self._namespace(desired.kind).model(
+                        handle = await self._namespace(desired.kind).model(
                             desired.identifier, ttl=desired.ttl, config=sdk_load_config(desired)
                         )
+                        return _Bound.of(handle, desired, await handle.get_info())
         raise AssertionError(f"unknown request {request!r}")
 
     async def _take_lock(self, request: _Lock) -> HostLock:

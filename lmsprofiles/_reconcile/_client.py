@@ -358,6 +358,9 @@ def observed_instance(
         max_context_length=_int_or_none(info.get("maxContextLength")),
         ttl_ms=ttl_ms,
         load=dict(load),
+        instance_reference=str(info["instanceReference"])
+        if info.get("instanceReference")
+        else None,
     )
 
 

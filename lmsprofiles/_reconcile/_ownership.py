@@ -42,6 +42,7 @@ __all__ = [
     "settle_unload",
     "take_over",
     "with_intent",
+    "with_references",
     "without_records",
 ]
 
@@ -143,8 +144,31 @@ def take_over(state: State, observed: ObservedInstance, ttl: int | None) -> Stat
         ttl = observed.ttl_ms // 1000
     elif observed.ttl_ms is None:
         ttl = None
-    record = OwnershipRecord(observed.identifier, observed.model_key, observed.kind, ttl, now())
+    record = OwnershipRecord(
+        observed.identifier,
+        observed.model_key,
+        observed.kind,
+        ttl,
+        now(),
+        observed.instance_reference,
+    )
     return replace(state, records={**state.records, observed.identifier: record})
+
+
+def with_references(state: State, observed: Iterable[ObservedInstance]) -> State:
+    """``state`` with the instance reference of each owned instance in ``observed`` recorded
+    where its record has none yet (a load does not report it; the next read-back does)."""
+    records = dict(state.records)
+    for have in observed:
+        record = records.get(have.identifier)
+        if (
+            record is not None
+            and record.instance_reference is None
+            and have.instance_reference is not None
+            and record.matches(have)
+        ):
+            records[have.identifier] = replace(record, instance_reference=have.instance_reference)
+    return state if records == state.records else replace(state, records=records)
 
 
 def drop_intent(state: State, identifier: str) -> State:
@@ -195,7 +219,12 @@ def resolve(
         if intent.op == "load":
             if have is not None and _is_intended(intent, have):
                 records[identifier] = OwnershipRecord(
-                    identifier, intent.model_key, intent.kind, intent.ttl, intent.started_at
+                    identifier,
+                    intent.model_key,
+                    intent.kind,
+                    intent.ttl,
+                    intent.started_at,
+                    have.instance_reference,
                 )
                 notes.append(
                     (

@@ -40,7 +40,13 @@ from lmsprofiles._reconcile._model import (
     ObservedInstance,
     OwnershipRecord,
 )
-from lmsprofiles._reconcile._ownership import Intent, State, owned_record, resolve
+from lmsprofiles._reconcile._ownership import (
+    Intent,
+    State,
+    owned_record,
+    resolve,
+    with_references,
+)
 
 __all__ = [
     "ACTION_NAMES",
@@ -195,7 +201,8 @@ class Plan:
     ``state`` is the ownership state the plan was made with, after resolving the intents of
     an interrupted run and before applying anything; ``stale_records`` are records whose
     instance is no longer loaded (expired by ttl or unloaded by someone): applying the plan
-    forgets them. ``resolved_intents`` says whether there were intents to resolve.
+    forgets them. ``resolved_intents`` says whether ``state`` differs from the records
+    read (intents resolved, instance references learned): applying writes it.
     """
 
     actions: tuple[Action, ...]
@@ -263,6 +270,8 @@ def make_plan(
     """
     _check_unique(d.identifier for d in desired)
     state, recovered = resolve(State(dict(owned), dict(intents or {})), observed)
+    learned = with_references(state, observed)
+    state, learned_references = learned, learned != state
     records = state.records
     actions: list[Action] = []
     diagnostics = [Diagnostic("info", identifier, note) for identifier, note in recovered]
@@ -296,7 +305,7 @@ def make_plan(
         prune,
         context_policy,
         state,
-        bool(intents),
+        bool(intents) or learned_references,
         dict(not_deployed or {}),
     )
 

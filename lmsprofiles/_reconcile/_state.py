@@ -111,6 +111,7 @@ class OwnershipStore:
                     "type": r.kind,
                     "ttl": r.ttl,
                     "loaded_at": r.loaded_at,
+                    "instance_reference": r.instance_reference,
                 }
                 for identifier, r in sorted(state.records.items())
             },
@@ -249,7 +250,15 @@ def _record(identifier: str, entry: Any) -> OwnershipRecord:
         _kind(identifier, entry),
         _ttl(identifier, entry),
         str(entry.get("loaded_at", "")),
+        _reference(identifier, entry),
     )
+
+
+def _reference(identifier: str, entry: Mapping[str, Any]) -> str | None:
+    reference = entry.get("instance_reference")
+    if reference is not None and not isinstance(reference, str):
+        raise TypeError(f"instance_reference of {identifier!r} is not a string")
+    return reference
 
 
 def _intent(identifier: str, entry: Any) -> Intent:
