@@ -44,7 +44,7 @@ from lmsprofiles._reconcile._plan import (
     Reuse,
     make_plan,
 )
-from lmsprofiles._reconcile._progress import make_reporter
+from lmsprofiles._reconcile._progress import Reporter, make_reporter
 from lmsprofiles._reconcile._render import (
     plan_document,
     render_plan,
@@ -98,8 +98,34 @@ def execute(options: Options, out: TextIO | None = None) -> int:
 
     A blocked plan or a partial apply raises :class:`ApplyError` (exit 4) after the output.
     With ``hosts`` or ``all_hosts`` the hosts of the inventory run at once
-    (:mod:`._fleet`) and the most severe exit code over them is returned.
+    (:mod:`._fleet`) and the most severe exit code over them is returned. SIGTERM is
+    handled like Ctrl-C (``KeyboardInterrupt``): the step under way ends the same way.
     """
+    with _sigterm_interrupts():
+        return _execute(options, out)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While in the block, SIGTERM raises ``KeyboardInterrupt`` like SIGINT (main thread
+    only: elsewhere signal handlers cannot be set)."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _execute(options: Options, out: TextIO | None) -> int:
     stream = out if out is not None else sys.stdout
     _quiet_sdk_logs()
     prepared = prepare(options)
@@ -188,12 +214,14 @@ def run_host(
     *,
     color: bool = False,
     stop: threading.Event | None = None,
+    tally: Callable[[Reporter], Reporter] | None = None,
 ) -> HostRun:
     """Plan (and apply) on one host; text output goes to ``stream`` as it happens.
 
     Raises :class:`LmsProfilesError` for a run that stops before it has a plan (unreachable,
     timed out, lock held, damaged state file, ...). ``stop``, once set, interrupts the run
-    (``KeyboardInterrupt``) before its next call to LM Studio.
+    (``KeyboardInterrupt``) before its next call to LM Studio. ``tally``, if given, wraps
+    the reporter of the apply (to count the steps done).
     """
     read_only = options.command == "plan" or options.dry_run
     with LMStudioClient(target.address, timeout=prepared.timeout) as client:
@@ -231,6 +259,8 @@ def run_host(
             reporter = make_reporter(
                 stream, json_output=options.json_output, progress_bars=stop is None
             )
+            if tally is not None:
+                reporter = tally(reporter)
             try:
                 result = apply_plan(
                     plan,

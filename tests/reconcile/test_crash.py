@@ -161,6 +161,26 @@ def test_sigint_during_apply_exits_130_and_the_next_run_converges(host: Host) ->
     assert host.loaded()["qwen-chat"].instance_reference == reference
 
 
+@pytest.mark.parametrize("step", ["load-intent:qwen-chat", "loaded:qwen-chat"])
+def test_sigterm_during_apply_is_handled_like_sigint(host: Host, step: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LMSPROFILES_")}
+    env[ENV] = step
+    command = [sys.executable, "-m", "lmsprofiles", "reconcile", *host_args(host)]
+    process = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    assert process.stderr.readline().startswith("failpoint ")
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert err.strip().endswith("interrupted")
+    assert "Traceback" not in err
+    [path] = (host.state_dir / "hosts").glob("*.json")
+    assert set(json.loads(path.read_text())["intents"]) == {"qwen-chat"}  # written, resolvable
+    assert_converges(host)
+
+
 def test_connection_dropped_mid_apply_exits_1_and_the_next_run_converges(host: Host) -> None:
     host.emulator.set_faults("qwen/qwen3-8b", drop_connection_at=0.5)
     result = host.run("reconcile")
