@@ -32,7 +32,7 @@ from lmsprofiles._reconcile._client import LMStudioClient
 from lmsprofiles._reconcile._compare import ContextPolicy
 from lmsprofiles._reconcile._desired import control_settings, desired_instances, not_deployed
 from lmsprofiles._reconcile._host import parse_host
-from lmsprofiles._reconcile._lock import host_lock
+from lmsprofiles._reconcile._lock import host_lock, lock_holder
 from lmsprofiles._reconcile._model import DesiredInstance, DownloadedModel, Kind, ObservedInstance
 from lmsprofiles._reconcile._ownership import State
 from lmsprofiles._reconcile._plan import (
@@ -234,10 +234,16 @@ def run_host(
         api = _Stoppable(client, stop)
         store = OwnershipStore(target.state_dir, client.host)
         if read_only:
-            plan = _plan(options, desired, api, store.read(), kept)
+            holder = lock_holder(target.state_dir, client.host)
+            plan = _plan(options, desired, api, store.read(), kept, in_progress=holder is not None)
             command = "reconcile" if options.dry_run else "plan"
             document = plan_document(plan, host=client.host, command=command)
             if not options.json_output:
+                if holder is not None:
+                    stream.write(
+                        f"Note: another lmsprofiles run is in progress on this server: {holder}; "
+                        "this plan shows the state it has reached so far.\n\n"
+                    )
                 stream.write(_plan_text(plan, label, color))
             error = _blocked(plan)
             pending = options.dry_run or options.detailed_exitcode
@@ -396,6 +402,8 @@ def _plan(
     client: _Stoppable,
     state: State,
     kept: Mapping[str, str],
+    *,
+    in_progress: bool = False,
 ) -> Plan:
     observed, downloaded = client.survey()
     return make_plan(
@@ -408,6 +416,7 @@ def _plan(
         adopt=options.adopt,
         context_policy=options.context_policy,
         not_deployed=kept,
+        in_progress=in_progress,
     )
 
 

@@ -191,7 +191,11 @@ def without_records(state: State, identifiers: Iterable[str]) -> State:
 
 
 def resolve(
-    state: State, observed: Iterable[ObservedInstance], *, only: str | None = None
+    state: State,
+    observed: Iterable[ObservedInstance],
+    *,
+    only: str | None = None,
+    in_progress: bool = False,
 ) -> tuple[State, tuple[tuple[str, str], ...]]:
     """Settle the intents an interrupted run left, against the instances LM Studio lists.
 
@@ -205,7 +209,9 @@ def resolve(
       is still listed did not: the record stays.
 
     With ``only``, just the intent of that identifier is resolved (``observed`` need only
-    hold that instance) and the others stay.
+    hold that instance) and the others stay. ``in_progress`` says the intents are those of a
+    run still going on (a read-only plan while another run holds the lock): the notes say
+    how far it got rather than calling its steps interrupted.
     """
     by_identifier = {o.identifier: o for o in observed}
     records = dict(state.records)
@@ -216,6 +222,11 @@ def resolve(
             continue
         have = by_identifier.get(identifier)
         when = f"started {intent.started_at}" if intent.started_at else "started earlier"
+        step = (
+            f"{'an' if intent.op == 'unload' else 'a'} {intent.op} of the run in progress ({when})"
+            if in_progress
+            else f"an interrupted {intent.op} ({when})"
+        )
         if intent.op == "load":
             if have is not None and _is_intended(intent, have):
                 records[identifier] = OwnershipRecord(
@@ -226,21 +237,19 @@ def resolve(
                     intent.started_at,
                     have.instance_reference,
                 )
-                notes.append(
-                    (
-                        identifier,
-                        f"an interrupted load ({when}) completed; recorded as loaded by "
-                        "lmsprofiles",
-                    )
-                )
+                done = "has completed" if in_progress else "completed"
+                note = f"{step} {done}; recorded as loaded by lmsprofiles"
+            elif in_progress:
+                note = f"{step} has not completed yet"
             else:
                 what = "no instance" if have is None else "an instance it did not load"
-                notes.append((identifier, f"an interrupted load ({when}) left {what}"))
+                note = f"{step} left {what}"
         elif have is None or owned_record(records, have) is None:
             records.pop(identifier, None)
-            notes.append((identifier, f"an interrupted unload ({when}) completed"))
+            note = f"{step} {'has completed' if in_progress else 'completed'}"
         else:
-            notes.append((identifier, f"an interrupted unload ({when}) did not happen"))
+            note = f"{step} {'has not happened yet' if in_progress else 'did not happen'}"
+        notes.append((identifier, note))
     return State(records, kept), tuple(notes)
 
 

@@ -256,6 +256,7 @@ def make_plan(
     adopt: bool | Collection[str] = False,
     context_policy: ContextPolicy = DEFAULT_CONTEXT_POLICY,
     not_deployed: Mapping[str, str] | None = None,
+    in_progress: bool = False,
 ) -> Plan:
     """Decide, per desired and per observed instance, what reconcile does.
 
@@ -265,11 +266,14 @@ def make_plan(
     over every foreign instance that matches a profile, or the identifiers to take over.
     ``not_deployed`` maps the identifiers of model profiles that are not desired here to why
     (:func:`~._desired.not_deployed`): an owned instance of one is never unloaded if its
-    profile has ``deploy: false``, else unloaded with ``prune`` for that reason. Raises
+    profile has ``deploy: false``, else unloaded with ``prune`` for that reason.
+    ``in_progress``: another run holds the server's lock, so ``intents`` are its steps under
+    way (a read-only plan), not an interrupted run's. Raises
     ``ValueError`` if two desired instances share an identifier.
     """
     _check_unique(d.identifier for d in desired)
-    state, recovered = resolve(State(dict(owned), dict(intents or {})), observed)
+    start = State(dict(owned), dict(intents or {}))
+    state, recovered = resolve(start, observed, in_progress=in_progress)
     learned = with_references(state, observed)
     state, learned_references = learned, learned != state
     records = state.records
