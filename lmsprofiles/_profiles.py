@@ -98,6 +98,8 @@ class ModelProfile:
     requests: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     """Labels hosts select the model by (``runs.labels`` in ``hosts.yaml``), as text."""
+    model_at: str = ""
+    """Where ``model`` is written (``FILE:LINE:COL``); the file alone if unknown."""
 
 
 @functools.cache
@@ -970,6 +972,7 @@ def _read_models(
             source=done.source,
             requests=tuple(n for n in own_requests if n in requests),
             labels=_labels(data.get("labels")),
+            model_at=str(where.get(("model",)) or done.source),
         )
         files[identifier] = file
         for key in ("requests", "inference"):

@@ -30,7 +30,8 @@ def desired_instances(
     that host of the inventory, with its layers.
 
     Raises ``ProfileError`` (exit 3) for invalid profiles or environment, before anything
-    else happens. The origins of ``model`` and ``type`` are the model profile's file.
+    else happens. The origin of ``model`` is where its profile writes it (FILE:LINE:COL),
+    that of ``type`` the model profile's file.
     """
     from lmsprofiles._profiles import ProfileSet, load
 
@@ -39,8 +40,9 @@ def desired_instances(
     found = []
     for deployment in profiles.deployments(host):
         want = desired_instance(deployment)
-        source = profiles.models[want.identifier].source
-        origins = {"model": source, "type": source, **want.origins}
+        profile = profiles.models[want.identifier]
+        origins = {"model": profile.model_at or profile.source, "type": profile.source}
+        origins |= want.origins
         found.append(dataclasses.replace(want, origins=origins))
     return found
 

@@ -40,7 +40,10 @@ def test_model_key_typo_never_takes_the_working_instance_down(host: Host) -> Non
     plan = host.run("plan", "--detailed-exitcode")
     assert plan.code == 4
     assert "x   qwen-chat" in plan.out
-    assert "model 'qwen/qwen3-8B' is not downloaded on this host" in plan.out
+    where = host.profiles / "models" / "qwen-chat.yaml"
+    said = f"model 'qwen/qwen3-8B' is not downloaded on this host [{where}:3:8]"
+    assert said in plan.out  # the position of the model key, as for every problem
+    assert f"error: qwen-chat: cannot apply: {said}" in plan.out
     assert "did you mean 'qwen/qwen3-8b'?" in plan.out
     assert "-/+" not in plan.out
     result = host.run("reconcile")
