@@ -228,39 +228,3 @@ def test_a_name_that_does_not_resolve_is_one_line_and_exit_1(before: bool) -> No
     assert process.returncode == 1, out + err
     assert err.startswith("error: cannot resolve not-a-host.invalid: "), err
     assert len(err.splitlines()) == 1, err
-
-
-# -- addresses: one spelling per server ----------------------------------------------------
-
-
-@pytest.mark.parametrize("spelling", ["127.1", "0x7f000001", "2130706433", "127.000.000.001"])
-@pytest.mark.parametrize("via", ["option", "variable"])
-def test_an_ipv4_address_in_another_spelling_is_refused_with_the_canonical_one(
-    spelling: str,
-    via: str,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    argv = ["plan", "--profiles", str(EXAMPLE_PROFILES), "--state-dir", str(tmp_path)]
-    if via == "option":
-        argv += ["--host", f"{spelling}:1234"]
-    else:
-        monkeypatch.setenv("LMSPROFILES_HOST", f"{spelling}:1234")
-    code, out, err = run(argv, capsys)
-    assert code == 3, out + err
-    source = "--host" if via == "option" else "LMSPROFILES_HOST"
-    assert err.startswith(f"{source}: {spelling!r} is not written as an IPv4 address"), err
-    assert "write it as 127.0.0.1" in err
-    assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize("host", ["a..b:1234", "x" * 64 + ":1234", "1.2.3.4.5:1234"])
-def test_a_host_the_resolver_cannot_take_is_exit_3_not_a_traceback(
-    host: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    argv = ["plan", "--profiles", str(EXAMPLE_PROFILES), "--state-dir", str(tmp_path)]
-    code, out, err = run([*argv, "--host", host], capsys)
-    assert code == 3, out + err
-    assert err.startswith("--host: "), err
-    assert err.endswith("1 problem found\n")

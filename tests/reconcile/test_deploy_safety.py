@@ -212,6 +212,12 @@ def closed_port() -> int:
         ("[::1:1234", "unclosed '['"),
         ("http://localhost:1234", "give host:port without a scheme"),
         ("bad host:1", "'bad host' is not a host name or address"),
+        ("127.1:1234", "'127.1' is not written as an IPv4 address"),
+        ("0x7f000001", "'0x7f000001' is not written as an IPv4 address"),
+        ("2130706433:1234", "'2130706433' is not written as an IPv4 address"),
+        ("127.000.000.001", "'127.000.000.001' is not written as an IPv4 address"),
+        ("a..b:1234", "'a..b' is not a host name: its dot-separated parts must be 1 to 63"),
+        ("1.2.3.4.5", "'1.2.3.4.5' is not an IPv4 address"),
     ],
 )
 @pytest.mark.parametrize("via", ["option", "variable"])
