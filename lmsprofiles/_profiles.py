@@ -98,6 +98,8 @@ class ModelProfile:
     requests: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     """Labels hosts select the model by (``runs.labels`` in ``hosts.yaml``), as text."""
+    model_at: str = ""
+    """Where ``model`` is written (``FILE:LINE:COL``); the file alone if unknown."""
 
 
 @functools.cache
@@ -737,9 +739,9 @@ def load(
     user config dir, used if it exists; ``None`` skips it). With ``cache``, what was read and
     checked is kept in the user cache dir and reused for the files that have not changed
     (a speed-up only: the answer is the same). Raises :class:`ProfileError` carrying every
-    problem found.
+    problem found; ``TypeError`` for an ``env`` that is not a mapping of strings to strings.
     """
-    environ = dict(os.environ if env is None else env)
+    environ = dict(os.environ) if env is None else _environ(env)
     user_file = user_config_file() if isinstance(user_config, _Auto) else user_config
     user = None if user_file is None else FsPath(user_file)
     if not cache:
@@ -747,6 +749,18 @@ def load(
     from lmsprofiles import _cache
 
     return _cache.Store(("load", os.fspath(path)), environ, user).load(FsPath(path))
+
+
+def _environ(env: object) -> dict[str, str]:
+    if not isinstance(env, Mapping):
+        raise TypeError(f"env= must be a mapping of names to strings, not {type(env).__name__}")
+    for name, value in env.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise TypeError(
+                f"env= must map names to strings, like os.environ; {name!r} maps to "
+                f"{type(value).__name__} {value!r}"
+            )
+    return dict(env)
 
 
 def load_tree(
@@ -958,6 +972,7 @@ def _read_models(
             source=done.source,
             requests=tuple(n for n in own_requests if n in requests),
             labels=_labels(data.get("labels")),
+            model_at=str(where.get(("model",)) or done.source),
         )
         files[identifier] = file
         for key in ("requests", "inference"):
