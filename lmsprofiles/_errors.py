@@ -60,8 +60,8 @@ class Problem:
         if self.line is not None:
             where += f":{self.line}:{self.column or 1}"
         if self.path:
-            return f"{where}: {self.path}: {self.message}"
-        return f"{where}: {self.message}"
+            return visible(f"{where}: {self.path}: {self.message}")
+        return visible(f"{where}: {self.message}")
 
     def as_dict(self) -> dict[str, object]:
         """The problem as JSON-ready data."""
@@ -72,6 +72,14 @@ class Problem:
             "path": self.path,
             "message": self.message,
         }
+
+
+def visible(text: str) -> str:
+    """``text`` on one line with every character that does not print (a line break, a
+    control character, a zero-width space) escaped as Python writes it: ``\\n``, ``\\u200b``."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class LmsProfilesError(Exception):

@@ -920,6 +920,13 @@ def _read_models(
         written = data.get("identifier")
         identifier: str = written if isinstance(written, str) else file.stem
         here = where.get(("identifier",)) or Origin("file", done.source, 1, 1)
+        odd = None if isinstance(written, str) else f.odd_character(identifier)
+        if odd is not None:
+            message = (
+                f"the file name {identifier!r} is the model's identifier and must not contain "
+                f"{odd[0]!r} ({odd[1]}); rename the file or set identifier:"
+            )
+            problems.append(Problem(done.source, None, None, "", message))
         if identifier in claimed:
             first = claimed[identifier]
             message = f"identifier {identifier!r} is already claimed by {first.source}"
