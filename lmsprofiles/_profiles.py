@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, cast
 
 from pydantic import BaseModel, ValidationError
 
+from lmsprofiles import _callsite
 from lmsprofiles import _fields as f
 from lmsprofiles import _fieldtable as t
 from lmsprofiles._env import Control, EnvLayer, control, overrides
@@ -433,28 +434,27 @@ def _unknown(kind: str, name: str, known: list[str]) -> Problem:
 
 
 def _call_site(overrides: Mapping[str, Any], kind: str) -> _Layer:
-    load_model = f.EmbeddingLoad if kind == "embedding" else f.LlmLoad
     data: dict[str, Any] = {}
     where: dict[Path, Origin] = {}
     problems: list[Problem] = []
-    for name, value in overrides.items():
-        if name == "ttl":
-            section, alias = None, "ttl"
-        elif name in spellings(load_model):
-            section, alias = "load", spellings(load_model)[name]
-        elif kind == "llm" and name in spellings(f.Inference):
-            section, alias = "inference", spellings(f.Inference)[name]
+    targets: dict[str, tuple[Path, Any]] = {}
+    for name in overrides:
+        found = _callsite.target(name, kind)
+        if isinstance(found, str):
+            problems.append(Problem("call-site", None, None, name, found))
         else:
-            message = unknown_key_message(name, f.Inference if kind == "llm" else load_model)
-            problems.append(Problem("call-site", None, None, name, message))
-            continue
-        path: Path = (section, alias) if section else (alias,)
-        node = data.setdefault(section, {}) if section else data
-        model = {None: f.GlobalFile, "load": load_model, "inference": f.Inference}[section]
-        node[alias] = f.normalize(fields_of(model)[alias].metadata, value)
-        where[path] = Origin("call-site", "call-site", path=dotted(path))
+            targets[name] = found
+    for name, other in _callsite.clashes((n, p) for n, (p, _) in targets.items()):
+        message = f"also set by {other}; keep one"
+        problems.append(Problem("call-site", None, None, name, message))
     if problems:
         raise ProfileError(problems)
+    for name, (path, fld) in targets.items():
+        node = data
+        for part in path[:-1]:
+            node = node.setdefault(str(part), {})
+        node[str(path[-1])] = f.normalize(fld.metadata, overrides[name])
+        where[path] = Origin("call-site", "call-site", path=dotted(path))
     return _Layer("call-site", data, where)
 
 

@@ -85,44 +85,41 @@ def run(args: argparse.Namespace) -> int:
 
 def _for_embedding(overrides: dict[str, Any]) -> dict[str, Any]:
     """The ``--set`` overrides that apply to an embedding model (ttl, embedding load fields)."""
-    from lmsprofiles import _fields as f
-    from lmsprofiles._keys import spellings
+    from lmsprofiles._callsite import target
 
-    names = spellings(f.EmbeddingLoad)
-    return {k: v for k, v in overrides.items() if k == "ttl" or k in names}
+    return {k: v for k, v in overrides.items() if not isinstance(target(k, "embedding"), str)}
 
 
 def parse_sets(items: list[str]) -> dict[str, Any]:
     """``--set FIELD=VALUE`` items as call-site overrides, values parsed by the field's type.
 
-    Raises ``ProfileError`` listing every item that is malformed or names no field.
+    ``FIELD`` is a field name or a dotted path (``load.gpu.ratio``). Raises ``ProfileError``
+    listing every item that is malformed, names no field or sets what another item sets.
     """
-    from lmsprofiles import _fields as f
+    from lmsprofiles._callsite import clashes, target
     from lmsprofiles._env import parse_value
     from lmsprofiles._errors import Problem, ProfileError
-    from lmsprofiles._keys import Field, fields_of, spellings, unknown_key_message
 
     overrides: dict[str, Any] = {}
     problems = []
+    targets = []
     for item in items:
         name, sep, text = item.partition("=")
-        fld: Field | None = None
-        if name == "ttl":
-            fld = Field("ttl", "ttl", None, "", tuple(f.GlobalFile.model_fields["ttl"].metadata))
-        for model in (f.LlmLoad, f.Inference):
-            if fld is None and name in spellings(model):
-                fld = fields_of(model)[spellings(model)[name]]
         if not sep:
             problems.append(Problem("--set", None, None, item, "expected FIELD=VALUE"))
             continue
-        if fld is None:
-            message = unknown_key_message(name, f.Inference)
-            problems.append(Problem("--set", None, None, name, message))
+        found = target(name)
+        if isinstance(found, str):
+            problems.append(Problem("--set", None, None, name, found))
             continue
+        path, fld = found
+        targets.append((name, path))
         try:
-            overrides[name] = parse_value(text, fld)
+            overrides[name] = parse_value(text, fld, level=len(path))
         except ValueError as exc:
             problems.append(Problem("--set", None, None, name, str(exc)))
+    for name, other in clashes(targets):
+        problems.append(Problem("--set", None, None, name, f"also set by --set {other}; keep one"))
     if problems:
         raise ProfileError(problems)
     return overrides

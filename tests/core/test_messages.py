@@ -101,3 +101,98 @@ def test_invisible_characters_in_keys_are_shown_escaped(
         r"profiles/models/a.yaml:3:3: inference.temp\u200berature: unknown key "
         r"'temp\u200berature'; did you mean 'temperature'?"
     ]
+
+
+# ------------------------------------------------------------------------------------------
+# --set
+
+
+def render(capsys: pytest.CaptureFixture[str], root: Path, *more: str, code: int = 3) -> list[str]:
+    return cli(capsys, "--profiles", str(root), "render", "qwen", *more, code=code)
+
+
+@pytest.mark.parametrize(
+    ("sets", "expected"),
+    [
+        (
+            ["load.contextLength=1", "load.context_length=2"],
+            "--set: load.context_length: also set by --set load.contextLength; keep one",
+        ),
+        (
+            ["contextLength=1", "context_length=2"],
+            "--set: context_length: also set by --set contextLength; keep one",
+        ),
+        (
+            ["temperature=0.1", "inference.temperature=0.2"],
+            "--set: inference.temperature: also set by --set temperature; keep one",
+        ),
+        (
+            ['gpu={"ratio": 1}', "load.gpu.ratio=0.5"],
+            "--set: load.gpu.ratio: also set by --set gpu; keep one",
+        ),
+        (["ttl=5", "ttl=6"], "--set: ttl: also set by --set ttl; keep one"),
+    ],
+)
+def test_set_twice_is_a_problem(
+    write_tree: WriteTree, capsys: pytest.CaptureFixture[str], sets: list[str], expected: str
+) -> None:
+    root = write_tree({"models/qwen.yaml": QWEN})
+    argv = [word for item in sets for word in ("--set", item)]
+    assert render(capsys, root, *argv) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        ("contextLenght=1", "unknown key 'contextLenght'; did you mean 'contextLength'?"),
+        ("load.contextLenght=1", "unknown key 'contextLenght'; did you mean 'contextLength'?"),
+        ("load.gpu.ratoi=1", "unknown key 'ratoi'; did you mean 'ratio'?"),
+        ("temperatur=1", "unknown key 'temperatur'; did you mean 'temperature'?"),
+        ("lod.contextLength=1", "unknown key 'lod'; did you mean 'load'?"),
+        ("ttl.x=1", "'ttl' has no fields"),
+    ],
+)
+def test_set_unknown_keys_suggest_from_every_field(
+    write_tree: WriteTree, capsys: pytest.CaptureFixture[str], item: str, expected: str
+) -> None:
+    root = write_tree({"models/qwen.yaml": QWEN})
+    assert render(capsys, root, "--set", item) == [f"--set: {item.partition('=')[0]}: {expected}"]
+
+
+def test_set_takes_dotted_paths(write_tree: WriteTree, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_tree(
+        {
+            "models/qwen.yaml": "model: qwen/qwen3-8b\nload:\n  contextLength: 4096\n"
+            "  gpu:\n    splitStrategy: evenly\n"
+        }
+    )
+    out = render(
+        capsys,
+        root,
+        "--set",
+        "load.gpu.ratio=0.5",
+        "--set",
+        "inference.max_tokens=64",
+        "--set",
+        "load.context_length=8k",
+        "--format",
+        "json",
+        code=0,
+    )
+    import json
+
+    doc = json.loads("\n".join(out))
+    assert doc["load"] == {"contextLength": 8192, "gpu": {"splitStrategy": "evenly", "ratio": 0.5}}
+    assert doc["inference"] == {"maxTokens": 64}
+    origin = lmsprofiles.load(root).resolve("qwen", **{"load.gpu.ratio": 0.5})
+    assert str(origin.origin("load.gpu.ratio")) == "call-site"
+    assert str(origin.origin("load.gpu.splitStrategy")) == "profiles/models/qwen.yaml:5:20"
+
+
+def test_resolve_two_spellings_of_one_override_is_a_problem(write_tree: WriteTree) -> None:
+    profiles = lmsprofiles.load(write_tree({"models/qwen.yaml": QWEN}))
+    with pytest.raises(ProfileError) as caught:
+        profiles.resolve("qwen", contextLength=1, context_length=2)
+    assert [str(p) for p in caught.value.problems] == [
+        "call-site: context_length: also set by contextLength; keep one"
+    ]
