@@ -187,7 +187,9 @@ def _address(value: Any) -> Any:
         raise _custom(str(exc)) from None
 
 
-NAME_PATTERN: Final = r"^[^\s\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+$"
+NAME_PATTERN: Final = (
+    r"^[^\s\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+$"
+)
 """JSON Schema's approximation of a name (:func:`odd_character` decides)."""
 
 

@@ -32,7 +32,7 @@ from lmsprofiles._errors import (
     UnknownModelError,
     UnknownRequestError,
 )
-from lmsprofiles._keys import canonicalize, fields_of, spellings, unknown_key_message
+from lmsprofiles._keys import canonical_value, canonicalize, fields_of, spellings
 from lmsprofiles._merge import (
     RESET,
     Append,
@@ -447,14 +447,18 @@ def _call_site(overrides: Mapping[str, Any], kind: str) -> _Layer:
     for name, other in _callsite.clashes((n, p) for n, (p, _) in targets.items()):
         message = f"also set by {other}; keep one"
         problems.append(Problem("call-site", None, None, name, message))
-    if problems:
-        raise ProfileError(problems)
+
+    def report(path: Path, message: str) -> None:
+        problems.append(Problem("call-site", None, None, dotted(path), message))
+
     for name, (path, fld) in targets.items():
         node = data
         for part in path[:-1]:
             node = node.setdefault(str(part), {})
-        node[str(path[-1])] = f.normalize(fld.metadata, overrides[name])
+        node[str(path[-1])] = canonical_value(overrides[name], fld, path, report)
         where[path] = Origin("call-site", "call-site", path=dotted(path))
+    if problems:
+        raise ProfileError(problems)
     return _Layer("call-site", data, where)
 
 

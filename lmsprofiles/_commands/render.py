@@ -99,10 +99,16 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
     from lmsprofiles._callsite import clashes, target
     from lmsprofiles._env import parse_value
     from lmsprofiles._errors import Problem, ProfileError
+    from lmsprofiles._keys import canonical_value
+    from lmsprofiles._yaml import dotted
 
     overrides: dict[str, Any] = {}
     problems = []
     targets = []
+
+    def report(path: tuple[str | int, ...], message: str) -> None:
+        problems.append(Problem("--set", None, None, dotted(path), message))
+
     for item in items:
         name, sep, text = item.partition("=")
         if not sep:
@@ -115,9 +121,11 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
         path, fld = found
         targets.append((name, path))
         try:
-            overrides[name] = parse_value(text, fld, level=len(path))
+            value = parse_value(text, fld, level=len(path))
         except ValueError as exc:
             problems.append(Problem("--set", None, None, name, str(exc)))
+            continue
+        overrides[name] = canonical_value(value, fld, path, report)
     for name, other in clashes(targets):
         problems.append(Problem("--set", None, None, name, f"also set by --set {other}; keep one"))
     if problems:

@@ -23,9 +23,7 @@ def _relative_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-def cli(
-    capsys: pytest.CaptureFixture[str], *argv: str, code: int = 3
-) -> list[str]:
+def cli(capsys: pytest.CaptureFixture[str], *argv: str, code: int = 3) -> list[str]:
     """Run the CLI; check the exit code; return the problem lines (the count line dropped),
     or what it printed on stdout when it succeeded."""
     assert main(list(argv)) == code
@@ -71,8 +69,7 @@ def test_blank_and_invisible_names_are_problems_at_their_values(
         "profiles/models/empty.yaml:1:8: model: must not be empty (got the string '')",
         r"profiles/models/newline.yaml:2:13: identifier: must not contain '\n' "
         r"(a line break; got 'a\nb')",
-        "profiles/models/space.yaml:2:13: identifier: must not contain ' ' "
-        "(a space; got 'a b')",
+        "profiles/models/space.yaml:2:13: identifier: must not contain ' ' (a space; got 'a b')",
         r"profiles/models/tab.yaml:1:8: model: must not contain '\t' (a tab; got 'm/x\t')",
         r"profiles/models/zero.yaml:1:8: model: must not contain '\u200b' "
         r"(an invisible character; got 'm\u200b/x')",
@@ -196,3 +193,97 @@ def test_resolve_two_spellings_of_one_override_is_a_problem(write_tree: WriteTre
     assert [str(p) for p in caught.value.problems] == [
         "call-site: context_length: also set by contextLength; keep one"
     ]
+
+
+# ------------------------------------------------------------------------------------------
+# JSON in variables and in --set values
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        (
+            "LMSPROFILES_LOAD",
+            '{"contextLenght": 4096}',
+            "LMSPROFILES_LOAD: load.contextLenght: unknown key 'contextLenght'; "
+            "did you mean 'contextLength'?",
+        ),
+        (
+            "LMSPROFILES_INFERENCE",
+            '{"structured": {"typ": "json"}}',
+            "LMSPROFILES_INFERENCE: inference.structured.typ: unknown key 'typ'; "
+            "did you mean 'type'?",
+        ),
+        (
+            "LMSPROFILES_INFERENCE__RAW_TOOLS",
+            '{"type": "toolArray", "tools": [{"type": "function", "function": {"nam": "x"}}]}',
+            "LMSPROFILES_INFERENCE__RAW_TOOLS: inference.rawTools.tools[0].function.nam: "
+            "unknown key 'nam'; did you mean 'name'?",
+        ),
+        (
+            "LMSPROFILES_MODELS__QWEN__LOAD__GPU",
+            '{"ratoi": 0.5}',
+            "LMSPROFILES_MODELS__QWEN__LOAD__GPU: load.gpu.ratoi: unknown key 'ratoi'; "
+            "did you mean 'ratio'?",
+        ),
+        (
+            "LMSPROFILES_LOAD",
+            '{"contextLength": 1, "context_length": 2}',
+            "LMSPROFILES_LOAD: load.context_length: 'contextLength' is given twice "
+            "(as 'contextLength' and 'context_length')",
+        ),
+    ],
+)
+def test_unknown_keys_in_json_variables_name_the_variable_and_the_close_key(
+    write_tree: WriteTree,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    value: str,
+    expected: str,
+) -> None:
+    root = write_tree({"models/qwen.yaml": QWEN})
+    monkeypatch.setenv(name, value)
+    assert validate(capsys, root) == [expected]
+
+
+def test_json_variables_take_both_spellings_and_units(
+    write_tree: WriteTree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_tree({"models/qwen.yaml": QWEN})
+    env = {
+        "LMSPROFILES_LOAD": '{"context_length": "8k", "gpu": {"split_strategy": "evenly"}}',
+        "LMSPROFILES_INFERENCE__STRUCTURED": '{"type": "json", "json_schema": {"a_b": 1}}',
+    }
+    cfg = lmsprofiles.load(root, env=env).resolve("qwen")
+    assert cfg.load == {"contextLength": 8192, "gpu": {"splitStrategy": "evenly"}}
+    assert cfg.inference["structured"] == {"type": "json", "jsonSchema": {"a_b": 1}}
+    assert str(cfg.origin("load.gpu.splitStrategy")) == "LMSPROFILES_LOAD"
+
+
+def test_a_section_variable_and_one_of_its_fields_clash(write_tree: WriteTree) -> None:
+    root = write_tree({"models/qwen.yaml": QWEN})
+    env = {"LMSPROFILES_LOAD": '{"contextLength": 1}', "LMSPROFILES_LOAD__CONTEXT_LENGTH": "2"}
+    with pytest.raises(ProfileError) as caught:
+        lmsprofiles.load(root, env=env)
+    assert [str(p) for p in caught.value.problems] == [
+        "LMSPROFILES_LOAD__CONTEXT_LENGTH: load.contextLength: also set by LMSPROFILES_LOAD; "
+        "keep one"
+    ]
+
+
+def test_unknown_keys_in_json_set_values(
+    write_tree: WriteTree, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_tree({"models/qwen.yaml": QWEN})
+    assert render(capsys, root, "--set", 'load.gpu={"ratoi": 1}') == [
+        "--set: load.gpu.ratoi: unknown key 'ratoi'; did you mean 'ratio'?"
+    ]
+    profiles = lmsprofiles.load(root)
+    with pytest.raises(ProfileError) as caught:
+        profiles.resolve("qwen", gpu={"ratoi": 1})
+    assert [str(p) for p in caught.value.problems] == [
+        "call-site: load.gpu.ratoi: unknown key 'ratoi'; did you mean 'ratio'?"
+    ]
+    cfg = profiles.resolve("qwen", gpu={"split_strategy": "evenly"})
+    assert cfg.load["gpu"] == {"splitStrategy": "evenly"}
