@@ -6,7 +6,9 @@ Everything runs the real CLI entry point or the public API on real files in a tm
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -176,12 +178,11 @@ def test_set_takes_dotted_paths(write_tree: WriteTree, capsys: pytest.CaptureFix
         "json",
         code=0,
     )
-    import json
-
     doc = json.loads("\n".join(out))
     assert doc["load"] == {"contextLength": 8192, "gpu": {"splitStrategy": "evenly", "ratio": 0.5}}
     assert doc["inference"] == {"maxTokens": 64}
-    origin = lmsprofiles.load(root).resolve("qwen", **{"load.gpu.ratio": 0.5})
+    overrides: dict[str, Any] = {"load.gpu.ratio": 0.5}
+    origin = lmsprofiles.load(root).resolve("qwen", **overrides)
     assert str(origin.origin("load.gpu.ratio")) == "call-site"
     assert str(origin.origin("load.gpu.splitStrategy")) == "profiles/models/qwen.yaml:5:20"
 
