@@ -40,8 +40,10 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str, code: int = 3) -> list[s
     return lines
 
 
-def validate(capsys: pytest.CaptureFixture[str], root: Path, *more: str) -> list[str]:
-    return cli(capsys, "--profiles", str(root), "validate", *more)
+def validate(
+    capsys: pytest.CaptureFixture[str], root: Path, *more: str, code: int = 3
+) -> list[str]:
+    return cli(capsys, "--profiles", str(root), "validate", *more, code=code)
 
 
 # ------------------------------------------------------------------------------------------
@@ -288,3 +290,53 @@ def test_unknown_keys_in_json_set_values(
     ]
     cfg = profiles.resolve("qwen", gpu={"split_strategy": "evenly"})
     assert cfg.load["gpu"] == {"splitStrategy": "evenly"}
+
+
+# ------------------------------------------------------------------------------------------
+# Files that look like profiles
+
+
+@pytest.mark.parametrize("directory", ["models", "requests"])
+def test_files_that_look_like_profiles_are_read_or_reported(
+    write_tree: WriteTree, capsys: pytest.CaptureFixture[str], directory: str
+) -> None:
+    text = "model: m/x\n" if directory == "models" else "inference: {}\n"
+    names = [".hidden.yaml", ".yaml", "a.YAML", "b.Yml", "b.yaml~", ".#c.yaml", ".d.yaml.swp"]
+    root = write_tree(
+        {"models/ok.yaml": "model: m/x\n", **{f"{directory}/{n}": text for n in names}}
+    )
+    hidden = "hidden file, not read: profile file names do not start with '.'"
+    assert validate(capsys, root) == [
+        f"profiles/{directory}/.hidden.yaml: {hidden}",
+        f"profiles/{directory}/.yaml: {hidden}",
+        f"profiles/{directory}/a.YAML: not read: profile files end in .yaml or .yml "
+        "(lower case); rename it a.yaml",
+        f"profiles/{directory}/b.Yml: not read: profile files end in .yaml or .yml "
+        "(lower case); rename it b.yml",
+    ]
+
+
+def test_editor_files_and_hidden_files_at_the_top_are_ignored(
+    write_tree: WriteTree, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_tree(
+        {
+            "models/ok.yaml": "model: m/x\n",
+            "models/ok.yaml~": "model: [\n",
+            "models/.#ok.yaml": "model: [\n",
+            "models/.ok.yaml.swp": "model: [\n",
+            "models/#ok.yaml#": "model: [\n",
+            ".yamllint.yaml": "rules: {}\n",
+        }
+    )
+    assert validate(capsys, root, code=0) == [f"valid: {root} (1 models, 0 requests)"]
+
+
+def test_a_top_level_file_with_an_upper_case_suffix_is_reported(
+    write_tree: WriteTree, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_tree({"global.YAML": "ttl: 5\n", "models/ok.yaml": "model: m/x\n"})
+    assert validate(capsys, root) == [
+        "profiles/global.YAML: not read: profile files end in .yaml or .yml (lower case); "
+        "rename it global.yaml"
+    ]
