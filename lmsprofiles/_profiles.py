@@ -32,7 +32,13 @@ from lmsprofiles._errors import (
     UnknownModelError,
     UnknownRequestError,
 )
-from lmsprofiles._keys import canonical_value, canonicalize, fields_of, spellings
+from lmsprofiles._keys import (
+    canonical_value,
+    canonicalize,
+    fields_of,
+    spellings,
+    unknown_key_message,
+)
 from lmsprofiles._merge import (
     RESET,
     Append,
@@ -185,7 +191,8 @@ class ResolvedConfig:
     def origin(self, path: str) -> Origin:
         """Where the value at ``path`` (e.g. ``"inference.temperature"``) came from.
 
-        Unset values give an origin whose ``kind`` is ``"default"``.
+        Unset values give an origin whose ``kind`` is ``"default"``. A path that names no
+        value of a resolved config raises :class:`KeyError` with the closest key.
         """
         return self.origins.get(_canonical_path(path), DEFAULT)
 
@@ -197,18 +204,37 @@ def _as_unset(origin: Any) -> Origin:
 
 
 def _canonical_path(path: str) -> str:
-    """Accept snake_case segments in a dotted path: ``load.context_length``."""
-    parts = path.split(".")
-    model: type[BaseModel] | None = f.ModelFile
-    out = []
-    for part in parts:
+    """``path`` with the schema's keys (snake_case segments accepted: ``load.context_length``);
+    KeyError, with the closest key, when it names no value of a resolved config."""
+    top: dict[str, type[BaseModel] | None] = {"load": f.LlmLoad, "inference": f.Inference}
+    out: list[str] = []
+    model: type[BaseModel] | None = None
+    free = False  # inside a free-form value (a JSON schema): its keys are the user's
+    for part in path.split("."):
         key, bracket, rest = part.partition("[")
-        if model is not None:
-            alias = spellings(model).get(key, key)
-            fld = fields_of(model).get(alias)
-            model = fld.model if fld is not None and fld.container == "" else None
-            key = alias
-        out.append(key + bracket + rest)
+        if free:
+            out.append(part)
+            continue
+        if not out:
+            if key not in (*top, "ttl"):
+                close = difflib.get_close_matches(key, [*top, "ttl"], n=1)
+                hint = (
+                    f"did you mean {close[0]!r}?"
+                    if close
+                    else "paths start with load. or inference., or are ttl"
+                )
+                raise KeyError(f"{path}: unknown key {key!r}; {hint}")
+            model, alias = top.get(key), key
+        elif model is None:
+            raise KeyError(f"{path}: {'.'.join(out)!r} has no fields")
+        else:
+            alias = spellings(model).get(key, "")
+            if not alias:
+                raise KeyError(f"{path}: {unknown_key_message(key, model)}")
+            fld = fields_of(model)[alias]
+            free = any(isinstance(m, (t.JsonObject, t.Labels)) for m in fld.metadata)
+            model = fld.model if fld.container == "" or (fld.container and bracket) else None
+        out.append(alias + bracket + rest)
     return ".".join(out)
 
 
@@ -738,14 +764,17 @@ def load(
 
     ``env`` replaces ``os.environ`` as the source of ``LMSPROFILES_*`` variables;
     ``user_config`` is the user-level global file (default: ``global.yaml`` in the platform's
-    user config dir, used if it exists; ``None`` skips it). With ``cache``, what was read and
-    checked is kept in the user cache dir and reused for the files that have not changed
-    (a speed-up only: the answer is the same). Raises :class:`ProfileError` carrying every
-    problem found.
+    user config dir, used if it exists; ``None`` skips it; a path given must exist). With
+    ``cache``, what was read and checked is kept in the user cache dir and reused for the
+    files that have not changed (a speed-up only: the answer is the same). Raises
+    :class:`ProfileError` carrying every problem found.
     """
     environ = dict(os.environ if env is None else env)
     user_file = user_config_file() if isinstance(user_config, _Auto) else user_config
     user = None if user_file is None else FsPath(user_file)
+    if user is not None and not isinstance(user_config, _Auto) and not os.path.lexists(user):
+        message = "no such user-level global file (pass user_config=None to skip it)"
+        raise ProfileError.single(display(user), message)
     if not cache:
         return load_tree(scan(FsPath(path), user), environ, None)
     from lmsprofiles import _cache

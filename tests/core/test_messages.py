@@ -340,3 +340,38 @@ def test_a_top_level_file_with_an_upper_case_suffix_is_reported(
         "profiles/global.YAML: not read: profile files end in .yaml or .yml (lower case); "
         "rename it global.yaml"
     ]
+
+
+# ------------------------------------------------------------------------------------------
+# The public API
+
+
+def test_a_user_config_that_is_not_there_is_an_error(write_tree: WriteTree, tmp_path: Path) -> None:
+    root = write_tree({"models/qwen.yaml": QWEN})
+    for cache in (False, True):
+        with pytest.raises(ProfileError) as caught:
+            lmsprofiles.load(root, user_config=tmp_path / "nonexistent.yaml", cache=cache)
+        assert [str(p) for p in caught.value.problems] == [
+            "nonexistent.yaml: no such user-level global file (pass user_config=None to skip it)"
+        ]
+    user = tmp_path / "user.yaml"
+    user.write_text("ttl: 60\n", encoding="utf-8")
+    assert lmsprofiles.load(root, user_config=user).resolve("qwen").ttl == 60
+    assert lmsprofiles.load(root, user_config=None).resolve("qwen").ttl is None
+    assert lmsprofiles.load(root).resolve("qwen").ttl is None  # the default file may be absent
+
+
+def test_origin_of_a_path_that_names_no_field_raises(write_tree: WriteTree) -> None:
+    cfg = lmsprofiles.load(write_tree({"models/qwen.yaml": QWEN})).resolve("qwen")
+    assert str(cfg.origin("inference.temperature")) == "profiles/models/qwen.yaml:5:16"
+    assert str(cfg.origin("inference.max_tokens")) == "LM Studio default"
+    assert str(cfg.origin("load.gpu.ratio")) == "LM Studio default"
+    for path, message in [
+        ("inference.nope", "unknown key 'nope'; valid keys: "),
+        ("inference.temperatur", "unknown key 'temperatur'; did you mean 'temperature'?"),
+        ("lod.contextLength", "unknown key 'lod'; did you mean 'load'?"),
+        ("ttl.x", "'ttl' has no fields"),
+    ]:
+        with pytest.raises(KeyError) as caught:
+            cfg.origin(path)
+        assert caught.value.args[0].startswith(f"{path}: {message}")
