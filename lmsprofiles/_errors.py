@@ -91,7 +91,8 @@ class LmsProfilesError(Exception):
 class ProfileError(LmsProfilesError, ValueError):
     """The profiles, the environment or a call-site override are invalid.
 
-    ``problems`` holds every problem found, sorted by source and position.
+    ``problems`` holds every problem found: those in files first, by file and position, then
+    those of variables, then those of call-site overrides.
     """
 
     exit_code = 3
@@ -156,5 +157,13 @@ class LockHeldError(LmsProfilesError):
     exit_code = 5
 
 
-def _problem_order(p: Problem) -> tuple[str, int, int, str, str]:
-    return (p.source, p.line or 0, p.column or 0, p.path, p.message)
+def _problem_order(p: Problem) -> tuple[int, str, int, int, str, str]:
+    """Files first (by path, then line and column), then variables, then call-site
+    overrides (``call-site``, ``--set``)."""
+    if p.source in ("call-site", "--set"):
+        kind = 2
+    elif p.source.upper().startswith("LMSPROFILES_") and not {"/", "\\"} & set(p.source):
+        kind = 1
+    else:
+        kind = 0
+    return (kind, p.source, p.line or 0, p.column or 0, p.path, p.message)

@@ -616,6 +616,9 @@ def errors(exc: ValidationError) -> list[dict[str, Any]]:
             found.append(dict(error))
             continue
         loc, kind, required = leaf
+        index = error["loc"][len(loc) : len(loc) + 1]
+        if type(kind) in _ITEM_WORDS and index and isinstance(index[0], int):
+            loc = (*loc, index[0])  # one item of a list of values: a problem of its own
         if loc not in groups:
             groups[loc] = (kind, required, [])
             found.append(loc)
@@ -628,15 +631,20 @@ def errors(exc: ValidationError) -> list[dict[str, Any]]:
         kind, required, group = groups[item]
         first = group[0]
         after = first["loc"][len(item) :]  # union members, list items, mapping keys
-        result.append(
-            {
-                "type": "lmsprofiles",
-                "loc": item,
-                "msg": _wording(kind, group, after, required=required),
-                "input": first["input"],
-            }
-        )
+        if type(kind) in _ITEM_WORDS and isinstance(item[-1], int):
+            words = _ITEM_WORDS[type(kind)]
+            message = f"list item {item[-1]} must be {words} (got {describe(first['input'])})"
+        else:
+            message = _wording(kind, group, after, required=required)
+        result.append({"type": "lmsprofiles", "loc": item, "msg": message, "input": first["input"]})
     return result
+
+
+_ITEM_WORDS: Final[Mapping[type[t.Kind], str]] = {
+    t.Strings: "a non-empty string",
+    t.Indices: "a GPU index (an integer >= 0)",
+}
+"""What each item of a list of values of these kinds must be."""
 
 
 def _leaf(root: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[Any, t.Kind, bool] | None:

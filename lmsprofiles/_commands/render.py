@@ -60,8 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if args.hide_defaults and not args.show_origin:
         print("lmsprofiles render: error: --hide-defaults needs --show-origin", file=sys.stderr)
         return 2
-    profiles = load_profiles(args)
-    overrides = parse_sets(args.set)
+    profiles, overrides = _load_with_sets(args)
     options = {"show_origin": args.show_origin, "hide_defaults": args.hide_defaults}
     host = args.host
     if not args.all:
@@ -81,6 +80,23 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(_render.all_as_yaml(configs, **options))
     return 0
+
+
+def _load_with_sets(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The profile set and the ``--set`` overrides; the problems of both reported together."""
+    from lmsprofiles._errors import ProfileError
+
+    try:
+        overrides, bad_sets = parse_sets(args.set), ProfileError(())
+    except ProfileError as exc:
+        overrides, bad_sets = {}, exc
+    try:
+        profiles = load_profiles(args)
+    except ProfileError as exc:
+        raise ProfileError([*exc.problems, *bad_sets.problems]) from None
+    if bad_sets.problems:
+        raise bad_sets
+    return profiles, overrides
 
 
 def _for_embedding(overrides: dict[str, Any]) -> dict[str, Any]:

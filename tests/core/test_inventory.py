@@ -260,8 +260,8 @@ def test_the_values_of_variables_are_checked_like_the_file(write_tree: WriteTree
         "number or true/false (got a list)",
         "LMSPROFILES_HOSTS__GPU_A__RUNS__LABELS: hosts.gpu-a.runs.labels: label names must be "
         "non-empty strings (got the string '')",
-        "LMSPROFILES_HOSTS__LAPTOP__RUNS__MODELS: hosts.laptop.runs.models: must be a list of "
-        "non-empty strings (got a list)",
+        "LMSPROFILES_HOSTS__LAPTOP__RUNS__MODELS: hosts.laptop.runs.models[1]: list item 1 "
+        "must be a non-empty string (got the string '')",
         "LMSPROFILES_HOSTS__WORKSTATION__ADDRESS: hosts.workstation.address: unclosed '[' in "
         "'[::1'; write an IPv6 address as [::1]:1234",
     ]

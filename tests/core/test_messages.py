@@ -375,3 +375,52 @@ def test_origin_of_a_path_that_names_no_field_raises(write_tree: WriteTree) -> N
         with pytest.raises(KeyError) as caught:
             cfg.origin(path)
         assert caught.value.args[0].startswith(f"{path}: {message}")
+
+
+# ------------------------------------------------------------------------------------------
+# Where a problem is
+
+
+def test_a_bad_list_item_is_named_by_its_index_at_its_position(
+    write_tree: WriteTree, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_tree(
+        {
+            "models/qwen.yaml": QWEN + "  stopStrings:\n    - a\n    - ''\n    - 3\n",
+            "models/b.yaml": "model: m/x\nload:\n  gpu:\n    disabledGpus: [0, -1]\n",
+        }
+    )
+    monkeypatch.setenv("LMSPROFILES_MODELS__QWEN__INFERENCE__TOOL_CALL_STOP_STRINGS", '["", "x"]')
+    assert validate(capsys, root) == [
+        "profiles/models/b.yaml:4:23: load.gpu.disabledGpus[1]: list item 1 must be a GPU "
+        "index (an integer >= 0) (got -1)",
+        "profiles/models/qwen.yaml:8:7: inference.stopStrings[1]: list item 1 must be a "
+        "non-empty string (got the string '')",
+        "profiles/models/qwen.yaml:9:7: inference.stopStrings[2]: list item 2 must be a "
+        "non-empty string (got 3)",
+        "LMSPROFILES_MODELS__QWEN__INFERENCE__TOOL_CALL_STOP_STRINGS: "
+        "inference.toolCallStopStrings[0]: list item 0 must be a non-empty string "
+        "(got the string '')",
+    ]
+
+
+def test_problems_come_files_first_then_variables_then_set(
+    write_tree: WriteTree, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_tree(
+        {
+            "models/qwen.yaml": QWEN + "  topKSampling: 9999\n",
+            "models/a.yaml": "model: m/x\nload:\n  contextLenght: 1\n  flashAtention: true\n",
+        }
+    )
+    monkeypatch.setenv("LMSPROFILES_INFERENCE__TEMPERATUR", "1")
+    monkeypatch.setenv("LMSPROFILES_LOAD__CONTEXT_LENGTH", "abc")
+    lines = render(capsys, root, "--set", "maxTokns=1")
+    assert [line.split(": ")[0] for line in lines] == [
+        "profiles/models/a.yaml:3:3",
+        "profiles/models/a.yaml:4:3",
+        "profiles/models/qwen.yaml:6:17",
+        "LMSPROFILES_INFERENCE__TEMPERATUR",
+        "LMSPROFILES_LOAD__CONTEXT_LENGTH",
+        "--set",
+    ]
