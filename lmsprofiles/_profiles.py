@@ -625,11 +625,33 @@ def _validate(
             problems += _errors_to_problems(
                 error, prefix, where, fallback, partial=False, context=context, layers=layers
             )
-        for path, message in rule_hits:
+        for rule_path, message in rule_hits:
+            path = _last_written(rule_path, layers)
             origin = _locate(path, where, layers) or fallback
             suffix = context if origin.source != profile.source or host else ""
             problems.append(_problem(origin, path, message + suffix))
     return resolved, problems
+
+
+_RULE_PEERS: Final[Mapping[Path, tuple[Path, ...]]] = {
+    ("load", "gpu", "mainGpu"): (("load", "gpu", "splitStrategy"),),
+    ("load", "llamaVCacheQuantizationType"): (("load", "flashAttention"),),
+    ("inference", "structured", "jsonSchema"): (("inference", "structured", "type"),),
+    ("inference", "structured", "gbnfGrammar"): (("inference", "structured", "type"),),
+    ("inference", "rawTools", "tools"): (("inference", "rawTools", "type"),),
+}
+"""The other fields a cross-field rule reported at a path looks at."""
+
+
+def _last_written(path: Path, layers: tuple[_Layer, ...]) -> Path:
+    """Of ``path`` and the fields its cross-field rule looks at, the one written by the
+    highest layer (``path`` on a tie): the value that broke the rule, where it is reported."""
+    best, best_rank = path, -1
+    for candidate in (path, *_RULE_PEERS.get(path, ())):
+        rank = next((i for i in reversed(range(len(layers))) if candidate in layers[i].where), -1)
+        if rank > best_rank:
+            best, best_rank = candidate, rank
+    return best
 
 
 # ------------------------------------------------------------------------------------------
@@ -1026,7 +1048,7 @@ def _check_all(
         if store and store.checked(file):
             continue
         found = _check_model(profile_set, identifier, checked)
-        problems += found
+        problems = _once(problems + found)
         if store and not found:
             store.keep_checked(file)
     if problems:
@@ -1042,7 +1064,7 @@ def _check_all(
         if not names or (store and store.checked(file, on_hosts=True)):
             continue
         found = [p for name in names for p in _check_model(profile_set, identifier, checked, name)]
-        problems += found
+        problems = _once(problems + found)
         if store and not found:
             store.keep_checked(file, on_hosts=True)
     return problems
@@ -1077,7 +1099,20 @@ def _check_model(
         if quick is not None and quick.valid(request):
             continue
         problems += _validate(profile, request, stack(profile, request, None, host), host=host)[1]
-    return problems
+    return _once(problems)
+
+
+def _once(problems: list[Problem]) -> list[Problem]:
+    """``problems`` without the repeats of one problem found with other request kinds (the
+    same value at the same place, only the context after it differs): the first is kept."""
+    seen: set[tuple[str, int | None, int | None, str, str]] = set()
+    kept = []
+    for p in problems:
+        key = (p.source, p.line, p.column, p.path, p.message.partition(" (model ")[0])
+        if key not in seen:
+            seen.add(key)
+            kept.append(p)
+    return kept
 
 
 @dataclass

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     options = {"show_origin": args.show_origin, "hide_defaults": args.hide_defaults}
     host = args.host
     if not args.all:
-        cfg = profiles.resolve(args.model, args.request, host=host, **overrides)
+        cfg = _resolve(profiles, args.model, args.request, host, overrides)
         render = _render.as_json if args.format == "json" else _render.as_yaml
         sys.stdout.write(render(cfg, **options))
         return 0
@@ -74,12 +74,32 @@ def run(args: argparse.Namespace) -> int:
         embedding = profiles.models[identifier].type == "embedding"
         request = None if embedding else args.request  # embedding models take none
         own = _for_embedding(overrides) if embedding else overrides
-        configs.append(profiles.resolve(identifier, request, host=host, **own))
+        configs.append(_resolve(profiles, identifier, request, host, own))
     if args.format == "json":
         sys.stdout.write(_render.all_as_json(configs, **options))
     else:
         sys.stdout.write(_render.all_as_yaml(configs, **options))
     return 0
+
+
+def _resolve(
+    profiles: Any, identifier: str, request: str | None, host: str | None, sets: dict[str, Any]
+) -> Any:
+    """``profiles.resolve``; a problem with a value of ``--set`` names ``--set``."""
+    from lmsprofiles._errors import Problem, ProfileError
+
+    try:
+        return profiles.resolve(identifier, request, host=host, **sets)
+    except ProfileError as exc:
+        if not any(p.source == "call-site" and p.path for p in exc.problems):
+            raise
+        problems = [
+            Problem("--set", None, None, p.path, p.message)
+            if p.source == "call-site" and p.path
+            else p
+            for p in exc.problems
+        ]
+        raise type(exc)(problems) from None
 
 
 def _load_with_sets(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:

@@ -424,3 +424,50 @@ def test_problems_come_files_first_then_variables_then_set(
         "LMSPROFILES_LOAD__CONTEXT_LENGTH",
         "--set",
     ]
+
+
+MAIN_GPU = "mainGpu needs splitStrategy: favorMainGpu (lmstudio SDK 1.5 drops it otherwise)"
+HOSTS = "hosts:\n  gpu-a:\n    address: localhost:1234\n    load:\n      gpu:\n{}"
+
+
+def test_a_rule_a_host_breaks_is_reported_once_at_the_host(
+    write_tree: WriteTree, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_tree(
+        {
+            "models/qwen.yaml": "model: m/x\nload:\n  gpu:\n    mainGpu: 1\n"
+            "    splitStrategy: favorMainGpu\n",
+            "requests/creative.yaml": "inference:\n  temperature: 0.9\n",
+            "requests/precise.yaml": "inference:\n  temperature: 0.1\n",
+            "hosts.yaml": HOSTS.format("        splitStrategy: evenly\n"),
+        }
+    )
+    assert validate(capsys, root) == [
+        f"profiles/hosts.yaml:6:24: hosts.gpu-a.load.gpu.splitStrategy: {MAIN_GPU} "
+        "(model 'qwen', host 'gpu-a')"
+    ]
+    (root / "hosts.yaml").write_text(HOSTS.format("        mainGpu: 0\n"), encoding="utf-8")
+    (root / "models/qwen.yaml").write_text("model: m/x\n", encoding="utf-8")
+    assert validate(capsys, root) == [
+        f"profiles/hosts.yaml:6:18: hosts.gpu-a.load.gpu.mainGpu: {MAIN_GPU} "
+        "(model 'qwen', host 'gpu-a')"
+    ]
+
+
+def test_a_rule_a_variable_or_set_breaks_names_it(
+    write_tree: WriteTree, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_tree(
+        {
+            "models/qwen.yaml": "model: m/x\nload:\n  gpu:\n    mainGpu: 1\n"
+            "    splitStrategy: favorMainGpu\n",
+            "requests/creative.yaml": "inference:\n  temperature: 0.9\n",
+        }
+    )
+    assert render(capsys, root, "--set", "load.gpu.split_strategy=evenly") == [
+        f"--set: load.gpu.splitStrategy: {MAIN_GPU} (model 'qwen')"
+    ]
+    monkeypatch.setenv("LMSPROFILES_LOAD__GPU__SPLIT_STRATEGY", "evenly")
+    assert validate(capsys, root) == [
+        f"LMSPROFILES_LOAD__GPU__SPLIT_STRATEGY: load.gpu.splitStrategy: {MAIN_GPU} (model 'qwen')"
+    ]
