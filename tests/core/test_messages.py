@@ -14,7 +14,9 @@ import pytest
 
 import lmsprofiles
 from lmsprofiles import ProfileError
+from lmsprofiles import _fields as f
 from lmsprofiles._cli import main
+from lmsprofiles._keys import fields_of
 from tests.conftest import WriteTree
 
 QWEN = "model: qwen/qwen3-8b\nload:\n  contextLength: 4096\ninference:\n  temperature: 0.5\n"
@@ -470,4 +472,26 @@ def test_a_rule_a_variable_or_set_breaks_names_it(
     monkeypatch.setenv("LMSPROFILES_LOAD__GPU__SPLIT_STRATEGY", "evenly")
     assert validate(capsys, root) == [
         f"LMSPROFILES_LOAD__GPU__SPLIT_STRATEGY: load.gpu.splitStrategy: {MAIN_GPU} (model 'qwen')"
+    ]
+
+
+def test_problems_inside_an_alias_point_at_the_alias(
+    write_tree: WriteTree, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_tree(
+        {
+            "models/a.yaml": "model: m/x\nlabels: &g\n  size: 3\nload:\n  contextLength: &n -5\n"
+            "inference: *g\nrequests:\n  creative:\n    inference:\n      maxTokens: *n\n",
+            "models/b.yaml": "model: m/x\nlabels: &k\n  topKSampling: 9999\ninference: *k\n",
+            "requests/creative.yaml": "inference: {}\n",
+        }
+    )
+    assert validate(capsys, root) == [
+        "profiles/models/a.yaml:5:18: load.contextLength: must be an integer >= 1 (got -5)",
+        "profiles/models/a.yaml:6:12: inference.size: unknown key 'size'; valid keys: "
+        + ", ".join(fields_of(f.Inference)),
+        "profiles/models/a.yaml:10:18: requests.creative.inference.maxTokens: must be an "
+        "integer >= 1, or false to switch it off (got -5)",
+        "profiles/models/b.yaml:4:12: inference.topKSampling: must be an integer from -1 to 500 "
+        "(got 9999)",
     ]
