@@ -495,3 +495,22 @@ def test_problems_inside_an_alias_point_at_the_alias(
         "profiles/models/b.yaml:4:12: inference.topKSampling: must be an integer from -1 to 500 "
         "(got 9999)",
     ]
+
+
+@pytest.mark.parametrize("style", ["block", "flow"])
+def test_the_depth_limit_in_a_large_file_is_one_line_where_it_is_passed(
+    write_tree: WriteTree, capsys: pytest.CaptureFixture[str], style: str
+) -> None:
+    head = "model: m/x\ninference:\n  structured:\n    type: json\n    jsonSchema:\n"
+    if style == "block":  # the mapping of k0 (line 6) is level 4: level 65 is k61's, line 67
+        body = "".join(f"      {'  ' * i}k{i}:\n" for i in range(100)).rstrip("\n") + " 1\n"
+        where = f"67:{7 + 2 * 61}"
+    else:  # one [ per line from line 6, the first at level 4: level 65 is on line 67
+        body = "      " + "[\n" * 100 + "]" * 100 + "\n"
+        where = "67:1"
+    text = head + body + "# " + "z" * 60_000 + "\n"
+    root = write_tree({"models/deep.yaml": text})
+    assert len((root / "models/deep.yaml").read_bytes()) > 60_000
+    (line,) = validate(capsys, root)
+    assert line.startswith(f"profiles/models/deep.yaml:{where}: inference.structured.jsonSchema")
+    assert line.endswith(": nesting deeper than 64 levels (LMSPROFILES_MAX_DEPTH)")
