@@ -473,6 +473,8 @@ def _call_site(overrides: Mapping[str, Any], kind: str) -> _Layer:
     for name, other in _callsite.clashes((n, p) for n, (p, _) in targets.items()):
         message = f"also set by {other}; keep one"
         problems.append(Problem("call-site", None, None, name, message))
+    if problems:
+        raise ProfileError(problems)
 
     def report(path: Path, message: str) -> None:
         problems.append(Problem("call-site", None, None, dotted(path), message))
@@ -1103,8 +1105,9 @@ def _check_model(
 
 
 def _once(problems: list[Problem]) -> list[Problem]:
-    """``problems`` without the repeats of one problem found with other request kinds (the
-    same value at the same place, only the context after it differs): the first is kept."""
+    """``problems`` without the repeats of one problem found again with another request kind,
+    host or model (the same value at the same place; only the context after the message, the
+    model and request it was found with, differs): the first is kept."""
     seen: set[tuple[str, int | None, int | None, str, str]] = set()
     kept = []
     for p in problems:

@@ -290,6 +290,12 @@ def test_unknown_keys_in_json_set_values(
     assert [str(p) for p in caught.value.problems] == [
         "call-site: load.gpu.ratoi: unknown key 'ratoi'; did you mean 'ratio'?"
     ]
+    clash: dict[str, Any] = {"gpu": 5, "load.gpu.ratio": 1}
+    with pytest.raises(ProfileError) as caught:
+        profiles.resolve("qwen", **clash)
+    assert [str(p) for p in caught.value.problems] == [
+        "call-site: load.gpu.ratio: also set by gpu; keep one"
+    ]
     cfg = profiles.resolve("qwen", gpu={"split_strategy": "evenly"})
     assert cfg.load["gpu"] == {"splitStrategy": "evenly"}
 
