@@ -229,6 +229,14 @@ class Address(Text):
 
 
 @dataclass(frozen=True)
+class Name(Text):
+    """A name LM Studio matches as written (a model key, an instance identifier): not blank,
+    without whitespace, control or invisible characters."""
+
+    non_empty: bool = True
+
+
+@dataclass(frozen=True)
 class Nested(Kind):
     """A mapping with fields of its own: the model named ``model`` (:mod:`lmsprofiles._fields`),
     or a list (``container="list"``) or mapping of names (``"dict"``) of them."""
