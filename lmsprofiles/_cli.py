@@ -178,8 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = sys.argv[1:]
     parser = build_parser(_named_command(argv))
     args = parser.parse_args(argv)
-    check_globals(parser, args)
     try:
+        check_globals(parser, args)
         code: int = _command(COMMANDS[args.command]).run(args)
         return code
     except Exception as exc:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path as FsPath
 from typing import Any
 
-from pydantic import ValidationError, field_validator
+from pydantic import ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -51,11 +51,12 @@ class Control(BaseSettings):
         """The bounds on reading profile files and variables."""
         return Limits(self.max_file_bytes, self.max_depth, self.max_nodes)
 
-    @field_validator("profiles", mode="before")
+    @field_validator("profiles", "state_dir", mode="before")
     @classmethod
-    def _profiles_not_empty(cls, value: Any) -> Any:
+    def _directory_not_empty(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, str) and not value.strip():
-            raise ValueError("is empty; name a directory, or unset it for ./profiles")
+            default = "./profiles" if info.field_name == "profiles" else "the user state dir"
+            raise ValueError(f"is empty; name a directory, or unset it for {default}")
         return value
 
     @field_validator("max_file_bytes", "max_depth", "max_nodes", mode="before")

@@ -60,8 +60,8 @@ class Problem:
         if self.line is not None:
             where += f":{self.line}:{self.column or 1}"
         if self.path:
-            return f"{where}: {self.path}: {self.message}"
-        return f"{where}: {self.message}"
+            return visible(f"{where}: {self.path}: {self.message}")
+        return visible(f"{where}: {self.message}")
 
     def as_dict(self) -> dict[str, object]:
         """The problem as JSON-ready data."""
@@ -74,6 +74,14 @@ class Problem:
         }
 
 
+def visible(text: str) -> str:
+    """``text`` on one line with every character that does not print (a line break, a
+    control character, a zero-width space) escaped as Python writes it: ``\\n``, ``\\u200b``."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 class LmsProfilesError(Exception):
     """Base class of every error lmsprofiles raises on purpose."""
 
@@ -83,7 +91,8 @@ class LmsProfilesError(Exception):
 class ProfileError(LmsProfilesError, ValueError):
     """The profiles, the environment or a call-site override are invalid.
 
-    ``problems`` holds every problem found, sorted by source and position.
+    ``problems`` holds every problem found: those in files first, by file and position, then
+    those of variables, then those of call-site overrides.
     """
 
     exit_code = 3
@@ -148,5 +157,13 @@ class LockHeldError(LmsProfilesError):
     exit_code = 5
 
 
-def _problem_order(p: Problem) -> tuple[str, int, int, str, str]:
-    return (p.source, p.line or 0, p.column or 0, p.path, p.message)
+def _problem_order(p: Problem) -> tuple[int, str, int, int, str, str]:
+    """Files first (by path, then line and column), then variables, then call-site
+    overrides (``call-site``, ``--set``)."""
+    if p.source in ("call-site", "--set"):
+        kind = 2
+    elif p.source.upper().startswith("LMSPROFILES_") and not {"/", "\\"} & set(p.source):
+        kind = 1
+    else:
+        kind = 0
+    return (kind, p.source, p.line or 0, p.column or 0, p.path, p.message)

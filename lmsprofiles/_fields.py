@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Final, Literal, cast
 
 from annotated_types import Ge, Le, MinLen
 from pydantic import (
@@ -113,6 +113,17 @@ def _address(value: Any) -> Any:
         raise _custom(str(exc)) from None
 
 
+def _name(value: Any) -> Any:
+    if value is None:
+        return value
+    if not value.strip():
+        raise _custom(f"must not be blank (got {value!r})")
+    odd = t.odd_character(value)
+    if odd is not None:
+        raise _custom(f"must not contain {odd[0]!r} ({odd[1]}; got {value!r})")
+    return value
+
+
 class _Also:
     """JSON Schema: the value may also be ``alternative`` (``false``, a string with a unit)."""
 
@@ -126,6 +137,22 @@ class _Also:
         options = list(found.get("anyOf", [found]))
         last = len(options) - (options[-1:] == [{"type": "null"}])  # null stays last
         return {"anyOf": [*options[:last], dict(self.alternative), *options[last:]]}
+
+
+class _Pattern:
+    """JSON Schema: a string value matches ``pattern``."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        found = handler(schema)
+        for option in found.get("anyOf", [found]):
+            if option.get("type") == "string":
+                option["pattern"] = self.pattern
+        return found
 
 
 def _annotated(base: Any, *metadata: Any) -> Any:
@@ -196,6 +223,8 @@ def _annotation(kind: t.Kind, *, nullable: bool = True) -> Any:
         extra.append(AfterValidator(_json_checker(kind.no_underscores)))
     if isinstance(kind, t.Address):
         extra.append(AfterValidator(_address))
+    if isinstance(kind, t.Name):
+        extra += [AfterValidator(_name), _Pattern(t.NAME_PATTERN)]
     value = _value_type(kind)
     return _annotated(value | None if nullable else value, *extra, kind)
 
@@ -300,6 +329,9 @@ def errors(exc: ValidationError) -> list[dict[str, Any]]:
             found.append(dict(error))
             continue
         loc, kind, required = leaf
+        index = error["loc"][len(loc) : len(loc) + 1]
+        if type(kind) in _ITEM_WORDS and index and isinstance(index[0], int):
+            loc = (*loc, index[0])  # one item of a list of values: a problem of its own
         if loc not in groups:
             groups[loc] = (kind, required, [])
             found.append(loc)
@@ -312,15 +344,20 @@ def errors(exc: ValidationError) -> list[dict[str, Any]]:
         kind, required, group = groups[item]
         first = group[0]
         after = first["loc"][len(item) :]  # union members, list items, mapping keys
-        result.append(
-            {
-                "type": "lmsprofiles",
-                "loc": item,
-                "msg": _wording(kind, group, after, required=required),
-                "input": first["input"],
-            }
-        )
+        if type(kind) in _ITEM_WORDS and isinstance(item[-1], int):
+            words = _ITEM_WORDS[type(kind)]
+            message = f"list item {item[-1]} must be {words} (got {describe(first['input'])})"
+        else:
+            message = _wording(kind, group, after, required=required)
+        result.append({"type": "lmsprofiles", "loc": item, "msg": message, "input": first["input"]})
     return result
+
+
+_ITEM_WORDS: Final[Mapping[type[t.Kind], str]] = {
+    t.Strings: "a non-empty string",
+    t.Indices: "a GPU index (an integer >= 0)",
+}
+"""What each item of a list of values of these kinds must be."""
 
 
 def _leaf(root: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[Any, t.Kind, bool] | None:

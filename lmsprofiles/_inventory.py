@@ -443,7 +443,29 @@ class _Reader:
         wanted = runs.get("labels")
         if isinstance(wanted, dict) and wanted:
             chosen |= {i for i, p in self.models.items() if matches(p.labels, wanted)}
+            for key, value in wanted.items():
+                message = self._unknown_label(str(key), label_text(value))
+                if message is not None:
+                    path = ("hosts", name, "runs", "labels", key)
+                    self._problem(self._origin(path), path, message)
         return chosen
+
+    def _unknown_label(self, key: str, value: str) -> str | None:
+        """The problem of a label ``key: value`` that no model profile has but one has a label
+        close to (a typo); None otherwise: a host may select a label no model has yet."""
+        values = {p.labels[key] for p in self.models.values() if key in p.labels}
+        if value in values:
+            return None
+        if not values:
+            keys = sorted({k for p in self.models.values() for k in p.labels})
+            close = difflib.get_close_matches(key, keys, n=1)
+            if not close:
+                return None
+            return f"no model profile has the label {key!r}; did you mean {close[0]!r}?"
+        close = difflib.get_close_matches(value, sorted(values), n=1)
+        if not close:
+            return None
+        return f"no model profile has the label {key}: {value}; did you mean {close[0]!r}?"
 
     def _host_models(self, name: str, overlays: Any, selected: set[str]) -> None:
         for identifier, overlay in (overlays or {}).items():

@@ -11,7 +11,7 @@ pydantic; a model is named by its shape's name, or given as its pydantic model.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -26,6 +26,7 @@ __all__ = [
     "Canonical",
     "Field",
     "Model",
+    "canonical_value",
     "canonicalize",
     "fields_of",
     "spellings",
@@ -259,3 +260,36 @@ class _Walk:
             self._place(c_path, w_path)
             if type(item) is dict or type(item) is list:
                 self._free(item, w_path, c_path)
+
+
+def canonical_value(
+    value: Any, field: Field, path: Path, report: Callable[[Path, str], None]
+) -> Any:
+    """A value for ``field`` written outside a file (a variable's JSON, a call-site override)
+    with the schema's keys: snake_case spellings renamed, values with a unit read; an unknown
+    key, or a key given in both spellings, is passed to ``report`` with its path (the key as
+    written last) and left out. Free-form values keep their keys."""
+    if field.model is None:
+        return normalize(field.kind, value)
+    item = Field(field.alias, field.name, field.model, "", field.kind)
+    if field.container == "list" and isinstance(value, list):
+        return [canonical_value(v, item, (*path, i), report) for i, v in enumerate(value)]
+    if field.container == "dict" and isinstance(value, dict):
+        return {k: canonical_value(v, item, (*path, k), report) for k, v in value.items()}
+    if field.container != "" or not isinstance(value, dict):
+        return value  # the wrong shape: validation reports it
+    table = spellings(field.model)
+    fields = fields_of(field.model)
+    result: dict[str, Any] = {}
+    first_spelling: dict[str, str] = {}
+    for key, sub in value.items():
+        alias = table.get(key)
+        if alias is None:
+            report((*path, key), unknown_key_message(key, field.model))
+        elif alias in first_spelling:
+            message = f"'{alias}' is given twice (as '{first_spelling[alias]}' and '{key}')"
+            report((*path, key), message)
+        else:
+            first_spelling[alias] = key
+            result[alias] = canonical_value(sub, fields[alias], (*path, alias), report)
+    return result

@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from lmsprofiles import _fieldtable as t
 from lmsprofiles._errors import Problem
-from lmsprofiles._keys import Field, fields_of
+from lmsprofiles._keys import Field, canonical_value, fields_of
 from lmsprofiles._merge import Path
 from lmsprofiles._origin import Origin
 from lmsprofiles._units import with_unit
@@ -173,6 +173,11 @@ def _assign(
     except ValueError as exc:
         problems.append(Problem(name, None, None, dotted(target), str(exc)))
         return
+
+    def report(path: Path, message: str) -> None:
+        problems.append(Problem(name, None, None, dotted(path), message))
+
+    value = canonical_value(value, fld, target, report)
     layer.set_by[target] = name
     node = layer.data
     for part in target[:-1]:
@@ -200,8 +205,10 @@ def _match(segments: list[str]) -> tuple[Path, Field] | None:
     if head == "TTL" and len(segments) == 1:
         return ("ttl",), fields_of("GlobalFile")["ttl"]
     model = _SECTIONS.get(head)
-    if model is None or len(segments) < 2:
+    if model is None:
         return None
+    if len(segments) == 1:  # a whole section as a JSON object
+        return (head.lower(),), Field(head.lower(), head.lower(), model, "", t.Nested(model))
     path: Path = (head.lower(),)
     fld: Field | None = None
     for segment in segments[1:]:
@@ -221,6 +228,7 @@ def _match(segments: list[str]) -> tuple[Path, Field] | None:
 def _candidates() -> list[str]:
     names = [PREFIX + c for c in CONTROL] + [f"{PREFIX}TTL"]
     for head, model in _SECTIONS.items():
+        names.append(f"{PREFIX}{head}")
         for fld in fields_of(model).values():
             base = f"{PREFIX}{head}__{fld.name.upper()}"
             if fld.model is not None and fld.container == "":

@@ -19,8 +19,8 @@ from pathlib import Path as FsPath
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, cast
 
+from lmsprofiles import _callsite, _quick
 from lmsprofiles import _fieldtable as t
-from lmsprofiles import _quick
 from lmsprofiles._errors import (
     Problem,
     ProfileError,
@@ -28,7 +28,14 @@ from lmsprofiles._errors import (
     UnknownModelError,
     UnknownRequestError,
 )
-from lmsprofiles._keys import Model, canonicalize, fields_of, spellings, unknown_key_message
+from lmsprofiles._keys import (
+    Model,
+    canonical_value,
+    canonicalize,
+    fields_of,
+    spellings,
+    unknown_key_message,
+)
 from lmsprofiles._merge import (
     RESET,
     Append,
@@ -44,7 +51,6 @@ from lmsprofiles._overrides import EnvLayer, has_control, overrides
 from lmsprofiles._scan import Tree, display, scan
 from lmsprofiles._scan import user_config_file as user_config_file
 from lmsprofiles._shapes import RULE_FIELDS, RULES, label_text
-from lmsprofiles._units import normalize
 from lmsprofiles._yaml import DEFAULT_LIMITS, Limits, describe, dotted, read
 
 if TYPE_CHECKING:
@@ -100,6 +106,8 @@ class ModelProfile:
     requests: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     """Labels hosts select the model by (``runs.labels`` in ``hosts.yaml``), as text."""
+    model_at: str = ""
+    """Where ``model`` is written (``FILE:LINE:COL``); the file alone if unknown."""
 
 
 def omitted_false(model: Model) -> frozenset[str]:
@@ -187,7 +195,8 @@ class ResolvedConfig:
     def origin(self, path: str) -> Origin:
         """Where the value at ``path`` (e.g. ``"inference.temperature"``) came from.
 
-        Unset values give an origin whose ``kind`` is ``"default"``.
+        Unset values give an origin whose ``kind`` is ``"default"``. A path that names no
+        value of a resolved config raises :class:`KeyError` with the closest key.
         """
         return self.origins.get(_canonical_path(path), DEFAULT)
 
@@ -199,18 +208,37 @@ def _as_unset(origin: Any) -> Origin:
 
 
 def _canonical_path(path: str) -> str:
-    """Accept snake_case segments in a dotted path: ``load.context_length``."""
-    parts = path.split(".")
-    model: str | None = "ModelFile"
-    out = []
-    for part in parts:
+    """``path`` with the schema's keys (snake_case segments accepted: ``load.context_length``);
+    KeyError, with the closest key, when it names no value of a resolved config."""
+    top: dict[str, str | None] = {"load": "LlmLoad", "inference": "Inference"}
+    out: list[str] = []
+    model: str | None = None
+    free = False  # inside a free-form value (a JSON schema): its keys are the user's
+    for part in path.split("."):
         key, bracket, rest = part.partition("[")
-        if model is not None:
-            alias = spellings(model).get(key, key)
-            fld = fields_of(model).get(alias)
-            model = fld.model if fld is not None and fld.container == "" else None
-            key = alias
-        out.append(key + bracket + rest)
+        if free:
+            out.append(part)
+            continue
+        if not out:
+            if key not in (*top, "ttl"):
+                close = difflib.get_close_matches(key, [*top, "ttl"], n=1)
+                hint = (
+                    f"did you mean {close[0]!r}?"
+                    if close
+                    else "paths start with load. or inference., or are ttl"
+                )
+                raise KeyError(f"{path}: unknown key {key!r}; {hint}")
+            model, alias = top.get(key), key
+        elif model is None:
+            raise KeyError(f"{path}: {'.'.join(out)!r} has no fields")
+        else:
+            alias = spellings(model).get(key, "")
+            if not alias:
+                raise KeyError(f"{path}: {unknown_key_message(key, model)}")
+            fld = fields_of(model)[alias]
+            free = isinstance(fld.kind, (t.JsonObject, t.Labels))
+            model = fld.model if fld.container == "" or (fld.container and bracket) else None
+        out.append(alias + bracket + rest)
     return ".".join(out)
 
 
@@ -445,25 +473,30 @@ def _unknown(kind: str, name: str, known: list[str]) -> Problem:
 
 
 def _call_site(overrides: Mapping[str, Any], kind: str) -> _Layer:
-    load_model = "EmbeddingLoad" if kind == "embedding" else "LlmLoad"
     data: dict[str, Any] = {}
     where: dict[Path, Origin] = {}
     problems: list[Problem] = []
-    for name, value in overrides.items():
-        if name == "ttl":
-            section, alias = None, "ttl"
-        elif name in spellings(load_model):
-            section, alias = "load", spellings(load_model)[name]
-        elif kind == "llm" and name in spellings("Inference"):
-            section, alias = "inference", spellings("Inference")[name]
+    targets: dict[str, tuple[Path, Any]] = {}
+    for name in overrides:
+        found = _callsite.target(name, kind)
+        if isinstance(found, str):
+            problems.append(Problem("call-site", None, None, name, found))
         else:
-            message = unknown_key_message(name, "Inference" if kind == "llm" else load_model)
-            problems.append(Problem("call-site", None, None, name, message))
-            continue
-        path: Path = (section, alias) if section else (alias,)
-        node = data.setdefault(section, {}) if section else data
-        model = {None: "GlobalFile", "load": load_model, "inference": "Inference"}[section]
-        node[alias] = normalize(fields_of(model)[alias].kind, value)
+            targets[name] = found
+    for name, other in _callsite.clashes((n, p) for n, (p, _) in targets.items()):
+        message = f"also set by {other}; keep one"
+        problems.append(Problem("call-site", None, None, name, message))
+    if problems:
+        raise ProfileError(problems)
+
+    def report(path: Path, message: str) -> None:
+        problems.append(Problem("call-site", None, None, dotted(path), message))
+
+    for name, (path, fld) in targets.items():
+        node = data
+        for part in path[:-1]:
+            node = node.setdefault(str(part), {})
+        node[str(path[-1])] = canonical_value(overrides[name], fld, path, report)
         where[path] = Origin("call-site", "call-site", path=dotted(path))
     if problems:
         raise ProfileError(problems)
@@ -636,11 +669,33 @@ def _validate(
             problems += _errors_to_problems(
                 error, prefix, where, fallback, partial=False, context=context, layers=layers
             )
-        for path, message in rule_hits:
+        for rule_path, message in rule_hits:
+            path = _last_written(rule_path, layers)
             origin = _locate(path, where, layers) or fallback
             suffix = context if origin.source != profile.source or host else ""
             problems.append(_problem(origin, path, message + suffix))
     return resolved, problems
+
+
+_RULE_PEERS: Final[Mapping[Path, tuple[Path, ...]]] = {
+    ("load", "gpu", "mainGpu"): (("load", "gpu", "splitStrategy"),),
+    ("load", "llamaVCacheQuantizationType"): (("load", "flashAttention"),),
+    ("inference", "structured", "jsonSchema"): (("inference", "structured", "type"),),
+    ("inference", "structured", "gbnfGrammar"): (("inference", "structured", "type"),),
+    ("inference", "rawTools", "tools"): (("inference", "rawTools", "type"),),
+}
+"""The other fields a cross-field rule reported at a path looks at."""
+
+
+def _last_written(path: Path, layers: tuple[_Layer, ...]) -> Path:
+    """Of ``path`` and the fields its cross-field rule looks at, the one written by the
+    highest layer (``path`` on a tie): the value that broke the rule, where it is reported."""
+    best, best_rank = path, -1
+    for candidate in (path, *_RULE_PEERS.get(path, ())):
+        rank = next((i for i in reversed(range(len(layers))) if candidate in layers[i].where), -1)
+        if rank > best_rank:
+            best, best_rank = candidate, rank
+    return best
 
 
 # ------------------------------------------------------------------------------------------
@@ -771,19 +826,35 @@ def load(
 
     ``env`` replaces ``os.environ`` as the source of ``LMSPROFILES_*`` variables;
     ``user_config`` is the user-level global file (default: ``global.yaml`` in the platform's
-    user config dir, used if it exists; ``None`` skips it). With ``cache``, what was read and
-    checked is kept in the user cache dir and reused for the files that have not changed
-    (a speed-up only: the answer is the same). Raises :class:`ProfileError` carrying every
-    problem found.
+    user config dir, used if it exists; ``None`` skips it; a path given must exist). With
+    ``cache``, what was read and checked is kept in the user cache dir and reused for the
+    files that have not changed (a speed-up only: the answer is the same). Raises
+    :class:`ProfileError` carrying every problem found; ``TypeError`` for an ``env`` that is
+    not a mapping of strings to strings.
     """
-    environ = dict(os.environ if env is None else env)
+    environ = dict(os.environ) if env is None else _environ(env)
     user_file = user_config_file() if isinstance(user_config, _Auto) else user_config
     user = None if user_file is None else FsPath(user_file)
+    if user is not None and not isinstance(user_config, _Auto) and not os.path.lexists(user):
+        message = "no such user-level global file (pass user_config=None to skip it)"
+        raise ProfileError.single(display(user), message)
     if not cache:
         return load_tree(scan(FsPath(path), user), environ, None)
     from lmsprofiles import _cache
 
     return _cache.Store(("load", os.fspath(path)), environ, user).load(FsPath(path))
+
+
+def _environ(env: object) -> dict[str, str]:
+    if not isinstance(env, Mapping):
+        raise TypeError(f"env= must be a mapping of names to strings, not {type(env).__name__}")
+    for name, value in env.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise TypeError(
+                f"env= must map names to strings, like os.environ; {name!r} maps to "
+                f"{type(value).__name__} {value!r}"
+            )
+    return dict(env)
 
 
 def load_tree(
@@ -968,6 +1039,13 @@ def _read_models(
         written = data.get("identifier")
         identifier: str = written if isinstance(written, str) else file.stem
         here = where.get(("identifier",)) or Origin("file", done.source, 1, 1)
+        odd = None if isinstance(written, str) else t.odd_character(identifier)
+        if odd is not None:
+            message = (
+                f"the file name {identifier!r} is the model's identifier and must not contain "
+                f"{odd[0]!r} ({odd[1]}); rename the file or set identifier:"
+            )
+            problems.append(Problem(done.source, None, None, "", message))
         if identifier in claimed:
             first = claimed[identifier]
             message = f"identifier {identifier!r} is already claimed by {first.source}"
@@ -1006,6 +1084,7 @@ def _read_models(
             source=done.source,
             requests=tuple(n for n in own_requests if n in requests),
             labels=_labels(data.get("labels")),
+            model_at=str(where.get(("model",)) or done.source),
         )
         files[identifier] = file
         for key in ("requests", "inference"):
@@ -1034,7 +1113,7 @@ def _check_all(
         if store and store.checked(file):
             continue
         found = _check_model(profile_set, identifier, checked)
-        problems += found
+        problems = _once(problems + found)
         if store and not found:
             store.keep_checked(file)
     if problems:
@@ -1050,7 +1129,7 @@ def _check_all(
         if not names or (store and store.checked(file, on_hosts=True)):
             continue
         found = [p for name in names for p in _check_model(profile_set, identifier, checked, name)]
-        problems += found
+        problems = _once(problems + found)
         if store and not found:
             store.keep_checked(file, on_hosts=True)
     return problems
@@ -1089,7 +1168,21 @@ def _check_model(
         if quick is not None and quick.valid(request):
             continue
         problems += _validate(profile, request, stack(profile, request, None, host), host=host)[1]
-    return problems
+    return _once(problems)
+
+
+def _once(problems: list[Problem]) -> list[Problem]:
+    """``problems`` without the repeats of one problem found again with another request kind,
+    host or model (the same value at the same place; only the context after the message, the
+    model and request it was found with, differs): the first is kept."""
+    seen: set[tuple[str, int | None, int | None, str, str]] = set()
+    kept = []
+    for p in problems:
+        key = (p.source, p.line, p.column, p.path, p.message.partition(" (model ")[0])
+        if key not in seen:
+            seen.add(key)
+            kept.append(p)
+    return kept
 
 
 @dataclass

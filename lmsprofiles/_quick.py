@@ -114,6 +114,8 @@ def _kind(kind: t.Kind) -> Check:
         return lambda value: (type(value) is str and value in options) or (off and value is False)
     if isinstance(kind, t.Address):
         return _address
+    if isinstance(kind, t.Name):
+        return _name
     if isinstance(kind, t.Text):
         if kind.non_empty:
             return lambda value: type(value) is str and value != ""
@@ -173,6 +175,11 @@ def _address(value: Any) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _name(value: Any) -> bool:
+    """A name LM Studio matches as written: not blank, no odd character."""
+    return type(value) is str and value.strip() != "" and t.odd_character(value) is None
 
 
 def _labels(value: Any) -> bool:

@@ -67,7 +67,7 @@ from lmsprofiles._reconcile._steps import (
     load_flow,
     unload_flow,
 )
-from lmsprofiles._reconcile._timeout import DEFAULT_TIMEOUT
+from lmsprofiles._reconcile._timeout import DEFAULT_TIMEOUT, check_seconds
 
 __all__ = [
     "AsyncSession",
@@ -166,6 +166,24 @@ class _Model:
     desired: DesiredInstance
 
 
+@dataclass(frozen=True)
+class _Bound:
+    """The SDK handle a session decided on, and the instance it was: a handle names an
+    instance by identifier, so another instance may take the identifier over later."""
+
+    handle: Any
+    reference: str
+    model_key: str
+
+    @classmethod
+    def of(cls, handle: Any, desired: DesiredInstance, info: Any) -> _Bound:
+        return cls(handle, str(info.instance_reference), str(info.model_key or desired.model_key))
+
+    def is_the_instance(self, info: Any) -> bool:
+        """True if ``info`` (the SDK's model info) is of the same instance."""
+        return bool(info.instance_reference == self.reference and info.model_key == self.model_key)
+
+
 def _acquire(desired: DesiredInstance, context_policy: ContextPolicy) -> Flow[Any]:
     """Reuse, load or reload the instance of ``desired``; return its SDK handle.
 
@@ -214,6 +232,15 @@ def _fits(desired: DesiredInstance, observed: ObservedInstance, policy: ContextP
     return compare(desired, observed, context_policy=policy, check_ttl=False).satisfied
 
 
+def _seconds(name: str, value: object, *, zero: bool = False) -> float:
+    try:
+        return check_seconds(value, zero=zero)
+    except TypeError as exc:
+        raise TypeError(f"{name}= {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"{name}= {exc}") from None
+
+
 def _profiles(profiles: ProfileSet | str | os.PathLike[str]) -> ProfileSet:
     return profiles if isinstance(profiles, ProfileSet) else load(profiles)
 
@@ -245,7 +272,8 @@ class _Base:
         records shared with ``reconcile``; ``timeout`` bounds every wait for LM Studio
         (default ``$LMSPROFILES_TIMEOUT``, else 60 s); ``lock_timeout`` is how long a load
         waits for the host lock. Raises ``ProfileError`` for a malformed host or a state dir
-        that is not a directory.
+        that is not a directory; ``TypeError`` for a timeout that is not a number,
+        ``ValueError`` for one that is not > 0 (``lock_timeout``: >= 0) and at most 86400.
 
         On a host of the inventory (named, or whose address names the same server) configs
         resolve with that host's layers, and only the models it runs are served."""
@@ -270,9 +298,10 @@ class _Base:
             self._state_dir = control.state_dir or default_state_dir()
             check_state_dir(self._state_dir, STATE_DIR_ENV)
         self._context_policy = context_policy
-        self.timeout = timeout or control.timeout or DEFAULT_TIMEOUT
-        self._lock_timeout = lock_timeout
-        self._handles: dict[str, Any] = {}
+        given = None if timeout is None else _seconds("timeout", timeout)
+        self.timeout: float = given or control.timeout or DEFAULT_TIMEOUT
+        self._lock_timeout = _seconds("lock_timeout", lock_timeout, zero=True)
+        self._handles: dict[str, _Bound] = {}
         self._store: OwnershipStore | None = None
         self._guard = threading.Lock()
         self._per_identifier: dict[str, Any] = {}
@@ -413,18 +442,28 @@ class Session(_Base):
             return call(self._handle(identifier, kind))
 
     def _handle(self, identifier: str, kind: Kind) -> Any:
-        handle = self._handles.get(identifier)
-        if handle is not None:
-            return handle
         desired = _desired(self.config(identifier), kind)
+        bound = self._handles.get(identifier)
+        if bound is not None and self._still_there(bound):
+            return bound.handle
         with self._guard:
             lock: threading.Lock = self._per_identifier.setdefault(identifier, threading.Lock())
         with lock:
-            handle = self._handles.get(identifier)
-            if handle is None:
-                handle = drive(_acquire(desired, self._context_policy), self._do)
-                self._handles[identifier] = handle
-        return handle
+            if self._handles.get(identifier) is bound:  # no other thread decided meanwhile
+                self._handles.pop(identifier, None)
+                self._handles[identifier] = drive(_acquire(desired, self._context_policy), self._do)
+            return self._handles[identifier].handle
+
+    def _still_there(self, bound: _Bound) -> bool:
+        """True if the instance ``bound`` was decided on still holds its identifier."""
+        import lmstudio
+
+        with self._translated(f"check {bound.handle.identifier!r}"):
+            try:
+                info = bound.handle.get_info()
+            except lmstudio.LMStudioModelNotFoundError:
+                return False
+        return bound.is_the_instance(info)
 
     def _do(self, request: object) -> Any:
         done, result = self._storage(request)
@@ -443,9 +482,10 @@ class Session(_Base):
             case _Model(desired=desired):
                 session = client._session(desired.kind)
                 with self._translated(f"get {desired.identifier!r}"):
-                    return session.model(
+                    handle = session.model(
                         desired.identifier, ttl=desired.ttl, config=sdk_load_config(desired)
                     )
+                    return _Bound.of(handle, desired, handle.get_info())
         raise AssertionError(f"unknown request {request!r}")
 
 
@@ -545,17 +585,30 @@ class AsyncSession(_Base):
             return await call(await self._handle(identifier, kind))
 
     async def _handle(self, identifier: str, kind: Kind) -> Any:
-        handle = self._handles.get(identifier)
-        if handle is not None:
-            return handle
         desired = _desired(self.config(identifier), kind)
+        bound = self._handles.get(identifier)
+        if bound is not None and await self._still_there(bound):
+            return bound.handle
         lock: asyncio.Lock = self._per_identifier.setdefault(identifier, asyncio.Lock())
         async with lock:
-            handle = self._handles.get(identifier)
-            if handle is None:
-                handle = await drive_async(_acquire(desired, self._context_policy), self._do)
-                self._handles[identifier] = handle
-        return handle
+            if self._handles.get(identifier) is bound:  # no other task decided meanwhile
+                self._handles.pop(identifier, None)
+                self._handles[identifier] = await drive_async(
+                    _acquire(desired, self._context_policy), self._do
+                )
+            return self._handles[identifier].handle
+
+    async def _still_there(self, bound: _Bound) -> bool:
+        """True if the instance ``bound`` was decided on still holds its identifier."""
+        import lmstudio
+
+        with self._translated(f"check {bound.handle.identifier!r}"):
+            try:
+                async with asyncio.timeout(self.timeout):
+                    info = await bound.handle.get_info()
+            except lmstudio.LMStudioModelNotFoundError:
+                return False
+        return bound.is_the_instance(info)
 
     async def _do(self, request: object) -> Any:
         match request:
@@ -583,9 +636,10 @@ class AsyncSession(_Base):
             case _Model(desired=desired):
                 with self._translated(f"get {desired.identifier!r}"):
                     async with asyncio.timeout(self.timeout):
-                        return await self._namespace(desired.kind).model(
+                        handle = await self._namespace(desired.kind).model(
                             desired.identifier, ttl=desired.ttl, config=sdk_load_config(desired)
                         )
+                        return _Bound.of(handle, desired, await handle.get_info())
         raise AssertionError(f"unknown request {request!r}")
 
     async def _take_lock(self, request: _Lock) -> HostLock:

@@ -108,6 +108,22 @@ def _is_yaml(name: str) -> bool:
     return name.endswith(YAML_SUFFIXES) and not name.startswith(".")
 
 
+def _not_read(name: str, *, hidden: bool = True) -> str | None:
+    """Why a name that looks like a profile file's is not read (None: it is read, or it looks
+    like no profile). Editors' files stay quiet: backups (``a.yaml~``), swap files
+    (``.a.yaml.swp``) and lock files (``.#a.yaml``). ``hidden``: a hidden YAML file is a
+    problem too."""
+    if _is_yaml(name) or not name.lower().endswith(YAML_SUFFIXES) or name.startswith(".#"):
+        return None
+    if name.startswith("."):
+        return "hidden file, not read: profile file names do not start with '.'" if hidden else None
+    stem, _, suffix = name.rpartition(".")
+    return (
+        "not read: profile files end in .yaml or .yml (lower case); "
+        f"rename it {stem}.{suffix.lower()}"
+    )
+
+
 def _is_dir(entry: os.DirEntry[str]) -> bool:
     try:
         return entry.is_dir()
@@ -116,8 +132,15 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
 
 
 def _yaml_files(directory: Path, problems: list[Problem]) -> list[Path]:
-    """Every YAML name directly in ``directory``, whatever it is: reading says what is wrong."""
-    return [Path(e.path) for e in _entries(directory, problems) if _is_yaml(e.name)]
+    """Every YAML name directly in ``directory``, whatever it is: reading says what is wrong.
+    A name that looks like one but is not read (``.a.yaml``, ``a.YAML``) is a problem."""
+    found = []
+    for entry in _entries(directory, problems):
+        if _is_yaml(entry.name):
+            found.append(Path(entry.path))
+        elif (why := _not_read(entry.name)) is not None:
+            problems.append(Problem(display(Path(entry.path)), None, None, "", why))
+    return found
 
 
 def _unexpected_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
@@ -126,6 +149,8 @@ def _unexpected_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
         if _is_yaml(entry.name):
             if Path(entry.name).stem not in ("global", "hosts"):
                 yield Path(entry.path)
+        elif (why := _not_read(entry.name, hidden=False)) is not None:
+            problems.append(Problem(display(Path(entry.path)), None, None, "", why))
         elif _is_dir(entry) and not entry.name.startswith("."):
             if entry.name in ("models", "requests"):  # only their subdirectories are stray
                 subdirs = [e for e in _entries(Path(entry.path), problems) if _is_dir(e)]
@@ -145,5 +170,9 @@ def _walk_yaml(top: Path, problems: list[Problem]) -> Iterator[Path]:
     found = []
     for folder, dirs, files in os.walk(top, onerror=unreadable):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [Path(folder) / name for name in files + dirs if _is_yaml(name)]
+        found += [
+            Path(folder) / name
+            for name in files + dirs
+            if _is_yaml(name) or _not_read(name, hidden=False)
+        ]
     yield from sorted(found)

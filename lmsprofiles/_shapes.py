@@ -235,13 +235,13 @@ MODEL_FILE = shape(
     "``models/<name>.yaml``: one model instance.",
     Spec(
         "model",
-        t.Text(non_empty=True),
+        t.Name(),
         "LM Studio model key, e.g. qwen/qwen3-8b.",
         required=True,
     ),
     Spec(
         "identifier",
-        t.Text(non_empty=True),
+        t.Name(),
         "Instance identifier; defaults to the file name.",
     ),
     Spec("type", t.Choice(("llm", "embedding")), "llm (default) or embedding.", default="llm"),

@@ -111,11 +111,11 @@ class Document:
     keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
 
     def position(self, path: Path, *, key: bool = False) -> tuple[int, int]:
-        """Position of the key (or value) at ``path``, else of its nearest ancestor."""
-        table = self.keys if key else self.values
+        """Position of the key (or value) at ``path``, else of its nearest ancestor's value
+        (inside an alias: the alias)."""
+        if key and path in self.keys:
+            return self.keys[path]
         while path:
-            if path in table:
-                return table[path]
             if path in self.values:
                 return self.values[path]
             path = path[:-1]

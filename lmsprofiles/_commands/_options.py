@@ -10,8 +10,9 @@ rejects one given before a command that does not take it, instead of ignoring it
 from __future__ import annotations
 
 import argparse
+import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 
 TYPE_CHECKING = False  # typing itself is not imported on the CLI's start-up path
 if TYPE_CHECKING:
@@ -27,11 +28,13 @@ __all__ = [
     "cached_answer",
     "check_globals",
     "load_profiles",
+    "lock_seconds",
     "path",
     "profile_dir",
 ]
 
 _ACCEPTS = "_accepts"
+_OWN = "_own_values"
 
 
 def path(text: str) -> Path:
@@ -41,13 +44,55 @@ def path(text: str) -> Path:
     return Path(text)
 
 
-def _seconds(text: str) -> float:
-    from lmsprofiles._reconcile._timeout import parse_timeout
+def _profiles_value(text: str) -> str:
+    if not text.strip():
+        raise ValueError("is empty; name a directory, or leave the option out for ./profiles")
+    return text
+
+
+def _host_value(text: str) -> str:
+    from lmsprofiles._reconcile._host import parse_host
+
+    return parse_host(text)
+
+
+def _state_dir_value(text: str) -> Path:
+    if not text.strip():
+        raise ValueError(
+            "is empty; name a directory, or leave the option out for the user state dir"
+        )
+    return path(text)
+
+
+def lock_seconds(text: str) -> float:
+    """``--lock-timeout``: seconds from 0 to a day; anything else is a usage error."""
+    from lmsprofiles._reconcile._timeout import MAX_TIMEOUT
 
     try:
-        return parse_timeout(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= MAX_TIMEOUT:  # NaN fails too
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds from 0 to {MAX_TIMEOUT:g}, not {text!r}"
+        )
+    return value
+
+
+def _timeout_value(text: str) -> float:
+    from lmsprofiles._reconcile._timeout import parse_timeout
+
+    return parse_timeout(text)
+
+
+_VALUES: Mapping[str, Callable[[str], Any]] = {
+    "profiles": _profiles_value,
+    "host": _host_value,
+    "state_dir": _state_dir_value,
+    "timeout": _timeout_value,
+}
+"""The global options a variable can give too, each with its check (``ValueError`` says what
+is wrong): checked the same way whichever gives them, as problems (exit 3)."""
 
 
 GLOBALS: Mapping[str, tuple[str, dict[str, Any]]] = {
@@ -70,7 +115,6 @@ GLOBALS: Mapping[str, tuple[str, dict[str, Any]]] = {
         "--state-dir",
         {
             "metavar": "DIR",
-            "type": path,
             "help": "where ownership records and locks live (default: $LMSPROFILES_STATE_DIR, "
             "else the user state dir)",
         },
@@ -79,7 +123,6 @@ GLOBALS: Mapping[str, tuple[str, dict[str, Any]]] = {
         "--timeout",
         {
             "metavar": "SECONDS",
-            "type": _seconds,
             "help": "wait at most this long for each answer from LM Studio, connecting "
             "included (default: $LMSPROFILES_TIMEOUT, else 60)",
         },
@@ -97,30 +140,63 @@ GLOBALS: Mapping[str, tuple[str, dict[str, Any]]] = {
 """dest -> (option, argparse keywords) of every global option."""
 
 
-def add_globals(parser: argparse.ArgumentParser, *names: str, own: tuple[str, ...] = ()) -> None:
+def add_globals(
+    parser: argparse.ArgumentParser,
+    *names: str,
+    own: Collection[str] | Mapping[str, Callable[[str], Any]] = (),
+) -> None:
     """Give ``parser`` the global options ``names``; ``own`` are globals it defines itself.
 
     Values default to "not given" (``argparse.SUPPRESS``), so one given before the command
-    is not overwritten by the command's parser.
+    is not overwritten by the command's parser. An own option declared without ``type=``
+    may map to its converter in ``own``: :func:`check_globals` applies it to the value
+    given before or after the command alike (an ``argparse.ArgumentTypeError`` is a usage
+    error).
     """
     for name in names:
         option, keywords = GLOBALS[name]
         parser.add_argument(option, dest=name, default=argparse.SUPPRESS, **keywords)
-    parser.set_defaults(**{_ACCEPTS: frozenset((*names, *own))})
+    converters = dict(own) if isinstance(own, Mapping) else dict.fromkeys(own)
+    parser.set_defaults(**{_ACCEPTS: frozenset((*names, *own)), _OWN: converters})
 
 
 def check_globals(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Fail (exit 2) for a global option given to a command that does not take it.
+    """Fail (exit 2) for a global option given to a command that does not take it, and for
+    an own option's value its converter refuses; raise ``ProfileError`` (exit 3) for values
+    of global options their check refuses (:data:`_VALUES`: an empty one, a malformed host).
 
     Afterwards every global option is an attribute of ``args`` (``None``/``False`` when not
-    given).
+    given), converted: ``state_dir`` a ``Path``, ``timeout`` a float, ``host`` ``HOST:PORT``.
     """
     accepts: frozenset[str] = getattr(args, _ACCEPTS, frozenset())
+    converters: Mapping[str, Callable[[str], Any] | None] = getattr(args, _OWN, {})
+    problems: list[tuple[str, str]] = []
     for name, (option, keywords) in GLOBALS.items():
         if name in vars(args) and name not in accepts:
             parser.error(f"{option} does not apply to '{args.command}'")
         if name not in vars(args):
             setattr(args, name, False if keywords.get("action") == "store_true" else None)
+            continue
+        value = getattr(args, name)
+        if not isinstance(value, str):
+            continue
+        convert = converters.get(name)
+        if convert is not None:
+            try:
+                setattr(args, name, convert(value))
+            except argparse.ArgumentTypeError as exc:
+                parser.error(f"argument {option}: {exc}")
+        elif name in converters:
+            continue  # the command's own option, taken as it is
+        elif name in _VALUES:
+            try:
+                setattr(args, name, _VALUES[name](value))
+            except ValueError as exc:
+                problems.append((option, str(exc)))
+    if problems:
+        from lmsprofiles._errors import Problem, ProfileError
+
+        raise ProfileError([Problem(option, None, None, "", text) for option, text in problems])
 
 
 def profile_dir(args: argparse.Namespace) -> Path:
@@ -260,15 +336,17 @@ def run_plan(command: str, args: argparse.Namespace, **extra: Any) -> int:
         "hosts": getattr(args, "hosts", ()),
         "all_hosts": getattr(args, "all_hosts", False),
     }
-    if args.host and (shared["hosts"] or shared["all_hosts"]):
-        option = "--all-hosts" if shared["all_hosts"] else "--hosts"
+    if args.host is not None and (shared["hosts"] or shared["all_hosts"] or args.emulator):
+        option = (
+            "--emulator" if args.emulator else "--all-hosts" if shared["all_hosts"] else "--hosts"
+        )
         print(f"lmsprofiles {command}: error: give --host or {option}, not both", file=sys.stderr)
         return 2
     share_tls_context()  # the SDK's clients of this CLI process share one TLS context
     return execute(
         Options(
             command=command,
-            profiles=Path(args.profiles) if args.profiles else None,
+            profiles=None if args.profiles is None else Path(args.profiles),
             host=args.host,
             state_dir=args.state_dir,
             timeout=args.timeout,

@@ -20,15 +20,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host",
         metavar="ADDRESS[:PORT]",
-        type=bind_address,
         default=argparse.SUPPRESS,
         help="address to bind, optionally with the port: 127.0.0.1 (default), 0.0.0.0:1234, "
         "[::1]:1234, localhost, http://127.0.0.1:1234; LMSPROFILES_HOST is not read",
     )
-    add_globals(parser, own=("host",))
+    # the same before or after the command: check_globals applies bind_address to either
+    add_globals(parser, own={"host": bind_address})
     parser.add_argument(
         "--port",
-        type=int,
+        type=_port,
         default=None,
         metavar="N",
         help=f"TCP port to listen on; 0 picks a free one (default: {DEFAULT_PORT})",
@@ -80,13 +80,44 @@ def bind_address(text: str) -> tuple[str, int | None]:
         if not bracket or (rest and not rest.startswith(":")):
             raise argparse.ArgumentTypeError(f"expected [IPV6] or [IPV6]:PORT, not {text!r}")
         port_text = rest[1:] if rest else None
+        _ipv6(address, text)
     elif value.count(":") == 1:
         address, _, port_text = value.partition(":")
+    elif ":" in value:
+        address = value  # a bare IPv6 address
+        _ipv6(address, text)
     else:
-        address = value  # a name, an IPv4 address or a bare IPv6 address
-    if port_text is not None and not (port_text.isdigit() and int(port_text) <= 65535):
+        address = value  # a name or an IPv4 address
+    if port_text is not None and not (
+        port_text.isascii() and port_text.isdigit() and int(port_text) <= 65535
+    ):
         raise argparse.ArgumentTypeError(f"the port in {text!r} must be 0 to 65535")
+    if address and ":" not in address:
+        from lmsprofiles._reconcile._host import check_name
+
+        try:
+            check_name(address)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{exc} (got {text!r})") from None
     return address or "127.0.0.1", None if port_text is None else int(port_text)
+
+
+def _ipv6(address: str, text: str) -> None:
+    import ipaddress
+
+    try:
+        ipaddress.IPv6Address(address)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{address!r} is not an IPv6 address; expected ADDRESS, ADDRESS:PORT, "
+            f"[IPV6]:PORT or a bare IPv6 address, not {text!r}"
+        ) from None
+
+
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and int(text) <= 65535):
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, not {text!r}")
+    return int(text)
 
 
 def _milliseconds(text: str) -> float:
@@ -115,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
     bind, host_port = args.host or ("127.0.0.1", None)
     if host_port is not None and args.port is not None and host_port != args.port:
         print(
-            f"error: --host names port {host_port} and --port {args.port}; give one",
+            f"lmsprofiles emulator: error: --host names port {host_port} and --port "
+            f"{args.port}; give one",
             file=sys.stderr,
         )
         return 2
@@ -123,10 +155,13 @@ def run(args: argparse.Namespace) -> int:
     if port is None:
         port = DEFAULT_PORT
     last = port + args.count - 1 if port else 0
-    if not 0 <= port <= 65535 or last > 65535:
-        ports = str(port) if args.count == 1 else f"{port} to {last}"
-        print(f"error: --port must be between 0 and 65535, not {ports}", file=sys.stderr)
-        return 1
+    if last > 65535:
+        print(
+            f"lmsprofiles emulator: error: --count {args.count} from port {port} needs ports "
+            f"{port} to {last}; the last port is 65535",
+            file=sys.stderr,
+        )
+        return 2
     catalog = load_catalog(args.catalog)
     emulators = [Emulator(catalog, bind=bind, port=port and port + i) for i in range(args.count)]
     for emulator in emulators:

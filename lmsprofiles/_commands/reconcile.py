@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lmsprofiles._commands._options import add_plan_options, run_plan
+from lmsprofiles._commands._options import add_plan_options, lock_seconds, run_plan
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +18,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lock-timeout",
         metavar="SECONDS",
-        type=float,
+        type=lock_seconds,
         default=0.0,
         help="wait this long for another reconcile of the same host (default 0: fail "
         "at once with exit 5)",

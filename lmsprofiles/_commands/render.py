@@ -58,12 +58,11 @@ def run(args: argparse.Namespace) -> int:
     if args.hide_defaults and not args.show_origin:
         print("lmsprofiles render: error: --hide-defaults needs --show-origin", file=sys.stderr)
         return 2
-    profiles = load_profiles(args)
-    overrides = parse_sets(args.set)
+    profiles, overrides = _load_with_sets(args)
     options = {"show_origin": args.show_origin, "hide_defaults": args.hide_defaults}
     host = args.host
     if not args.all:
-        cfg = profiles.resolve(args.model, args.request, host=host, **overrides)
+        cfg = _resolve(profiles, args.model, args.request, host, overrides)
         render = _render.as_json if args.format == "json" else _render.as_yaml
         sys.stdout.write(render(cfg, **options))
         return 0
@@ -73,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         embedding = profiles.models[identifier].type == "embedding"
         request = None if embedding else args.request  # embedding models take none
         own = _for_embedding(overrides) if embedding else overrides
-        configs.append(profiles.resolve(identifier, request, host=host, **own))
+        configs.append(_resolve(profiles, identifier, request, host, own))
     if args.format == "json":
         sys.stdout.write(_render.all_as_json(configs, **options))
     else:
@@ -81,44 +80,88 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _resolve(
+    profiles: Any, identifier: str, request: str | None, host: str | None, sets: dict[str, Any]
+) -> Any:
+    """``profiles.resolve``; a problem with a value of ``--set`` names ``--set``."""
+    from lmsprofiles._errors import Problem, ProfileError
+
+    try:
+        return profiles.resolve(identifier, request, host=host, **sets)
+    except ProfileError as exc:
+        if not any(p.source == "call-site" and p.path for p in exc.problems):
+            raise
+        problems = [
+            Problem("--set", None, None, p.path, p.message)
+            if p.source == "call-site" and p.path
+            else p
+            for p in exc.problems
+        ]
+        raise type(exc)(problems) from None
+
+
+def _load_with_sets(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The profile set and the ``--set`` overrides; the problems of both reported together."""
+    from lmsprofiles._errors import ProfileError
+
+    try:
+        overrides, bad_sets = parse_sets(args.set), ProfileError(())
+    except ProfileError as exc:
+        overrides, bad_sets = {}, exc
+    try:
+        profiles = load_profiles(args)
+    except ProfileError as exc:
+        raise ProfileError([*exc.problems, *bad_sets.problems]) from None
+    if bad_sets.problems:
+        raise bad_sets
+    return profiles, overrides
+
+
 def _for_embedding(overrides: dict[str, Any]) -> dict[str, Any]:
     """The ``--set`` overrides that apply to an embedding model (ttl, embedding load fields)."""
-    from lmsprofiles._keys import spellings
+    from lmsprofiles._callsite import target
 
-    names = spellings("EmbeddingLoad")
-    return {k: v for k, v in overrides.items() if k == "ttl" or k in names}
+    return {k: v for k, v in overrides.items() if not isinstance(target(k, "embedding"), str)}
 
 
 def parse_sets(items: list[str]) -> dict[str, Any]:
     """``--set FIELD=VALUE`` items as call-site overrides, values parsed by the field's type.
 
-    Raises ``ProfileError`` listing every item that is malformed or names no field.
+    ``FIELD`` is a field name or a dotted path (``load.gpu.ratio``). Raises ``ProfileError``
+    listing every item that is malformed, names no field or sets what another item sets.
     """
+    from lmsprofiles._callsite import clashes, target
     from lmsprofiles._errors import Problem, ProfileError
-    from lmsprofiles._keys import Field, fields_of, spellings, unknown_key_message
+    from lmsprofiles._keys import canonical_value
     from lmsprofiles._overrides import parse_value
+    from lmsprofiles._yaml import dotted
 
     overrides: dict[str, Any] = {}
     problems = []
+    targets = []
+
+    def report(path: tuple[str | int, ...], message: str) -> None:
+        problems.append(Problem("--set", None, None, dotted(path), message))
+
     for item in items:
         name, sep, text = item.partition("=")
-        fld: Field | None = None
-        if name == "ttl":
-            fld = fields_of("GlobalFile")["ttl"]
-        for model in ("LlmLoad", "Inference"):
-            if fld is None and name in spellings(model):
-                fld = fields_of(model)[spellings(model)[name]]
         if not sep:
             problems.append(Problem("--set", None, None, item, "expected FIELD=VALUE"))
             continue
-        if fld is None:
-            message = unknown_key_message(name, "Inference")
-            problems.append(Problem("--set", None, None, name, message))
+        found = target(name)
+        if isinstance(found, str):
+            problems.append(Problem("--set", None, None, name, found))
             continue
+        path, fld = found
+        targets.append((name, path))
         try:
-            overrides[name] = parse_value(text, fld)
+            value = parse_value(text, fld, level=len(path))
         except ValueError as exc:
             problems.append(Problem("--set", None, None, name, str(exc)))
+            continue
+        overrides[name] = canonical_value(value, fld, path, report)
+    for name, other in clashes(targets):
+        problems.append(Problem("--set", None, None, name, f"also set by --set {other}; keep one"))
     if problems:
         raise ProfileError(problems)
     return overrides

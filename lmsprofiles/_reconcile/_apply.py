@@ -26,7 +26,7 @@ from typing import Protocol, assert_never
 
 from lmsprofiles._errors import LMStudioError
 from lmsprofiles._reconcile._model import DesiredInstance, Kind, ObservedInstance
-from lmsprofiles._reconcile._ownership import State, settle_unload, take_over
+from lmsprofiles._reconcile._ownership import State, settle_unload, take_over, with_references
 from lmsprofiles._reconcile._plan import (
     Action,
     Adopt,
@@ -135,12 +135,17 @@ def apply_plan(
         if not any(record.matches(o) for o in observed):
             run.state = settle_unload(run.state, identifier)
             run.save(run.state)
+    learned = with_references(run.state, observed)
+    if learned != run.state:
+        run.state = learned
+        run.save(run.state)
     verification = make_plan(
         desired,
         observed,
         run.state.records,
         prune=plan.prune,
         context_policy=plan.context_policy,
+        not_deployed=plan.not_deployed,
     )
     failed = {f.identifier for f in run.failures}
     for action in verification.actions:

@@ -306,6 +306,10 @@ def translated(host: str, doing: str, timeout: float | None = None) -> Iterator[
         raise LMStudioError(f"could not {doing}: invalid value: {exc}") from exc
     except (httpx.HTTPError, OSError) as exc:
         raise LMStudioUnreachableError(f"LM Studio is not reachable at {host} ({exc})") from exc
+    except (httpx.InvalidURL, UnicodeError) as exc:  # an address the SDK cannot use
+        raise ProfileError.single(
+            "host", f"cannot connect to {host!r}: {_first_line(exc)}"
+        ) from exc
 
 
 def sdk_load_config(desired: DesiredInstance) -> dict[str, Any]:
@@ -354,6 +358,9 @@ def observed_instance(
         max_context_length=_int_or_none(info.get("maxContextLength")),
         ttl_ms=ttl_ms,
         load=dict(load),
+        instance_reference=str(info["instanceReference"])
+        if info.get("instanceReference")
+        else None,
     )
 
 

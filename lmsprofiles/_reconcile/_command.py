@@ -15,7 +15,7 @@ import json
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -30,9 +30,9 @@ from lmsprofiles._errors import (
 from lmsprofiles._reconcile._apply import ApplyResult, apply_plan
 from lmsprofiles._reconcile._client import LMStudioClient
 from lmsprofiles._reconcile._compare import ContextPolicy
-from lmsprofiles._reconcile._desired import control_settings, desired_instances
+from lmsprofiles._reconcile._desired import control_settings, desired_instances, not_deployed
 from lmsprofiles._reconcile._host import parse_host
-from lmsprofiles._reconcile._lock import host_lock
+from lmsprofiles._reconcile._lock import host_lock, lock_holder
 from lmsprofiles._reconcile._model import DesiredInstance, DownloadedModel, Kind, ObservedInstance
 from lmsprofiles._reconcile._ownership import State
 from lmsprofiles._reconcile._plan import (
@@ -44,7 +44,7 @@ from lmsprofiles._reconcile._plan import (
     Reuse,
     make_plan,
 )
-from lmsprofiles._reconcile._progress import make_reporter
+from lmsprofiles._reconcile._progress import Reporter, make_reporter
 from lmsprofiles._reconcile._render import (
     plan_document,
     render_plan,
@@ -98,8 +98,34 @@ def execute(options: Options, out: TextIO | None = None) -> int:
 
     A blocked plan or a partial apply raises :class:`ApplyError` (exit 4) after the output.
     With ``hosts`` or ``all_hosts`` the hosts of the inventory run at once
-    (:mod:`._fleet`) and the most severe exit code over them is returned.
+    (:mod:`._fleet`) and the most severe exit code over them is returned. SIGTERM is
+    handled like Ctrl-C (``KeyboardInterrupt``): the step under way ends the same way.
     """
+    with _sigterm_interrupts():
+        return _execute(options, out)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While in the block, SIGTERM raises ``KeyboardInterrupt`` like SIGINT (main thread
+    only: elsewhere signal handlers cannot be set)."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _execute(options: Options, out: TextIO | None) -> int:
     stream = out if out is not None else sys.stdout
     _quiet_sdk_logs()
     prepared = prepare(options)
@@ -188,27 +214,36 @@ def run_host(
     *,
     color: bool = False,
     stop: threading.Event | None = None,
+    tally: Callable[[Reporter], Reporter] | None = None,
 ) -> HostRun:
     """Plan (and apply) on one host; text output goes to ``stream`` as it happens.
 
     Raises :class:`LmsProfilesError` for a run that stops before it has a plan (unreachable,
     timed out, lock held, damaged state file, ...). ``stop``, once set, interrupts the run
-    (``KeyboardInterrupt``) before its next call to LM Studio.
+    (``KeyboardInterrupt``) before its next call to LM Studio. ``tally``, if given, wraps
+    the reporter of the apply (to count the steps done).
     """
     read_only = options.command == "plan" or options.dry_run
     with LMStudioClient(target.address, timeout=prepared.timeout) as client:
         name = target.name if target.address is not None else _inventory_host(prepared, client.host)
         label = client.host if name is None else f"{client.host} ({name})"
         desired = desired_instances(prepared.profiles, name)
+        kept = not_deployed(prepared.profiles, name)
         if not isinstance(options.adopt, bool):
             _check_adopt_names(options.adopt, desired)
         api = _Stoppable(client, stop)
         store = OwnershipStore(target.state_dir, client.host)
         if read_only:
-            plan = _plan(options, desired, api, store.read())
+            holder = lock_holder(target.state_dir, client.host)
+            plan = _plan(options, desired, api, store.read(), kept, in_progress=holder is not None)
             command = "reconcile" if options.dry_run else "plan"
             document = plan_document(plan, host=client.host, command=command)
             if not options.json_output:
+                if holder is not None:
+                    stream.write(
+                        f"Note: another lmsprofiles run is in progress on this server: {holder}; "
+                        "this plan shows the state it has reached so far.\n\n"
+                    )
                 stream.write(_plan_text(plan, label, color))
             error = _blocked(plan)
             pending = options.dry_run or options.detailed_exitcode
@@ -219,10 +254,10 @@ def run_host(
             target.state_dir, client.host, operation=operation, timeout=options.lock_timeout
         )
         with lock:
-            state = store.read(set_aside_damaged=operation == "adopt")
+            state = store.read(set_aside_damaged=operation == "adopt" or bool(options.adopt))
             if store.outdated:
                 store.write(state)
-            plan = _plan(options, desired, api, state)
+            plan = _plan(options, desired, api, state, kept)
             if not options.json_output:
                 for moved in store.set_aside:
                     stream.write(f"The damaged state file was moved to {moved}.\n")
@@ -230,6 +265,8 @@ def run_host(
             reporter = make_reporter(
                 stream, json_output=options.json_output, progress_bars=stop is None
             )
+            if tally is not None:
+                reporter = tally(reporter)
             try:
                 result = apply_plan(
                     plan,
@@ -364,6 +401,9 @@ def _plan(
     desired: Sequence[DesiredInstance],
     client: _Stoppable,
     state: State,
+    kept: Mapping[str, str],
+    *,
+    in_progress: bool = False,
 ) -> Plan:
     observed, downloaded = client.survey()
     return make_plan(
@@ -375,6 +415,8 @@ def _plan(
         prune=options.prune and options.command != "adopt",
         adopt=options.adopt,
         context_policy=options.context_policy,
+        not_deployed=kept,
+        in_progress=in_progress,
     )
 
 

@@ -6,14 +6,14 @@ import copy
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from lmsprofiles._reconcile._model import DesiredInstance
 
 if TYPE_CHECKING:
     from lmsprofiles._profiles import ProfileSet
 
-__all__ = ["control_settings", "desired_instance", "desired_instances"]
+__all__ = ["KEPT", "control_settings", "desired_instance", "desired_instances", "not_deployed"]
 
 
 def control_settings() -> Any:
@@ -30,7 +30,8 @@ def desired_instances(
     that host of the inventory, with its layers.
 
     Raises ``ProfileError`` (exit 3) for invalid profiles or environment, before anything
-    else happens. The origins of ``model`` and ``type`` are the model profile's file.
+    else happens. The origin of ``model`` is where its profile writes it (FILE:LINE:COL),
+    that of ``type`` the model profile's file.
     """
     from lmsprofiles._profiles import ProfileSet, load
 
@@ -39,9 +40,28 @@ def desired_instances(
     found = []
     for deployment in profiles.deployments(host):
         want = desired_instance(deployment)
-        source = profiles.models[want.identifier].source
-        origins = {"model": source, "type": source, **want.origins}
+        profile = profiles.models[want.identifier]
+        origins = {"model": profile.model_at or profile.source, "type": profile.source}
+        origins |= want.origins
         found.append(dataclasses.replace(want, origins=origins))
+    return found
+
+
+KEPT: Final = "its profile has deploy: false"
+"""Why an instance of a model profile that is not deployed stays loaded, even with --prune."""
+
+
+def not_deployed(profiles: ProfileSet, host: str | None = None) -> dict[str, str]:
+    """The identifiers of the model profiles that are not desired here, each with why: the
+    profile has ``deploy: false`` (:data:`KEPT`: the application uses it; reconcile never
+    unloads it), or the inventory host ``host`` does not run it."""
+    runs = None if host is None else set(profiles.host(host).models)
+    found = {}
+    for identifier, model in profiles.models.items():
+        if not model.deploy:
+            found[identifier] = KEPT
+        elif runs is not None and identifier not in runs:
+            found[identifier] = f"host {host!r} does not run it"
     return found
 
 

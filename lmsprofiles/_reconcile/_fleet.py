@@ -8,10 +8,10 @@ inventory, each group printed once it and those before it are done, and ends wit
 ``--json`` prints one document with one plan per host. The exit code is the most severe over
 the hosts, in the order of :data:`SEVERITY`.
 
-Ctrl-C stops every host before its next call to LM Studio and waits a moment for them; a
-step LM Studio is doing meanwhile (a long load) is left to finish on the server, and its
-intent, recorded before it started, is resolved by the next run, as after a single-host run
-that was interrupted or killed.
+Ctrl-C (or SIGTERM) stops every host before its next call to LM Studio and waits a moment
+for them, then says on stderr what each host did; a step LM Studio is doing meanwhile (a long
+load) is left to finish on the server, and its intent, recorded before it started, is
+resolved by the next run, as after a single-host run that was interrupted or killed.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from lmsprofiles._reconcile._command import (
     _with_emulator,
     run_host,
 )
+from lmsprofiles._reconcile._progress import Reporter, Tally
 from lmsprofiles._reconcile._render import FORMAT_VERSION, SUMMARY_WORDS
 from lmsprofiles._reconcile._state import default_state_dir
 
@@ -61,6 +62,7 @@ _STATUSES: Final = (
 )
 """Host statuses, most severe first; the run's status is the first any host has."""
 
+_DONE: Final = {"adopt": "adopted", "load": "loaded", "unload": "unloaded"}
 _GRACE_SECONDS: Final = 3.0
 """How long Ctrl-C waits for the hosts to stop between two calls to LM Studio."""
 
@@ -113,11 +115,13 @@ class _Job:
     run: HostRun | None = None
     failure: BaseException | None = None
     """An exception lmsprofiles did not mean to raise: raised again by the main thread."""
+    tally: Tally | None = None
+    """The steps of its apply, once it applies."""
 
     def work(self, options: Options, prepared: Prepared, target: Target, **how: Any) -> None:
         buffer = io.StringIO()
         try:
-            self.run = run_host(options, prepared, target, buffer, **how)
+            self.run = run_host(options, prepared, target, buffer, tally=self._count, **how)
         except LmsProfilesError as exc:
             self.run = HostRun(exc.exit_code, None, exc)
         except KeyboardInterrupt:
@@ -128,9 +132,29 @@ class _Job:
             self.text = buffer.getvalue()
             self.done.set()
 
+    def _count(self, reporter: Reporter) -> Reporter:
+        self.tally = Tally(reporter)
+        return self.tally
+
     @property
     def outcome(self) -> HostRun:
         return self.run if self.run is not None else HostRun(130)
+
+    def did(self) -> str:
+        """What the host did, for the summary of an interrupted fan-out."""
+        if self.done.is_set() and self.run is not None and self.run.code != 130:
+            return _result(self.run)
+        tally = self.tally
+        if tally is None:
+            return "interrupted before any change"
+        done: dict[str, list[str]] = {}
+        for verb, identifier in tally.done:
+            done.setdefault(verb, []).append(identifier)
+        words = [f"{len(ids)} {_DONE[verb]} ({', '.join(ids)})" for verb, ids in done.items()]
+        said = f"interrupted: {', '.join(words) or 'nothing changed'}"
+        if tally.under_way is not None:
+            said += f"; {' '.join(tally.under_way)} was under way"
+        return said
 
 
 def execute_fleet(options: Options, prepared: Prepared, stream: TextIO) -> int:
@@ -169,6 +193,10 @@ def execute_fleet(options: Options, prepared: Prepared, stream: TextIO) -> int:
             deadline = time.monotonic() + _GRACE_SECONDS
             for job in jobs:
                 job.done.wait(max(0.0, deadline - time.monotonic()))
+            width = max(len(job.host.name) for job in jobs)
+            print("What each host did before the interruption:", file=sys.stderr)
+            for job in jobs:
+                print(f"  {job.host.name:<{width}}  {job.did()}", file=sys.stderr)
             raise
     for job in jobs:
         if job.failure is not None:
@@ -218,8 +246,7 @@ def _result(run: HostRun) -> str:
         done: dict[str, int] = {}
         for step in result["steps"]:
             done[step["verb"]] = done.get(step["verb"], 0) + 1
-        words = {"adopt": "adopted", "load": "loaded", "unload": "unloaded"}
-        counts = [f"{n} {words[verb]}" for verb, n in done.items()]
+        counts = [f"{n} {_DONE[verb]}" for verb, n in done.items()]
         counts.append(f"{document['summary']['reuse']} reused")
         if result["failures"]:
             counts.append(f"{len(result['failures'])} failed")

@@ -1,9 +1,14 @@
 """LM Studio host addresses: parsing what users write, and which server an address names.
 
-:func:`parse_host` is the one parser behind ``--host``, ``LMSPROFILES_HOST`` and the
-``host=`` argument of the runtime API. It accepts ``HOST:PORT`` and ``HOST`` (port 1234, LM
-Studio's default), with ``HOST`` a name, an IPv4 address or a bracketed IPv6 address
-(``[::1]:1234``); anything else is a :class:`ValueError` saying what is wrong.
+:func:`parse_host` is the one parser behind ``--host``, ``LMSPROFILES_HOST``, the
+addresses of ``hosts.yaml`` and the ``host=`` argument of the runtime API. It accepts
+``HOST:PORT`` and ``HOST`` (port 1234, LM Studio's default), with ``HOST`` a name, an IPv4
+address or a bracketed IPv6 address (``[::1]:1234``); anything else is a :class:`ValueError`
+saying what is wrong. An IPv4 address is written as four decimal numbers from 0 to 255
+without leading zeros: the other spellings the system's resolver reads as addresses
+(``127.1``, ``0x7f000001``, ``2130706433``, ``127.0.0.01``) are refused with the canonical
+spelling as a hint, so that every accepted address is one the SDK (httpx) can use and names
+one server key.
 
 :func:`server_key` says which server an address names, for the per-host lock and ownership
 records: every loopback spelling (``localhost``, ``127.0.0.1``, any ``127.x.y.z``, ``[::1]``,
@@ -20,13 +25,14 @@ import ipaddress
 import re
 from typing import Final
 
-__all__ = ["DEFAULT_PORT", "parse_host", "server_key"]
+__all__ = ["DEFAULT_PORT", "check_name", "parse_host", "server_key"]
 
 DEFAULT_PORT: Final = 1234
 """LM Studio's default API server port."""
 
 _LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 _NAME: Final = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?")
+_NUMBER: Final = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
 _EXAMPLE: Final = "e.g. localhost:1234"
 
 
@@ -86,9 +92,67 @@ def _split(value: str, text: str) -> tuple[str, int]:
             f"e.g. [::1]:1234 (got {text!r})"
         )
     host, sep, port = value.partition(":")
-    if not _NAME.fullmatch(host):
-        raise ValueError(f"{host!r} is not a host name or address (got {text!r})")
+    try:
+        check_name(host)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (got {text!r})") from None
     return host, _port(port, text) if sep else DEFAULT_PORT
+
+
+def check_name(host: str) -> None:
+    """``ValueError`` unless ``host`` is a host name or an IPv4 address in its canonical
+    spelling (four decimal numbers from 0 to 255, no leading zeros).
+
+    A host whose last label is a number (decimal, or hexadecimal after ``0x``) is read as an
+    IPv4 address by URL parsers and resolvers alike; written any other way than the
+    canonical one, httpx refuses it or the resolver reads it as another spelling of an
+    address (``127.1`` is ``127.0.0.1``), which would give one server two keys.
+    """
+    if not _NAME.fullmatch(host):
+        raise ValueError(f"{host!r} is not a host name or address")
+    bare = host.rstrip(".")
+    labels = bare.split(".")
+    if "" in labels or len(bare) > 253 or max(map(len, labels)) > 63:
+        raise ValueError(
+            f"{host!r} is not a host name: its dot-separated parts must be 1 to 63 characters, "
+            "the whole at most 253"
+        )
+    if not _NUMBER.fullmatch(labels[-1]):
+        return
+    canonical = _canonical_ipv4(bare)
+    if canonical == host:
+        return
+    if canonical == bare:
+        raise ValueError(f"{host!r}: write the IPv4 address without the trailing dot, {bare}")
+    if canonical is not None:
+        raise ValueError(
+            f"{host!r} is not written as an IPv4 address lmsprofiles takes (four decimal "
+            f"numbers from 0 to 255, without leading zeros); write it as {canonical}, which is "
+            "how the system reads it"
+        )
+    if all(_NUMBER.fullmatch(label) for label in labels):
+        raise ValueError(
+            f"{host!r} is not an IPv4 address (four numbers from 0 to 255, e.g. 10.0.0.5)"
+        )
+    raise ValueError(
+        f"{host!r} ends in a number, so it is read as an IPv4 address, and it is not one; "
+        "write an IPv4 address as four numbers from 0 to 255, e.g. 10.0.0.5"
+    )
+
+
+def _canonical_ipv4(text: str) -> str | None:
+    """``text`` as the system's resolver reads it as an IPv4 address (``127.1`` is
+    ``127.0.0.1``), in the canonical spelling; None if it does not read it as one."""
+    try:
+        return str(ipaddress.IPv4Address(text))
+    except ValueError:
+        pass
+    import socket
+
+    try:
+        return socket.inet_ntoa(socket.inet_aton(text))
+    except OSError:
+        return None
 
 
 def _port(text: str, whole: str) -> int:

@@ -28,7 +28,7 @@ from lmsprofiles._errors import LockHeldError, StateError
 from lmsprofiles._reconcile._host import server_key
 from lmsprofiles._reconcile._state import host_slug
 
-__all__ = ["HostLock", "host_lock", "lock_path"]
+__all__ = ["HostLock", "host_lock", "lock_holder", "lock_path"]
 
 _POLL_SECONDS: Final = 0.05
 
@@ -96,6 +96,27 @@ def host_lock(state_dir: Path, host: str, *, operation: str, timeout: float) -> 
         lock.release()
 
 
+def lock_holder(state_dir: Path, host: str) -> str | None:
+    """Who holds the lock of the server ``host`` names (``pid N, user@host, reconcile since
+    TIME``), or None if no run holds it. Creates nothing: for a read-only ``plan``."""
+    path = lock_path(state_dir, host)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None  # no lock file: no run ever held it (or it cannot be read)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _holder(path)
+        except OSError:
+            return None
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
 def _acquire(fd: int, path: Path, host: str, timeout: float, wait_option: str) -> None:
     deadline = time.monotonic() + max(timeout, 0.0)
     while True:
@@ -127,7 +148,7 @@ def _holder(path: Path) -> str:
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
         return f"pid {info['pid']}, {info['holder']}, {info['operation']} since {info['started']}"
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return "holder unknown"
 
 

@@ -65,6 +65,9 @@ class ObservedInstance:
     max_context_length: int | None = None
     ttl_ms: int | Unknown | None = UNKNOWN
     load: Mapping[str, Any] = field(default_factory=dict)
+    instance_reference: str | None = None
+    """LM Studio's name of this one instance (another instance under the same identifier
+    has another); None when the server does not report it."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class OwnershipRecord:
 
     ``ttl`` is the ttl (seconds) it was loaded with, so a ttl change can be detected when the
     server does not report ttls; ``loaded_at`` is an ISO 8601 UTC timestamp.
+    ``instance_reference`` is LM Studio's name of the very instance, once a read-back has
+    seen it (None before, and in records of older versions).
     """
 
     identifier: str
@@ -80,13 +85,21 @@ class OwnershipRecord:
     kind: Kind
     ttl: int | None = None
     loaded_at: str = ""
+    instance_reference: str | None = None
 
     def matches(self, observed: ObservedInstance) -> bool:
-        """True if ``observed`` is the instance this record describes."""
+        """True if ``observed`` is the instance this record describes: the same identifier,
+        model key and type, and the same instance reference when both are known (an
+        instance someone else loaded under the identifier later is not ours)."""
         return (
             observed.identifier == self.identifier
             and observed.model_key == self.model_key
             and observed.kind == self.kind
+            and (
+                self.instance_reference is None
+                or observed.instance_reference is None
+                or observed.instance_reference == self.instance_reference
+            )
         )
 
 

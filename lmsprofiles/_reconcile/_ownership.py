@@ -42,6 +42,7 @@ __all__ = [
     "settle_unload",
     "take_over",
     "with_intent",
+    "with_references",
     "without_records",
 ]
 
@@ -143,8 +144,31 @@ def take_over(state: State, observed: ObservedInstance, ttl: int | None) -> Stat
         ttl = observed.ttl_ms // 1000
     elif observed.ttl_ms is None:
         ttl = None
-    record = OwnershipRecord(observed.identifier, observed.model_key, observed.kind, ttl, now())
+    record = OwnershipRecord(
+        observed.identifier,
+        observed.model_key,
+        observed.kind,
+        ttl,
+        now(),
+        observed.instance_reference,
+    )
     return replace(state, records={**state.records, observed.identifier: record})
+
+
+def with_references(state: State, observed: Iterable[ObservedInstance]) -> State:
+    """``state`` with the instance reference of each owned instance in ``observed`` recorded
+    where its record has none yet (a load does not report it; the next read-back does)."""
+    records = dict(state.records)
+    for have in observed:
+        record = records.get(have.identifier)
+        if (
+            record is not None
+            and record.instance_reference is None
+            and have.instance_reference is not None
+            and record.matches(have)
+        ):
+            records[have.identifier] = replace(record, instance_reference=have.instance_reference)
+    return state if records == state.records else replace(state, records=records)
 
 
 def drop_intent(state: State, identifier: str) -> State:
@@ -167,7 +191,11 @@ def without_records(state: State, identifiers: Iterable[str]) -> State:
 
 
 def resolve(
-    state: State, observed: Iterable[ObservedInstance], *, only: str | None = None
+    state: State,
+    observed: Iterable[ObservedInstance],
+    *,
+    only: str | None = None,
+    in_progress: bool = False,
 ) -> tuple[State, tuple[tuple[str, str], ...]]:
     """Settle the intents an interrupted run left, against the instances LM Studio lists.
 
@@ -181,7 +209,9 @@ def resolve(
       is still listed did not: the record stays.
 
     With ``only``, just the intent of that identifier is resolved (``observed`` need only
-    hold that instance) and the others stay.
+    hold that instance) and the others stay. ``in_progress`` says the intents are those of a
+    run still going on (a read-only plan while another run holds the lock): the notes say
+    how far it got rather than calling its steps interrupted.
     """
     by_identifier = {o.identifier: o for o in observed}
     records = dict(state.records)
@@ -192,26 +222,34 @@ def resolve(
             continue
         have = by_identifier.get(identifier)
         when = f"started {intent.started_at}" if intent.started_at else "started earlier"
+        step = (
+            f"{'an' if intent.op == 'unload' else 'a'} {intent.op} of the run in progress ({when})"
+            if in_progress
+            else f"an interrupted {intent.op} ({when})"
+        )
         if intent.op == "load":
             if have is not None and _is_intended(intent, have):
                 records[identifier] = OwnershipRecord(
-                    identifier, intent.model_key, intent.kind, intent.ttl, intent.started_at
+                    identifier,
+                    intent.model_key,
+                    intent.kind,
+                    intent.ttl,
+                    intent.started_at,
+                    have.instance_reference,
                 )
-                notes.append(
-                    (
-                        identifier,
-                        f"an interrupted load ({when}) completed; recorded as loaded by "
-                        "lmsprofiles",
-                    )
-                )
+                done = "has completed" if in_progress else "completed"
+                note = f"{step} {done}; recorded as loaded by lmsprofiles"
+            elif in_progress:
+                note = f"{step} has not completed yet"
             else:
                 what = "no instance" if have is None else "an instance it did not load"
-                notes.append((identifier, f"an interrupted load ({when}) left {what}"))
+                note = f"{step} left {what}"
         elif have is None or owned_record(records, have) is None:
             records.pop(identifier, None)
-            notes.append((identifier, f"an interrupted unload ({when}) completed"))
+            note = f"{step} {'has completed' if in_progress else 'completed'}"
         else:
-            notes.append((identifier, f"an interrupted unload ({when}) did not happen"))
+            note = f"{step} {'has not happened yet' if in_progress else 'did not happen'}"
+        notes.append((identifier, note))
     return State(records, kept), tuple(notes)
 
 

@@ -32,6 +32,7 @@ from lmsprofiles._reconcile._compare import (
     ContextPolicy,
     compare,
 )
+from lmsprofiles._reconcile._desired import KEPT
 from lmsprofiles._reconcile._model import (
     UNKNOWN,
     DesiredInstance,
@@ -39,7 +40,13 @@ from lmsprofiles._reconcile._model import (
     ObservedInstance,
     OwnershipRecord,
 )
-from lmsprofiles._reconcile._ownership import Intent, State, owned_record, resolve
+from lmsprofiles._reconcile._ownership import (
+    Intent,
+    State,
+    owned_record,
+    resolve,
+    with_references,
+)
 
 __all__ = [
     "ACTION_NAMES",
@@ -194,7 +201,8 @@ class Plan:
     ``state`` is the ownership state the plan was made with, after resolving the intents of
     an interrupted run and before applying anything; ``stale_records`` are records whose
     instance is no longer loaded (expired by ttl or unloaded by someone): applying the plan
-    forgets them. ``resolved_intents`` says whether there were intents to resolve.
+    forgets them. ``resolved_intents`` says whether ``state`` differs from the records
+    read (intents resolved, instance references learned): applying writes it.
     """
 
     actions: tuple[Action, ...]
@@ -204,6 +212,7 @@ class Plan:
     context_policy: ContextPolicy = DEFAULT_CONTEXT_POLICY
     state: State = field(default_factory=State)
     resolved_intents: bool = False
+    not_deployed: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def changes_pending(self) -> bool:
@@ -246,6 +255,8 @@ def make_plan(
     prune: bool = False,
     adopt: bool | Collection[str] = False,
     context_policy: ContextPolicy = DEFAULT_CONTEXT_POLICY,
+    not_deployed: Mapping[str, str] | None = None,
+    in_progress: bool = False,
 ) -> Plan:
     """Decide, per desired and per observed instance, what reconcile does.
 
@@ -253,10 +264,18 @@ def make_plan(
     the unsettled intents of an interrupted run. ``downloaded`` lists the models the host
     can load (``None``: unknown, no preflight of model keys). ``adopt`` is ``True`` to take
     over every foreign instance that matches a profile, or the identifiers to take over.
-    Raises ``ValueError`` if two desired instances share an identifier.
+    ``not_deployed`` maps the identifiers of model profiles that are not desired here to why
+    (:func:`~._desired.not_deployed`): an owned instance of one is never unloaded if its
+    profile has ``deploy: false``, else unloaded with ``prune`` for that reason.
+    ``in_progress``: another run holds the server's lock, so ``intents`` are its steps under
+    way (a read-only plan), not an interrupted run's. Raises
+    ``ValueError`` if two desired instances share an identifier.
     """
     _check_unique(d.identifier for d in desired)
-    state, recovered = resolve(State(dict(owned), dict(intents or {})), observed)
+    start = State(dict(owned), dict(intents or {}))
+    state, recovered = resolve(start, observed, in_progress=in_progress)
+    learned = with_references(state, observed)
+    state, learned_references = learned, learned != state
     records = state.records
     actions: list[Action] = []
     diagnostics = [Diagnostic("info", identifier, note) for identifier, note in recovered]
@@ -275,7 +294,7 @@ def make_plan(
         key=lambda o: (o.kind, o.identifier),
     )
     for other in rest:
-        actions.append(_other(other, records, prune, by_key))
+        actions.append(_other(other, records, prune, by_key, not_deployed or {}))
     for action in actions:
         diagnostics.extend(_diagnostics(action, by_key))
     stale = tuple(
@@ -290,7 +309,8 @@ def make_plan(
         prune,
         context_policy,
         state,
-        bool(intents),
+        bool(intents) or learned_references,
+        dict(not_deployed or {}),
     )
 
 
@@ -428,11 +448,15 @@ def _other(
     owned: Mapping[str, OwnershipRecord],
     prune: bool,
     by_key: Mapping[str, str],
+    not_deployed: Mapping[str, str],
 ) -> Action:
     if owned_record(owned, have) is not None:
+        why = not_deployed.get(have.identifier, "its profile is gone")
+        if why == KEPT:
+            return Leave(have, f"loaded by lmsprofiles; {KEPT} (never unloaded by reconcile)", True)
         if prune:
-            return Unload(have, "loaded by lmsprofiles; its profile is gone")
-        return Leave(have, "loaded by lmsprofiles; its profile is gone (--prune unloads it)", True)
+            return Unload(have, f"loaded by lmsprofiles; {why}")
+        return Leave(have, f"loaded by lmsprofiles; {why} (--prune unloads it)", True)
     duplicate_of = by_key.get(have.model_key)
     if duplicate_of is not None:
         return Leave(have, f"not loaded by lmsprofiles; duplicate of {duplicate_of!r}")

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Protocol, TextIO
 
-__all__ = ["PlainReporter", "Reporter", "RichReporter", "SilentReporter", "make_reporter"]
+__all__ = [
+    "PlainReporter",
+    "Reporter",
+    "RichReporter",
+    "SilentReporter",
+    "Tally",
+    "make_reporter",
+]
 
 
 class Reporter(Protocol):
@@ -38,6 +45,37 @@ class SilentReporter:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+class Tally:
+    """Passes the steps on to ``reporter`` and keeps count: ``done`` lists the ``(verb,
+    identifier)`` of the steps that succeeded, ``under_way`` the one started and not yet
+    finished, if any (what an interrupted run had done)."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self._reporter = reporter
+        self.done: list[tuple[str, str]] = []
+        self.under_way: tuple[str, str] | None = None
+
+    def start(self, verb: str, identifier: str, model_key: str) -> None:
+        """Note the step and pass it on."""
+        self.under_way = (verb, identifier)
+        self._reporter.start(verb, identifier, model_key)
+
+    def progress(self, fraction: float) -> None:
+        """Pass the progress on."""
+        self._reporter.progress(fraction)
+
+    def finish(self, error: str | None) -> None:
+        """Count the step if it succeeded, and pass the outcome on."""
+        if error is None and self.under_way is not None:
+            self.done.append(self.under_way)
+        self.under_way = None
+        self._reporter.finish(error)
+
+    def close(self) -> None:
+        """Close the reporter passed to."""
+        self._reporter.close()
 
 
 class PlainReporter:

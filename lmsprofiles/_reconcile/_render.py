@@ -307,6 +307,14 @@ def render_result(result: ApplyResult, *, host: str, command: str = "reconcile")
             lines = [f"Reconcile of LM Studio at {host} was partial: {counted}."]
         else:
             lines = [f"Reconciled LM Studio at {host}: {counted}."]
+        if done["adopt"]:
+            loaded = {s.identifier for s in result.steps if s.verb == "load"}
+            names = ", ".join(
+                s.identifier + (" (reloaded to fit its profile)" if s.identifier in loaded else "")
+                for s in result.steps
+                if s.verb == "adopt"
+            )
+            lines.append(f"Adopted {done['adopt']}, now managed by lmsprofiles: {names}.")
     if result.failures:
         lines.append(f"{len(result.failures)} failed:")
         lines += [f"  {f.identifier}: {f.action}: {f.message}" for f in result.failures]

@@ -15,6 +15,7 @@ next to ``127.0.0.1``) are merged in and their files removed on the next write.
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 import os
 import re
@@ -110,6 +111,7 @@ class OwnershipStore:
                     "type": r.kind,
                     "ttl": r.ttl,
                     "loaded_at": r.loaded_at,
+                    "instance_reference": r.instance_reference,
                 }
                 for identifier, r in sorted(state.records.items())
             },
@@ -163,7 +165,7 @@ class OwnershipStore:
                 host = json.loads(candidate.read_text(encoding="utf-8")).get("host")
                 if isinstance(host, str) and server_key(host) == self.key:
                     found.append(candidate)
-            except (OSError, ValueError, AttributeError):
+            except (OSError, ValueError, AttributeError, RecursionError):
                 continue
         return found
 
@@ -185,7 +187,7 @@ class OwnershipStore:
                 f"the state file {path} was written by a newer lmsprofiles ({exc}); "
                 "upgrade lmsprofiles to use it"
             ) from None
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             if set_aside_damaged:
                 self.set_aside.append(_set_aside(path))
                 return State()
@@ -248,7 +250,15 @@ def _record(identifier: str, entry: Any) -> OwnershipRecord:
         _kind(identifier, entry),
         _ttl(identifier, entry),
         str(entry.get("loaded_at", "")),
+        _reference(identifier, entry),
     )
+
+
+def _reference(identifier: str, entry: Mapping[str, Any]) -> str | None:
+    reference = entry.get("instance_reference")
+    if reference is not None and not isinstance(reference, str):
+        raise TypeError(f"instance_reference of {identifier!r} is not a string")
+    return reference
 
 
 def _intent(identifier: str, entry: Any) -> Intent:
@@ -269,10 +279,23 @@ def _intent(identifier: str, entry: Any) -> Intent:
 
 
 def _set_aside(path: Path) -> Path:
+    """Move ``path`` to ``<name>.damaged-<time>``, a name no file has yet (``-2``, ``-3``, ...
+    after the time when another file was set aside in the same second): never over one."""
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S")
-    target = path.with_name(f"{path.name}.damaged-{stamp}")
     try:
-        os.replace(path, target)
+        for n in itertools.count(1):
+            target = path.with_name(f"{path.name}.damaged-{stamp}{'' if n == 1 else f'-{n}'}")
+            try:
+                os.link(path, target)  # fails if target exists, unlike a rename
+            except FileExistsError:
+                continue
+            except OSError:  # no hard links here: the host lock is held, rename
+                if target.exists():
+                    continue
+                os.replace(path, target)
+                break
+            path.unlink()
+            break
     except OSError as exc:
         raise StateError(
             f"cannot move the damaged state file {path} aside: {_reason(exc)}"
@@ -287,6 +310,8 @@ def _describe(exc: BaseException) -> str:
         return f"not JSON: {exc.msg} at line {exc.lineno}"
     if isinstance(exc, KeyError):
         return f"missing {exc}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read"
     return str(exc)
 
 

@@ -14,23 +14,46 @@ import threading
 from collections.abc import Callable
 from typing import Final, TypeVar
 
-__all__ = ["DEFAULT_TIMEOUT", "parse_timeout", "run_bounded"]
+__all__ = ["DEFAULT_TIMEOUT", "MAX_TIMEOUT", "check_seconds", "parse_timeout", "run_bounded"]
 
 DEFAULT_TIMEOUT: Final = 60.0
 """Seconds, the same as the SDK's own default for its synchronous API."""
+
+MAX_TIMEOUT: Final = 86400.0
+"""The longest timeout, one day: longer ones are more than any wait for LM Studio needs, and
+the waits of the standard library refuse values above about 292 years."""
 
 T = TypeVar("T")
 
 
 def parse_timeout(text: str) -> float:
-    """A timeout as written by a user; ``ValueError`` unless it is a number of seconds > 0."""
+    """A timeout as written by a user; ``ValueError`` unless it is a number of seconds > 0
+    and at most :data:`MAX_TIMEOUT`."""
+    if not text.strip():
+        raise ValueError("is empty; give a number of seconds > 0")
     try:
         value = float(text.strip())
     except ValueError:
-        raise ValueError(f"must be a number of seconds > 0 (got {text!r})") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"must be a number of seconds > 0 (got {text!r})")
+        value = math.nan
+    if not 0 < value <= MAX_TIMEOUT:  # NaN fails too
+        raise ValueError(
+            f"must be a number of seconds > 0 and at most {MAX_TIMEOUT:g} (got {text!r})"
+        )
     return value
+
+
+def check_seconds(value: object, *, zero: bool = False) -> float:
+    """``value`` as seconds for the runtime API: an int or a float, > 0 (>= 0 with ``zero``)
+    and at most :data:`MAX_TIMEOUT`; ``TypeError`` for another type, ``ValueError`` for a
+    number out of range, saying what is wrong."""
+    least = ">= 0" if zero else "> 0"
+    expected = f"must be a number of seconds {least} and at most {MAX_TIMEOUT:g}"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{expected}, not {type(value).__name__} {value!r}")
+    low_ok = value >= 0 if zero else value > 0
+    if not (low_ok and value <= MAX_TIMEOUT):  # NaN fails too
+        raise ValueError(f"{expected} (got {value!r})")
+    return float(value)
 
 
 def run_bounded(call: Callable[[], T], timeout: float, on_timeout: Callable[[], None]) -> T:

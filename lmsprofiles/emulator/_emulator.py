@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import math
 import os
+import socket
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -119,6 +120,8 @@ class Emulator:
         server = ProtocolServer(self._state)
         try:
             self._port = await server.start(self.bind, self._requested_port)
+        except socket.gaierror as exc:  # the name does not resolve
+            raise EmulatorError(f"cannot resolve {self.bind}: {exc.strerror or exc}") from None
         except OSError as exc:
             reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
             where = f"{self.bind}:{self._requested_port}"

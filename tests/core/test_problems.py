@@ -397,10 +397,10 @@ def test_one_problem_per_wrong_value_where_pydantic_reports_several(write_tree: 
     assert problems(root) == [
         "profiles/models/a.yaml:4:12: load.gpu.ratio: must be a number from 0 to 1, 'max' or "
         "'off' (got 1.5)",
-        "profiles/models/a.yaml:5:19: load.gpu.disabledGpus: must be a list of GPU indices "
-        "(integers >= 0) (got a list)",
-        "profiles/models/a.yaml:7:16: inference.stopStrings: must be a list of non-empty strings "
-        "(got a list)",
+        "profiles/models/a.yaml:5:23: load.gpu.disabledGpus[1]: list item 1 must be a GPU "
+        "index (an integer >= 0) (got -1)",
+        "profiles/models/a.yaml:7:20: inference.stopStrings[1]: list item 1 must be a "
+        "non-empty string (got the string '')",
         "profiles/models/a.yaml:11:15: inference.rawTools.tools[0].type: must be one of "
         "'function' (got the string 'x')",
         "profiles/models/a.yaml:12:26: inference.rawTools.tools[0].function.name: must not be "

@@ -104,5 +104,8 @@ def test_count_runs_independent_emulators_one_line_each() -> None:
 
 
 def test_count_that_runs_past_the_last_port(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["emulator", "--count", "3", "--port", "65534"]) == 1
-    assert "--port must be between 0 and 65535, not 65534 to 65536" in capsys.readouterr().err
+    assert main(["emulator", "--count", "3", "--port", "65534"]) == 2  # a usage error
+    assert capsys.readouterr().err == (
+        "lmsprofiles emulator: error: --count 3 from port 65534 needs ports 65534 to 65536; "
+        "the last port is 65535\n"
+    )

@@ -160,7 +160,10 @@ def test_a_bad_timeout_variable_is_a_problem_before_anything_is_contacted(
     argv = ["import", "--from-host", "--host", "127.0.0.1:9", "--to", str(tmp_path)]
     code, _, err = _cli(capsys, *argv)
     assert code == 3
-    assert err.splitlines()[0] == "LMSPROFILES_TIMEOUT: must be a number of seconds > 0 (got 'abc')"
+    assert (
+        err.splitlines()[0]
+        == "LMSPROFILES_TIMEOUT: must be a number of seconds > 0 and at most 86400 (got 'abc')"
+    )
 
 
 def test_a_bad_host_is_a_problem_before_anything_is_contacted(

@@ -350,7 +350,7 @@ def test_an_unknown_setting_far_from_every_known_one_is_a_problem_too(
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["--host", "bad:abc"], "--host does not apply to 'import' without --from-host"),
+        (["--host", "127.0.0.1:1234"], "--host does not apply to 'import' without --from-host"),
         (["--timeout", "5"], "--timeout does not apply to 'import' without --from-host"),
         (["--model", "a/b"], "--model does not apply: no source is a preset with load settings"),
     ],

@@ -150,6 +150,7 @@ def test_context_above_the_model_maximum_is_refused_before_loading(host: Host) -
     assert "x   qwen-chat" in plan.out
     assert "load.contextLength 65536 exceeds the maximum of qwen/qwen3-8b (40960)" in plan.out
     assert "qwen-chat.yaml:5:18" in plan.out
+    assert f"[{host.profiles / 'models' / 'qwen-chat.yaml'}:5:18]" in plan.out
     first = host.run("reconcile")
     assert first.code == 4
     assert set(host.loaded()) == {"coder", "embed"}

@@ -143,22 +143,38 @@ def test_session_killed_after_its_load_leaves_an_instance_reconcile_owns(host: H
     assert host.loaded()["qwen-chat"].instance_reference == reference
 
 
-def test_sigint_during_apply_exits_130_and_the_next_run_converges(host: Host) -> None:
+def interrupted_at(host: Host, step: str, signum: int) -> str:
+    """Run reconcile in a process, send it ``signum`` at ``step`` and return its stderr once
+    it exited 130."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LMSPROFILES_")}
-    env[ENV] = "loaded:qwen-chat"
+    env[ENV] = step
     command = [sys.executable, "-m", "lmsprofiles", "reconcile", *host_args(host)]
     process = subprocess.Popen(
         command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     assert process.stderr is not None
-    assert process.stderr.readline().startswith("failpoint loaded qwen-chat")
-    process.send_signal(signal.SIGINT)
+    assert process.stderr.readline().startswith(f"failpoint {step.replace(':', ' ')}")
+    process.send_signal(signum)
     _, err = process.communicate(timeout=30)
-    assert process.returncode == 130
+    assert process.returncode == 130, err
     assert err.strip().endswith("interrupted")
+    assert "Traceback" not in err
+    return err
+
+
+def test_sigint_during_apply_exits_130_and_the_next_run_converges(host: Host) -> None:
+    interrupted_at(host, "loaded:qwen-chat", signal.SIGINT)
     reference = host.loaded()["qwen-chat"].instance_reference
     assert_converges(host)
     assert host.loaded()["qwen-chat"].instance_reference == reference
+
+
+@pytest.mark.parametrize("step", ["load-intent:qwen-chat", "loaded:qwen-chat"])
+def test_sigterm_during_apply_is_handled_like_sigint(host: Host, step: str) -> None:
+    interrupted_at(host, step, signal.SIGTERM)
+    [path] = (host.state_dir / "hosts").glob("*.json")
+    assert set(json.loads(path.read_text())["intents"]) == {"qwen-chat"}  # written, resolvable
+    assert_converges(host)
 
 
 def test_connection_dropped_mid_apply_exits_1_and_the_next_run_converges(host: Host) -> None:

@@ -40,7 +40,10 @@ def test_model_key_typo_never_takes_the_working_instance_down(host: Host) -> Non
     plan = host.run("plan", "--detailed-exitcode")
     assert plan.code == 4
     assert "x   qwen-chat" in plan.out
-    assert "model 'qwen/qwen3-8B' is not downloaded on this host" in plan.out
+    where = host.profiles / "models" / "qwen-chat.yaml"
+    said = f"model 'qwen/qwen3-8B' is not downloaded on this host [{where}:3:8]"
+    assert said in plan.out  # the position of the model key, as for every problem
+    assert f"error: qwen-chat: cannot apply: {said}" in plan.out
     assert "did you mean 'qwen/qwen3-8b'?" in plan.out
     assert "-/+" not in plan.out
     result = host.run("reconcile")
@@ -209,6 +212,12 @@ def closed_port() -> int:
         ("[::1:1234", "unclosed '['"),
         ("http://localhost:1234", "give host:port without a scheme"),
         ("bad host:1", "'bad host' is not a host name or address"),
+        ("127.1:1234", "'127.1' is not written as an IPv4 address"),
+        ("0x7f000001", "'0x7f000001' is not written as an IPv4 address"),
+        ("2130706433:1234", "'2130706433' is not written as an IPv4 address"),
+        ("127.000.000.001", "'127.000.000.001' is not written as an IPv4 address"),
+        ("a..b:1234", "'a..b' is not a host name: its dot-separated parts must be 1 to 63"),
+        ("1.2.3.4.5", "'1.2.3.4.5' is not an IPv4 address"),
     ],
 )
 @pytest.mark.parametrize("via", ["option", "variable"])
@@ -268,7 +277,10 @@ def test_timeout_from_the_environment(host: Host, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("LMSPROFILES_TIMEOUT", "soon")
     result = host.run("plan")
     assert result.code == 3
-    assert "LMSPROFILES_TIMEOUT: must be a number of seconds > 0 (got 'soon')" in result.err
+    assert (
+        "LMSPROFILES_TIMEOUT: must be a number of seconds > 0 and at most 86400 (got 'soon')"
+        in result.err
+    )
 
 
 @pytest.fixture

@@ -441,3 +441,36 @@ def test_ctrl_c_stops_a_fan_out_with_130_and_the_next_run_converges(
     again = fleet.run("reconcile", "--all-hosts")
     assert again.code == 0, again.out + again.err
     assert_converged(fleet, emulators)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_fan_out_says_what_each_host_did(
+    fleet: Fleet, emulators: dict[str, Emulator], signum: int
+) -> None:
+    """The laptop stops at the load of tiny (after embed); the others finish. Ctrl-C or
+    SIGTERM then prints one line per host, the last line being `interrupted`."""
+    run = fleet.process("reconcile", "--all-hosts", **{ENV: "load-intent:tiny"})
+    try:
+        assert wait_for_failpoint(run) == "failpoint load-intent tiny\n"
+        assert run.stdout is not None
+        for line in run.stdout:  # a host's group is printed once it is done, in order
+            if line.startswith("=== gpu-b "):
+                break
+        run.send_signal(signum)
+        out, err = run.communicate(timeout=60)
+    finally:
+        run.kill()
+        run.wait(timeout=30)
+    assert run.returncode == 130, out + err
+    lines = err.splitlines()
+    assert lines[-1] == "interrupted"
+    at = lines.index("What each host did before the interruption:")
+    assert lines[at + 1 : -1] == [
+        "  workstation  applied: 3 loaded, 0 reused",
+        "  gpu-a        applied: 2 loaded, 0 reused",
+        "  gpu-b        applied: 2 loaded, 0 reused",
+        "  laptop       interrupted: 1 loaded (embed); load tiny was under way",
+    ]
+    again = fleet.run("reconcile", "--all-hosts")
+    assert again.code == 0, again.out + again.err
+    assert_converged(fleet, emulators)
