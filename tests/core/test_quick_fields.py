@@ -67,6 +67,12 @@ ADDRESSES = st.one_of(
     st.text(max_size=6),
 )
 """Host addresses: valid ones, near misses, any text."""
+NAMES = st.one_of(
+    st.sampled_from(["qwen/qwen3-8b", "chat", "é", " ", "a b", "a\tb", "a\u200bb", "\x00", "a\n"]),
+    st.text(max_size=6),
+)
+"""Model keys and identifiers: valid ones, blank ones, odd characters, any text."""
+SPECIAL_TEXT: dict[type[t.Kind], st.SearchStrategy[str]] = {t.Address: ADDRESSES, t.Name: NAMES}
 
 
 def _valid(kind: t.Kind, *, markers: bool = True) -> st.SearchStrategy[Any]:
@@ -81,8 +87,8 @@ def _valid(kind: t.Kind, *, markers: bool = True) -> st.SearchStrategy[Any]:
     if isinstance(kind, t.Choice):
         found = st.sampled_from(kind.options)
         return found | st.just(False) if kind.off == t.OMIT else found
-    if isinstance(kind, t.Address):
-        return ADDRESSES
+    if type(kind) in SPECIAL_TEXT:
+        return SPECIAL_TEXT[type(kind)]
     if isinstance(kind, t.Text):
         return st.text(min_size=1 if kind.non_empty else 0, max_size=5)
     if isinstance(kind, t.Strings):
