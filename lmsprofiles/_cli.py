@@ -99,6 +99,14 @@ def _columns() -> int:
     return columns or 80
 
 
+class _Listed(argparse.ArgumentParser):
+    """A command that ``lmsprofiles --help`` only lists (its name and one-line help are kept
+    by the parser above): never used to parse, so never set up."""
+
+    def __init__(self, **kwargs: object) -> None:
+        """Nothing to set up."""
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The full argument parser (exposed for the CLI reference and tests).
 
@@ -118,7 +126,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     add_globals(parser, *GLOBALS)
     parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # before any command, argparse stops at --help or --version: the commands are only listed
+    parser_class = _Listed if command == "" else argparse.ArgumentParser
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=parser_class
+    )
     for name, module_name in COMMANDS.items():
         help_text = HELP[name]
         # only the named command's parser is used; the others are in the list of commands

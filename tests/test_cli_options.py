@@ -78,3 +78,34 @@ def test_every_command_is_a_module_with_help_configure_and_run() -> None:
         module = importlib.import_module(f"lmsprofiles._commands.{module_name}")
         assert isinstance(HELP[name], str) and HELP[name]
         assert callable(module.configure) and callable(module.run)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["-h"],
+        ["--help", "validate", "--no-such-option"],
+        ["--profiles", "p", "-h", "render"],
+        ["--he", "plan"],
+    ],
+)
+def test_help_before_any_command_lists_every_command(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: lmsprofiles ")
+    assert all(f"\n    {name} " in out for name in COMMANDS)
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--version", "validate", "--no-such-option"]])
+def test_version_before_any_command_prints_the_version(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 0
+    assert capsys.readouterr().err.startswith("lmsprofiles ")  # argparse's exit message
