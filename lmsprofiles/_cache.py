@@ -38,7 +38,7 @@ import struct
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -53,9 +53,12 @@ __all__ = ["RACY_NS", "Answer", "Store", "cache_dir"]
 RACY_NS: Final = 2_000_000_000
 """A file modified less than this before it was read (ns) is read again next time."""
 
-_MAGIC: Final = b"lmsprofiles cache 1\n"
+_MAGIC: Final = b"lmsprofiles cache 2\n"
 _HEAD: Final = struct.Struct("<32sQQ")  # the index's checksum and length, the data's length
 _KEEP: Final = 64  # cache files kept; the oldest beyond that are removed
+_CHUNK: Final = 256
+"""Files per pickle of the data: one pickle writes each path and position the files share
+once, and a few hundred files keep its memo small."""
 _LIBRARIES: Final = (
     "pydantic",
     "pydantic_core",
@@ -171,7 +174,7 @@ class Store:
         found = self._old.payload(entry) if self._old else None
         if found is None:
             return None
-        self._files[key] = entry
+        self._files[key] = _Entry(kind, stat, entry.read_at, found)
         self._trusted.add(key)
         return found
 
@@ -251,16 +254,15 @@ class Store:
         _write(self.path, index, self._payloads(files))
 
     def _payloads(self, files: dict[str, Any]) -> Iterator[bytes]:
-        """Each file's pickled FileRead, one at a time, noting in ``files`` where it goes."""
+        """The FileReads, pickled :data:`_CHUNK` files at a time, noting in ``files`` where
+        each goes: the chunk's offset and length in the data, and its place in the chunk."""
         offset = 0
-        for key, entry in self._files.items():
-            if entry.read is not None:
-                payload: bytes | None = pickle.dumps(entry.read, protocol=5)
-            else:
-                payload = self._old.raw(entry) if self._old else None
-            if payload is None:
-                continue
-            files[key] = (entry.kind, entry.stat, entry.read_at, offset, len(payload))
+        entries = list(self._files.items())
+        for start in range(0, len(entries), _CHUNK):
+            chunk = entries[start : start + _CHUNK]
+            payload = pickle.dumps([entry.read for _, entry in chunk], protocol=5)
+            for i, (key, entry) in enumerate(chunk):
+                files[key] = (entry.kind, entry.stat, entry.read_at, offset, len(payload), i)
             offset += len(payload)
             yield payload
 
@@ -268,13 +270,13 @@ class Store:
 @dataclass
 class _Entry:
     """One file as the cache knows it: what reading it found (None: in the old cache file,
-    at ``where``: offset and length in its data)."""
+    at ``where``: the offset and length of its chunk in the data, and its place in it)."""
 
     kind: str
     stat: StatKey
     read_at: int
     read: FileRead | None = None
-    where: tuple[int, int] = (0, 0)
+    where: tuple[int, int, int] = (0, 0, 0)
 
     def trusted(self) -> bool:
         """Whether the file was read well after its last change (see :data:`RACY_NS`)."""
@@ -295,9 +297,14 @@ class _Old:
     checked: dict[tuple[str, bool], tuple[Any, ...]]
     data_digest: bytes
     _data: bytes | None = None
+    _chunks: dict[tuple[int, int], list[Any]] = field(default_factory=dict)
 
-    def raw(self, entry: _Entry) -> bytes | None:
-        """The pickled FileRead of ``entry``; None if the data is not what the index says."""
+    def _chunk(self, start: int, length: int) -> list[Any]:
+        """The chunk at ``start`` in the data, unpickled; empty if the data is not what the
+        index says."""
+        found = self._chunks.get((start, length))
+        if found is not None:
+            return found
         if self._data is None:
             try:
                 with open(self.path, "rb") as handle:
@@ -307,22 +314,23 @@ class _Old:
                 data = b""
             digest = hashlib.blake2b(data, digest_size=32).digest()
             self._data = data if digest == self.data_digest else b""
-        start, length = entry.where
-        if start + length > len(self._data):
-            return None
-        return self._data[start : start + length]
+        found = []
+        if start + length <= len(self._data):
+            try:
+                loaded = _Unpickler(io.BytesIO(self._data[start : start + length])).load()
+            except Exception:  # a cache that does not unpickle is no cache
+                loaded = None
+            found = loaded if isinstance(loaded, list) else []
+        self._chunks[(start, length)] = found
+        return found
 
     def payload(self, entry: _Entry) -> FileRead | None:
         """The FileRead of ``entry``, or None if it cannot be had."""
         from lmsprofiles._profiles import FileRead
 
-        raw = self.raw(entry)
-        if raw is None:
-            return None
-        try:
-            found = _Unpickler(io.BytesIO(raw)).load()
-        except Exception:  # a cache that does not unpickle is no cache
-            return None
+        start, length, place = entry.where
+        chunk = self._chunk(start, length)
+        found = chunk[place] if 0 <= place < len(chunk) else None
         return found if isinstance(found, FileRead) else None
 
 
@@ -364,8 +372,8 @@ def _read(path: Path, valid_for: tuple[Any, ...]) -> _Old | None:
         if index["valid_for"] != valid_for:
             return None
         files = {
-            key: _Entry(kind, tuple(stat), read_at, None, (start, size))
-            for key, (kind, stat, read_at, start, size) in index["files"].items()
+            key: _Entry(kind, tuple(stat), read_at, None, (start, size, place))
+            for key, (kind, stat, read_at, start, size, place) in index["files"].items()
         }
         answer = index["answer"]
         return _Old(

@@ -11,9 +11,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 
-from pydantic import BaseModel
-
-from lmsprofiles import _fields as f
 from lmsprofiles import _fieldtable as t
 from lmsprofiles._keys import Field, fields_of, spellings, unknown_key_message
 from lmsprofiles._merge import Path
@@ -25,24 +22,23 @@ __all__ = ["clashes", "target"]
 def target(name: str, kind: str = "llm") -> tuple[Path, Field] | str:
     """The canonical path and the field that the override ``name`` sets, for a model of
     ``kind`` (``"llm"`` or ``"embedding"``); else why it sets none."""
-    load = f.EmbeddingLoad if kind == "embedding" else f.LlmLoad
+    load = "EmbeddingLoad" if kind == "embedding" else "LlmLoad"
     first, *rest = name.split(".")
     if first == "ttl":
         if rest:
             return "'ttl' has no fields"
-        ttl = f.GlobalFile.model_fields["ttl"]
-        return ("ttl",), Field("ttl", "ttl", None, "", tuple(ttl.metadata))
+        return ("ttl",), fields_of("GlobalFile")["ttl"]
     if first in ("load", "inference"):
         if not rest:
             return f"name a field of {first}, e.g. {first}.{_EXAMPLE[first]}"
         if first == "inference" and kind == "embedding":
             return "embedding models take no inference"
         path: Path = (first,)
-        model: type[BaseModel] | None = load if first == "load" else f.Inference
+        model: str | None = load if first == "load" else "Inference"
     elif first in spellings(load):
         path, model, rest = ("load",), load, [first, *rest]
-    elif kind == "llm" and first in spellings(f.Inference):
-        path, model, rest = ("inference",), f.Inference, [first, *rest]
+    elif kind == "llm" and first in spellings("Inference"):
+        path, model, rest = ("inference",), "Inference", [first, *rest]
     else:
         return _unknown(first, load, kind)
     fld: Field | None = None
@@ -76,9 +72,9 @@ def clashes(targets: Iterable[tuple[str, Path]]) -> Iterator[tuple[str, str]]:
             seen.append((name, path))
 
 
-def _unknown(key: str, load: type[BaseModel], kind: str) -> str:
+def _unknown(key: str, load: str, kind: str) -> str:
     """Why ``key`` names no override, with the closest name of any section."""
-    models = [load] if kind == "embedding" else [load, f.Inference]
+    models = [load] if kind == "embedding" else [load, "Inference"]
     for model in models:
         message = unknown_key_message(key, model)
         if not message.startswith("unknown key"):

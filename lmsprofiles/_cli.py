@@ -1,9 +1,9 @@
 """The ``lmsprofiles`` command line: argument parsing and the one place that owns exit codes.
 
-Each command is a module of :mod:`lmsprofiles._commands` exposing ``HELP``,
-``configure(parser)`` and ``run(args) -> int``. Those modules import only the standard
-library at import time, so ``lmsprofiles --help`` and ``validate`` never pay for the SDK or
-websockets.
+Each command is a module of :mod:`lmsprofiles._commands` exposing ``configure(parser)`` and
+``run(args) -> int``, with its one-line help in :data:`lmsprofiles._commands.HELP`. Those
+modules import only the standard library at import time, so ``lmsprofiles --help`` and
+``validate`` never pay for the SDK or websockets.
 """
 
 from __future__ import annotations
@@ -99,13 +99,21 @@ def _columns() -> int:
     return columns or 80
 
 
+class _Listed(argparse.ArgumentParser):
+    """A command that ``lmsprofiles --help`` only lists (its name and one-line help are kept
+    by the parser above): never used to parse, so never set up."""
+
+    def __init__(self, **kwargs: object) -> None:
+        """Nothing to set up."""
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The full argument parser (exposed for the CLI reference and tests).
 
     With ``command``, only that command's options are added (the other commands are there
-    with their one-line help): what running that command needs.
+    with their one-line help): what running that command needs; ``""`` adds none.
     """
-    from lmsprofiles._commands import COMMANDS
+    from lmsprofiles._commands import COMMANDS, HELP
     from lmsprofiles._commands._options import GLOBALS, add_globals
 
     parser = argparse.ArgumentParser(
@@ -118,40 +126,56 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     add_globals(parser, *GLOBALS)
     parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # before any command, argparse stops at --help or --version: the commands are only listed
+    parser_class = _Listed if command == "" else argparse.ArgumentParser
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=parser_class
+    )
     for name, module_name in COMMANDS.items():
-        module = _command(module_name)
-        help_text: str = module.HELP
+        help_text = HELP[name]
+        # only the named command's parser is used; the others are in the list of commands
+        named = command in (None, name)
         command_parser = sub.add_parser(
             name,
             help=help_text,
             description=help_text[0].upper() + help_text[1:] + ".",
-            epilog=_exit_codes(name),
+            epilog=_exit_codes(name) if named else None,
             formatter_class=_Formatter,
+            add_help=named,
         )
-        if command in (None, name):
+        if named:
             add_globals(command_parser)  # none unless the command declares them
-            module.configure(command_parser)
+            _command(module_name).configure(command_parser)
     return parser
 
 
+_STOPS = ("--help", "--version")
+"""Options that print and exit where argparse meets them: what follows is never parsed."""
+
+
 def _named_command(argv: Sequence[str]) -> str | None:
-    """The command ``argv`` names, found as argparse will find it; None if unsure."""
+    """The command ``argv`` names, found as argparse will find it; None if unsure, and ""
+    when argparse stops at ``--help`` or ``--version`` before any command (then no
+    command's options are needed)."""
     from lmsprofiles._commands import COMMANDS
     from lmsprofiles._commands._options import GLOBALS
 
     options = {option: "action" not in keywords for option, keywords in GLOBALS.values()}
-    options |= {"--version": False, "--help": False}
+    options |= dict.fromkeys(_STOPS, False)
     words = iter(argv)
     for word in words:
         if word == "--":
             return None
+        if word == "-h":
+            return ""
         if not word.startswith("-"):
             return word if word in COMMANDS else None
         if word.startswith("--") and "=" not in word:
             matches = [option for option in options if option.startswith(word)]
             if len(matches) != 1:
                 return None  # unknown or ambiguous: argparse says so
+            if matches[0] in _STOPS:
+                return ""
             if options[matches[0]]:
                 next(words, None)  # its value
     return None

@@ -1,29 +1,28 @@
-"""The profile schema: pydantic models built from the field table, and our wording of errors.
+"""The profile schema: pydantic models built from the shapes, and our wording of errors.
 
-The load and inference models (:data:`LlmLoad`, :data:`EmbeddingLoad`, :data:`Gpu`,
-:data:`Inference`) are built from the rows of :mod:`lmsprofiles._fieldtable`; the models of
-nested values and of the files are built here from the same value kinds (``hosts.yaml``'s, in
-:mod:`lmsprofiles._inventory`, too). Each kind becomes a
+Every model here is made by :func:`make_model` from a shape of :mod:`lmsprofiles._shapes`
+(the load and inference shapes come from the rows of :mod:`lmsprofiles._fieldtable`;
+``hosts.yaml``'s models are made in :mod:`lmsprofiles._inventory`). Each value kind becomes a
 pydantic type with pydantic's own constraints (strict types, ``Ge``/``Le``, ``Literal``,
 ``MinLen``; NaN and infinity are refused by ``allow_inf_nan=False``), and carries the kind as
-metadata so that :func:`errors` can say what a field takes in one clear sentence, and
-environment variables can be read by the type of the field they set. Custom validators remain
-only for what pydantic constraints cannot say: ``false`` on a checkbox field, values with a
-unit, free-form JSON schemas and host addresses.
+metadata so that :func:`errors` can say what a field takes in one clear sentence. Custom
+validators remain only for what pydantic constraints cannot say: ``false`` on a checkbox
+field, values with a unit, free-form JSON schemas and host addresses.
+
+These models are the validator of record: they decide every answer and every message.
+:mod:`lmsprofiles._quick` may only accept, without them, values they certainly accept.
 
 The models validate *merged* values whose keys are already the SDK's camelCase names (see
 :mod:`lmsprofiles._keys`); ``null`` is accepted on every key but a required one (it unsets a
-value). A new kind of file is one more :func:`make_model` call with a :class:`Spec` per field.
+value).
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, Final, Literal, NamedTuple, cast
+from typing import Annotated, Any, Final, Literal, cast
 
 from annotated_types import Ge, Le, MinLen
 from pydantic import (
@@ -42,83 +41,10 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from lmsprofiles import _fieldtable as t
+from lmsprofiles import _shapes as s
+from lmsprofiles._shapes import Shape, Spec
+from lmsprofiles._units import UNIT_PATTERNS, with_unit
 from lmsprofiles._yaml import describe
-
-# --------------------------------------------------------------------------------------------
-# Units: durations (seconds) and token counts (1024-based), as people write them
-
-_UNITS: Mapping[str, Mapping[str, int]] = {
-    "seconds": {"s": 1, "m": 60, "h": 3600, "d": 86400},
-    "tokens": {"k": 1024, "K": 1024, "M": 1024 * 1024},
-}
-_UNIT_WORDS: Mapping[str, Mapping[str, str]] = {
-    "seconds": {
-        **dict.fromkeys(("sec", "secs", "second", "seconds"), "s"),
-        **dict.fromkeys(("min", "mins", "minute", "minutes"), "m"),
-        **dict.fromkeys(("hr", "hrs", "hour", "hours", "H"), "h"),
-        **dict.fromkeys(("day", "days", "D"), "d"),
-    },
-    "tokens": {
-        **dict.fromkeys(("kb", "KB", "Kb", "kib", "KiB", "ki", "Ki"), "k"),
-        **dict.fromkeys(("m", "mb", "MB", "MiB", "Mi"), "M"),
-    },
-}
-_UNIT_PART = re.compile(r"\s*([0-9]+)\s*([A-Za-z]+)")
-UNIT_PATTERNS: Mapping[str, str] = {
-    "seconds": r"^\s*([0-9]+\s*[smhd]\s*)+$",
-    "tokens": r"^\s*[0-9]+\s*[kKM]\s*$",
-}
-
-
-def with_unit(text: str, unit: str) -> int:
-    """``"2h"`` -> 7200 (``unit="seconds"``), ``"8k"`` -> 8192 (``unit="tokens"``).
-
-    Durations may combine parts (``1h30m``). ValueError says what is wrong, with the closest
-    spelling that works.
-    """
-    table = _UNITS[unit]
-    parts = _UNIT_PART.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != "".join(text.split()):
-        raise ValueError(f"cannot read {text!r}; write e.g. {_example(unit)}")
-    if unit == "tokens" and len(parts) > 1:
-        raise ValueError(f"cannot read {text!r}; write e.g. {_example(unit)}")
-    total = 0
-    for number, suffix in parts:
-        if len(number) > 15:
-            raise ValueError(f"{number} is out of range")
-        if suffix not in table:
-            fixed = "".join(n + _UNIT_WORDS[unit].get(u, u) for n, u in parts)
-            hint = (
-                f"; did you mean {fixed!r}?"
-                if fixed != text.replace(" ", "")
-                and all(_UNIT_WORDS[unit].get(u, u) in table for _, u in parts)
-                else ""
-            )
-            units = ", ".join(table)
-            raise ValueError(f"unknown unit {suffix!r} in {text!r}{hint} (units: {units})")
-        total += int(number) * table[suffix]
-    return total
-
-
-def _example(unit: str) -> str:
-    return "'2h', '30m', '90s' or '1h30m'" if unit == "seconds" else "'8k' (8192) or '1M'"
-
-
-def normalize(metadata: tuple[Any, ...], value: Any) -> Any:
-    """A value with a unit (``"2h"``, ``"8k"``) as the plain integer; anything else unchanged.
-
-    A string that does not read is left for validation to report, with a suggestion.
-    """
-    check = next((m for m in metadata if isinstance(m, t.Num)), None)
-    if check is None or check.unit is None or not isinstance(value, str):
-        return value
-    if not any(c.isalpha() for c in value):
-        return value
-    try:
-        return with_unit(value, check.unit)
-    except ValueError:
-        return value
-
 
 # --------------------------------------------------------------------------------------------
 # Kinds as pydantic types
@@ -187,38 +113,12 @@ def _address(value: Any) -> Any:
         raise _custom(str(exc)) from None
 
 
-NAME_PATTERN: Final = (
-    r"^[^\s\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+$"
-)
-"""JSON Schema's approximation of a name (:func:`odd_character` decides)."""
-
-
-def odd_character(name: str) -> tuple[str, str] | None:
-    """The first character a name (a model key, an identifier) must not contain, and what it
-    is; None when there is none. Blank names are the caller's to report."""
-    for char in name:
-        if char in "\n\r\x85\u2028\u2029":
-            return char, "a line break"
-        if char == "\t":
-            return char, "a tab"
-        if char == " ":
-            return char, "a space"
-        if char.isspace():
-            return char, "a space character"
-        category = unicodedata.category(char)
-        if category == "Cc":
-            return char, "a control character"
-        if category[0] == "C" or category[0] == "Z":
-            return char, "an invisible character"
-    return None
-
-
 def _name(value: Any) -> Any:
     if value is None:
         return value
     if not value.strip():
         raise _custom(f"must not be blank (got {value!r})")
-    odd = odd_character(value)
+    odd = t.odd_character(value)
     if odd is not None:
         raise _custom(f"must not contain {odd[0]!r} ({odd[1]}; got {value!r})")
     return value
@@ -324,7 +224,7 @@ def _annotation(kind: t.Kind, *, nullable: bool = True) -> Any:
     if isinstance(kind, t.Address):
         extra.append(AfterValidator(_address))
     if isinstance(kind, t.Name):
-        extra += [AfterValidator(_name), _Pattern(NAME_PATTERN)]
+        extra += [AfterValidator(_name), _Pattern(t.NAME_PATTERN)]
     value = _value_type(kind)
     return _annotated(value | None if nullable else value, *extra, kind)
 
@@ -350,244 +250,57 @@ class _Model(BaseModel):
         _MODELS[cls.__name__] = cls
 
 
-class Spec(NamedTuple):
-    """One field of a model: its camelCase key, what it takes and what it means.
-
-    ``required`` fields have no default and cannot be ``null`` (it would unset them); the
-    others default to ``default`` and take ``null``.
-    """
-
-    key: str
-    kind: t.Kind
-    description: str = ""
-    required: bool = False
-    default: Any = None
-
-    def definition(self) -> tuple[Any, Any]:
-        """The ``(annotation, FieldInfo)`` pair of :func:`pydantic.create_model`."""
-        name = t.snake(self.key)
-        info = Field(
-            ... if self.required else self.default,
-            alias=self.key if self.key != name else None,
-            description=self.description or None,
-        )
-        return _annotation(self.kind, nullable=not self.required), info
+def _definition(spec: Spec) -> tuple[Any, Any]:
+    """The ``(annotation, FieldInfo)`` pair of :func:`pydantic.create_model` for ``spec``."""
+    name = t.snake(spec.key)
+    info = Field(
+        ... if spec.required else spec.default,
+        alias=spec.key if spec.key != name else None,
+        description=spec.description or None,
+    )
+    return _annotation(spec.kind, nullable=not spec.required), info
 
 
-def make_model(
-    name: str, doc: str, *specs: Spec, base: type[BaseModel] = _Model
-) -> type[BaseModel]:
-    """A profile model with a field per spec (replacing a field of ``base`` of that key)."""
-    fields: dict[str, Any] = {t.snake(spec.key): spec.definition() for spec in specs}
-    return create_model(name, __base__=base, __doc__=doc, __module__=__name__, **fields)
+def make_model(shape: Shape) -> type[BaseModel]:
+    """The pydantic model of ``shape``, named after it (its nested shapes' models are made
+    first)."""
+    fields: dict[str, Any] = {t.snake(spec.key): _definition(spec) for spec in shape.specs}
+    return create_model(
+        shape.name, __base__=_Model, __doc__=shape.doc, __module__=__name__, **fields
+    )
 
 
-def _from_rows(
-    name: str, doc: str, rows: Sequence[t.Row], group: Spec | None = None
-) -> type[BaseModel]:
-    """A model of the fields of ``rows``; the rows inside ``group`` (``gpu.ratio`` inside
-    ``gpu``) are represented by the group's field, where the first of them is."""
-    specs: list[Spec] = []
-    for row in rows:
-        if group is None or row.group != group.key:
-            assert row.value is not None, row.name
-            specs.append(Spec(row.key, row.value, row.description))
-        elif group not in specs:
-            specs.append(group)
-    return make_model(name, doc, *specs)
+def model(name: str) -> type[BaseModel]:
+    """The model of the shape ``name``, made when first asked for (``hosts.yaml``'s shapes
+    are declared by :mod:`lmsprofiles._inventory`)."""
+    found = _MODELS.get(name)
+    if found is None:
+        shape = s.SHAPES[name]
+        for spec in shape.specs:  # the models it nests first
+            if isinstance(spec.kind, t.Nested):
+                model(spec.kind.model)
+        found = make_model(shape)
+    return found
 
 
-_GPU = Spec("gpu", t.Nested("Gpu"), "GPU offload and split.")
-
-TTL = Spec(
-    "ttl",
-    t.Num("integer", ge=1, unit="seconds"),
-    "Seconds an idle instance stays loaded, or a duration like 2h, 30m, 90s; "
-    "null: no expiry (the default).",
-)
-
-Gpu = _from_rows(
-    "Gpu",
-    "How the model is spread over GPUs (``load.gpu``).",
-    [row for row in t.rows("load", accepted=True) if row.group == "gpu"],
-)
-EmbeddingLoad = _from_rows(
-    "EmbeddingLoad",
-    "Load config of an embedding model (SDK ``EmbeddingLoadModelConfig``).",
-    t.rows("load", "embedding", accepted=True),
-    _GPU,
-)
-LlmLoad = _from_rows(
-    "LlmLoad",
-    "Load config of an LLM (SDK ``LlmLoadModelConfig``); changing it needs a reload.",
-    t.rows("load", "llm", accepted=True),
-    _GPU,
-)
-
-# Nested values of inference fields
-
-Structured = make_model(
-    "Structured",
-    "Constrained output: a JSON schema or a GBNF grammar.",
-    Spec(
-        "type",
-        t.Choice(("none", "json", "gbnf")),
-        "none, json (needs jsonSchema) or gbnf (needs gbnfGrammar).",
-        required=True,
-    ),
-    Spec("jsonSchema", t.JsonObject(), "JSON schema the output must satisfy."),
-    Spec("gbnfGrammar", t.Text(), "GBNF grammar the output must satisfy."),
-)
-ToolFunction = make_model(
-    "ToolFunction",
-    "A function tool offered to the model.",
-    Spec("name", t.Text(non_empty=True), "Function name.", required=True),
-    Spec("description", t.Text(), "What the function does."),
-    Spec(
-        "parameters",
-        t.JsonObject(no_underscores=True),
-        "JSON schema of the arguments (type: object).",
-    ),
-)
-Tool = make_model(
-    "Tool",
-    "One raw tool definition.",
-    Spec("type", t.Choice(("function",)), "Always 'function'.", required=True),
-    Spec("function", t.Nested("ToolFunction"), required=True),
-)
-RawTools = make_model(
-    "RawTools",
-    "Raw tool definitions (deprecated in LM Studio in favour of the SDK's act()).",
-    Spec("type", t.Choice(("none", "toolArray")), "none, or toolArray with tools.", required=True),
-    Spec("tools", t.Nested("Tool", "list")),
-    Spec("force", t.Bool(), "Force a tool call."),
-)
-ManualPromptTemplate = make_model(
-    "ManualPromptTemplate",
-    "The six strings of a manual prompt template.",
-    *(
-        Spec(f"{when}{part}", t.Text(), required=True)
-        for part in ("System", "User", "Assistant")
-        for when in ("before", "after")
-    ),
-)
-JinjaPromptTemplate = make_model(
-    "JinjaPromptTemplate",
-    "A Jinja prompt template.",
-    Spec("template", t.Text(), "The Jinja template text.", required=True),
-)
-PromptTemplate = make_model(
-    "PromptTemplate",
-    "Prediction-time prompt template override.",
-    Spec(
-        "type",
-        t.Choice(("manual", "jinja")),
-        "manual (needs manualPromptTemplate) or jinja (needs jinjaPromptTemplate).",
-        required=True,
-    ),
-    Spec("stopStrings", t.Strings(), "Stop strings that belong to the template.", required=True),
-    Spec("manualPromptTemplate", t.Nested("ManualPromptTemplate")),
-    Spec("jinjaPromptTemplate", t.Nested("JinjaPromptTemplate")),
-)
-ReasoningParsing = make_model(
-    "ReasoningParsing",
-    "How reasoning sections are found in the output.",
-    Spec("enabled", t.Bool(), "Parse reasoning sections.", required=True),
-    Spec(
-        "startString",
-        t.Text(),
-        "Marker that opens a reasoning section, e.g. <think>.",
-        required=True,
-    ),
-    Spec(
-        "endString",
-        t.Text(),
-        "Marker that closes a reasoning section, e.g. </think>.",
-        required=True,
-    ),
-)
-Inference = _from_rows(
-    "Inference",
-    "Inference config (SDK ``LlmPredictionConfig``); applied per request, never reloads.",
-    t.rows("inference", accepted=True),
-)
-
-# The files
-
-GlobalFile = make_model(
-    "GlobalFile",
-    "``global.yaml`` (and the user-level global file): defaults for every model.",
-    Spec(
-        "load",
-        t.Nested("LlmLoad"),
-        "Load defaults; embedding models take only the fields they support.",
-    ),
-    Spec("inference", t.Nested("Inference"), "Inference defaults for LLMs."),
-    TTL,
-)
-RequestOverride = make_model(
-    "RequestOverride",
-    "A model's own override of a named request overlay (``requests.<name>``).",
-    Spec("inference", t.Nested("Inference"), "Inference fields for this request."),
-)
-RequestFile = make_model(
-    "RequestFile",
-    "``requests/<name>.yaml``: a named per-request inference overlay.",
-    Spec("description", t.Text(), "What the request kind is for."),
-    base=RequestOverride,
-)
-ModelFile = make_model(
-    "ModelFile",
-    "``models/<name>.yaml``: one model instance.",
-    Spec(
-        "model",
-        t.Name(),
-        "LM Studio model key, e.g. qwen/qwen3-8b.",
-        required=True,
-    ),
-    Spec(
-        "identifier",
-        t.Name(),
-        "Instance identifier; defaults to the file name.",
-    ),
-    Spec("type", t.Choice(("llm", "embedding")), "llm (default) or embedding.", default="llm"),
-    TTL,
-    Spec(
-        "deploy",
-        t.Bool(),
-        "Keep this model loaded on reconcile (default true).",
-        default=True,
-    ),
-    Spec("load", t.Nested("LlmLoad"), "Load config; changing it needs a reload."),
-    Spec("inference", t.Nested("Inference"), "Inference config; applied per request."),
-    Spec(
-        "requests",
-        t.Nested("RequestOverride", "dict"),
-        "This model's overrides of named request overlays.",
-    ),
-    Spec(
-        "labels",
-        t.Labels(),
-        "Labels hosts select models by (runs.labels in hosts.yaml), e.g. {size: small}; "
-        "values compare as text.",
-    ),
-)
-EmbeddingScope = make_model(
-    "EmbeddingScope",
-    "What environment variables may set for an embedding model.",
-    Spec("load", t.Nested("EmbeddingLoad")),
-    TTL,
-)
-EmbeddingModelFile = make_model(
-    "EmbeddingModelFile",
-    "A model file with ``type: embedding``: embedding load fields only, no inference.",
-    Spec(
-        "load",
-        t.Nested("EmbeddingLoad"),
-        "Embedding load config; changing it needs a reload.",
-    ),
-    base=ModelFile,
-)
+Gpu = make_model(s.GPU)
+EmbeddingLoad = make_model(s.EMBEDDING_LOAD)
+LlmLoad = make_model(s.LLM_LOAD)
+Structured = make_model(s.STRUCTURED)
+ToolFunction = make_model(s.TOOL_FUNCTION)
+Tool = make_model(s.TOOL)
+RawTools = make_model(s.RAW_TOOLS)
+ManualPromptTemplate = make_model(s.MANUAL_PROMPT_TEMPLATE)
+JinjaPromptTemplate = make_model(s.JINJA_PROMPT_TEMPLATE)
+PromptTemplate = make_model(s.PROMPT_TEMPLATE)
+ReasoningParsing = make_model(s.REASONING_PARSING)
+Inference = make_model(s.INFERENCE)
+GlobalFile = make_model(s.GLOBAL_FILE)
+RequestOverride = make_model(s.REQUEST_OVERRIDE)
+RequestFile = make_model(s.REQUEST_FILE)
+ModelFile = make_model(s.MODEL_FILE)
+EmbeddingScope = make_model(s.EMBEDDING_SCOPE)
+EmbeddingModelFile = make_model(s.EMBEDDING_MODEL_FILE)
 
 
 # --------------------------------------------------------------------------------------------
@@ -713,13 +426,6 @@ def _wording(kind: t.Kind, group: list[Any], after: tuple[Any, ...], *, required
     return f"must be {kind.words}{', not NaN or infinity' if not_finite else ''} (got {got})"
 
 
-def label_text(value: Any) -> str:
-    """A label value as it is compared: ``true``/``false`` for booleans, else its text."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 # --------------------------------------------------------------------------------------------
 # Free-form values
 
@@ -757,52 +463,3 @@ def _underscore_key(value: Any) -> str | None:
 def _camel(key: str) -> str:
     first, *rest = key.split("_")
     return first + "".join(w.capitalize() for w in rest)
-
-
-# --------------------------------------------------------------------------------------------
-# Cross-field rules: (section, check) where check(values) yields (path within section, message)
-
-Rule = Callable[[Mapping[str, Any]], list[tuple[tuple[str, ...], str]]]
-
-
-def _load_rules(load: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]]:
-    found: list[tuple[tuple[str, ...], str]] = []
-    v_cache = load.get("llamaVCacheQuantizationType")
-    if v_cache not in (None, False) and load.get("flashAttention") is not True:
-        found.append(
-            (("llamaVCacheQuantizationType",), "a quantized V cache needs flashAttention: true")
-        )
-    gpu = load.get("gpu") or {}
-    if "mainGpu" in gpu and gpu.get("splitStrategy") != "favorMainGpu":
-        found.append(
-            (
-                ("gpu", "mainGpu"),
-                "mainGpu needs splitStrategy: favorMainGpu (lmstudio SDK 1.5 drops it otherwise)",
-            )
-        )
-    return found
-
-
-def _inference_rules(inference: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]]:
-    found: list[tuple[tuple[str, ...], str]] = []
-    structured = inference.get("structured") or {}
-    kind = structured.get("type")
-    if kind == "json" and "jsonSchema" not in structured:
-        found.append((("structured", "type"), "type json needs jsonSchema"))
-    if kind == "gbnf" and "gbnfGrammar" not in structured:
-        found.append((("structured", "type"), "type gbnf needs gbnfGrammar"))
-    for other, needs in (("jsonSchema", "json"), ("gbnfGrammar", "gbnf")):
-        if other in structured and kind != needs:
-            found.append((("structured", other), f"{other} needs type: {needs}"))
-    tools = inference.get("rawTools") or {}
-    if tools.get("type") == "none" and tools.get("tools"):
-        found.append((("rawTools", "tools"), "tools need type: toolArray"))
-    template = inference.get("promptTemplate") or {}
-    kind = template.get("type")
-    for needed, when in (("manualPromptTemplate", "manual"), ("jinjaPromptTemplate", "jinja")):
-        if kind == when and needed not in template:
-            found.append((("promptTemplate", "type"), f"type {when} needs {needed}"))
-    return found
-
-
-RULES: Mapping[str, Rule] = {"load": _load_rules, "inference": _inference_rules}

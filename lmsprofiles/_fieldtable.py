@@ -17,6 +17,7 @@ from here). This module imports only the standard library.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -25,6 +26,7 @@ from typing import Any, Final, Literal, NamedTuple, TypeAlias
 __all__ = [
     "KV_CACHE_TYPES",
     "KV_ONLY",
+    "NAME_PATTERN",
     "OMIT",
     "ROWS",
     "SYNONYMS",
@@ -41,6 +43,7 @@ __all__ = [
     "Kind",
     "KvOnly",
     "Labels",
+    "Name",
     "Nested",
     "Num",
     "Off",
@@ -50,6 +53,7 @@ __all__ = [
     "Strings",
     "Text",
     "Wire",
+    "odd_character",
     "rows",
     "snake",
 ]
@@ -234,6 +238,32 @@ class Name(Text):
     without whitespace, control or invisible characters."""
 
     non_empty: bool = True
+
+
+NAME_PATTERN: Final = (
+    r"^[^\s\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+$"
+)
+"""JSON Schema's approximation of a name (:func:`odd_character` decides)."""
+
+
+def odd_character(name: str) -> tuple[str, str] | None:
+    """The first character a name (a model key, an identifier) must not contain, and what it
+    is; None when there is none. Blank names are the caller's to report."""
+    for char in name:
+        if char in "\n\r\x85\u2028\u2029":
+            return char, "a line break"
+        if char == "\t":
+            return char, "a tab"
+        if char == " ":
+            return char, "a space"
+        if char.isspace():
+            return char, "a space character"
+        category = unicodedata.category(char)
+        if category == "Cc":
+            return char, "a control character"
+        if category[0] == "C" or category[0] == "Z":
+            return char, "an invisible character"
+    return None
 
 
 @dataclass(frozen=True)

@@ -30,44 +30,49 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from pydantic import ValidationError
-
-from lmsprofiles import _fields as f
 from lmsprofiles import _fieldtable as t
-from lmsprofiles._env import PREFIX, EnvLayer, _assign, _match, _unknown, env_name, parse_value
 from lmsprofiles._errors import Problem
-from lmsprofiles._fields import Spec
 from lmsprofiles._keys import fields_of
 from lmsprofiles._merge import Path
 from lmsprofiles._origin import Origin
+from lmsprofiles._overrides import (
+    PREFIX,
+    EnvLayer,
+    _assign,
+    _match,
+    _unknown,
+    env_name,
+    parse_value,
+)
 from lmsprofiles._reconcile._host import parse_host, server_key
 from lmsprofiles._scan import Tree, display
+from lmsprofiles._shapes import TTL, Spec, label_text, shape
 from lmsprofiles._yaml import Limits, dotted
 
 if TYPE_CHECKING:
     from lmsprofiles._profiles import ModelProfile, ReadOne, _Layer, _Layers
 
-__all__ = ["Host", "HostsFile", "matches", "on_server", "read"]
+__all__ = ["HOSTS_FILE", "Host", "matches", "on_server", "read"]
 
 _NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _SECTIONS: Final = ("load", "inference", "ttl")
 _TOPS: Final = tuple((s,) for s in _SECTIONS)
 
 
-HostModel = f.make_model(
+HOST_MODEL = shape(
     "HostModel",
     "``hosts.<name>.models.<identifier>``: one model on this host (the host-model layer).",
     Spec("load", t.Nested("LlmLoad"), "Load fields for this model on this host."),
     Spec("inference", t.Nested("Inference"), "Inference fields for this model on this host."),
-    f.TTL._replace(description="ttl of this model on this host."),
+    TTL._replace(description="ttl of this model on this host."),
 )
-Runs = f.make_model(
+RUNS = shape(
     "Runs",
     "``hosts.<name>.runs``: the model profiles the host has.",
     Spec("models", t.Strings(), "Identifiers of model profiles."),
     Spec("labels", t.Labels(), "Every model profile whose labels include all of these."),
 )
-HostEntry = f.make_model(
+HOST_ENTRY = shape(
     "HostEntry",
     "``hosts.<name>``: one LM Studio host.",
     Spec(
@@ -83,7 +88,7 @@ HostEntry = f.make_model(
         "Load fields for every model on this host (the host layer).",
     ),
     Spec("inference", t.Nested("Inference"), "Inference fields for every model on this host."),
-    f.TTL._replace(description="ttl of every model on this host."),
+    TTL._replace(description="ttl of every model on this host."),
     Spec(
         "models",
         t.Nested("HostModel", "dict"),
@@ -91,11 +96,13 @@ HostEntry = f.make_model(
     ),
     Spec("runs", t.Nested("Runs"), "The model profiles this host has; default: every one."),
 )
-HostsFile = f.make_model(
+HOSTS_FILE = shape(
     "HostsFile",
     "``hosts.yaml``: the LM Studio hosts the profiles drive.",
     Spec("hosts", t.Nested("HostEntry", "dict"), "Hosts by name."),
 )
+"""``hosts.yaml``: its shape, and those it nests (their pydantic models are made by
+:func:`lmsprofiles._fields.model` when needed)."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +140,7 @@ def on_server(hosts: Mapping[str, Host], address: str | None) -> Host | None:
 
 def matches(labels: Mapping[str, str], wanted: Mapping[str, Any]) -> bool:
     """True if ``labels`` has every label of ``wanted`` (values compared as text)."""
-    return all(labels.get(k) == f.label_text(v) for k, v in wanted.items())
+    return all(labels.get(k) == label_text(v) for k, v in wanted.items())
 
 
 # ------------------------------------------------------------------------------------------
@@ -311,18 +318,18 @@ class _Reader:
                 message = f"also set by {other}; keep one"
                 self.problems.append(Problem(variable, None, None, dotted(full), message))
                 return
-        from lmsprofiles._profiles import _errors_to_problems
+        from lmsprofiles._profiles import _check, _errors_to_problems
 
-        model = Runs if path[0] == "runs" else HostEntry
+        model = RUNS.name if path[0] == "runs" else HOST_ENTRY.name
         try:
             value = parse_value(text, fields_of(model)[path[-1]], self.limits, len(full))
         except ValueError as exc:
             self.problems.append(Problem(variable, None, None, dotted(full), str(exc)))
             return
-        try:
-            model.model_validate({path[-1]: value})  # the field on its own
-        except ValidationError as exc:
-            found = _errors_to_problems(exc, full[:-1], {}, Origin("env", variable), partial=True)
+        error = _check(model, {path[-1]: value})  # the field on its own
+        if error is not None:
+            origin = Origin("env", variable)
+            found = _errors_to_problems(error, full[:-1], {}, origin, partial=True)
             if found:
                 self.problems += found
                 return
@@ -376,12 +383,12 @@ class _Reader:
 
         for name, layer in self.env_hosts.items():
             if layer.data:
-                built = _env_layer("env-host", layer, f.GlobalFile, self.problems)
+                built = _env_layer("env-host", layer, "GlobalFile", self.problems)
                 self.layers.env_hosts[name] = built
         for (name, identifier), layer in self.env_host_models.items():
             if layer.data:
                 embedding = self.models[identifier].type == "embedding"
-                schema = f.EmbeddingScope if embedding else f.GlobalFile
+                schema = "EmbeddingScope" if embedding else "GlobalFile"
                 built = _env_layer("env-host-model", layer, schema, self.problems)
                 self.layers.env_host_models[(name, identifier)] = built
 
@@ -416,7 +423,7 @@ class _Reader:
         return Host(
             name=name,
             address=address,
-            labels={str(k): f.label_text(v) for k, v in (labels or {}).items()},
+            labels={str(k): label_text(v) for k, v in (labels or {}).items()},
             models=tuple(sorted(selected)),
             source=self.source,
         )
@@ -437,7 +444,7 @@ class _Reader:
         if isinstance(wanted, dict) and wanted:
             chosen |= {i for i, p in self.models.items() if matches(p.labels, wanted)}
             for key, value in wanted.items():
-                message = self._unknown_label(str(key), f.label_text(value))
+                message = self._unknown_label(str(key), label_text(value))
                 if message is not None:
                     path = ("hosts", name, "runs", "labels", key)
                     self._problem(self._origin(path), path, message)

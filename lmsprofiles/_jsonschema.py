@@ -10,10 +10,15 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from lmsprofiles import _fields as f
-from lmsprofiles._inventory import HostsFile
+from lmsprofiles._inventory import HOSTS_FILE
 from lmsprofiles._keys import fields_of
 
-_FILES: tuple[type[BaseModel], ...] = (f.GlobalFile, f.ModelFile, f.RequestFile, HostsFile)
+_FILES: tuple[type[BaseModel], ...] = (
+    f.GlobalFile,
+    f.ModelFile,
+    f.RequestFile,
+    f.model(HOSTS_FILE.name),
+)
 
 
 def _models() -> dict[str, type[BaseModel]]:
@@ -24,7 +29,7 @@ def _models() -> dict[str, type[BaseModel]]:
         if model.__name__ in found:
             continue
         found[model.__name__] = model
-        todo.extend(fld.model for fld in fields_of(model).values() if fld.model is not None)
+        todo.extend(f.model(fld.model) for fld in fields_of(model).values() if fld.model)
     return found
 
 

@@ -3,224 +3,263 @@
 Both spellings of a field are accepted (``contextLength`` and ``context_length``); anything
 else is a problem that names the closest valid key, or says why LM Studio's field cannot be
 used through lmstudio SDK 1.5.
+
+The fields come from the shapes (:mod:`lmsprofiles._shapes`), so this module imports no
+pydantic; a model is named by its shape's name, or given as its pydantic model.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
-import types
-import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-from pydantic import BaseModel
-
-from lmsprofiles import _fields as f
 from lmsprofiles import _fieldtable as t
 from lmsprofiles._errors import Problem
 from lmsprofiles._merge import RESET, Append, Path, Replace
+from lmsprofiles._shapes import SHAPES
+from lmsprofiles._units import normalize
 from lmsprofiles._yaml import Document, dotted
 
+__all__ = [
+    "Canonical",
+    "Field",
+    "Model",
+    "canonical_value",
+    "canonicalize",
+    "fields_of",
+    "spellings",
+    "unknown_key_message",
+]
 
-@dataclass(frozen=True)
+Model = str | type[Any]
+"""A model: its shape's name (``"LlmLoad"``) or its pydantic model (named the same)."""
+Where = dict[Path, tuple[int, int] | tuple[int, int, Path]]
+
+
+@dataclass(frozen=True, slots=True)
 class Field:
     """What the schema knows about one key of a model."""
 
     alias: str
     name: str
-    model: type[BaseModel] | None  # nested model (or list item / dict value model)
+    model: str | None  # the shape of a nested mapping (or of list items / mapping values)
     container: str  # "", "list" or "dict"
-    metadata: tuple[Any, ...]
+    kind: t.Kind
+
+
+def _name(model: Model) -> str:
+    return model if isinstance(model, str) else model.__name__
+
+
+def fields_of(model: Model) -> dict[str, Field]:
+    """The fields of ``model`` by alias (camelCase)."""
+    return _fields(_name(model))
 
 
 @functools.cache
-def fields_of(model: type[BaseModel]) -> dict[str, Field]:
-    """The fields of ``model`` by alias (camelCase)."""
-    hints = typing.get_type_hints(model, include_extras=True)
+def _fields(name: str) -> dict[str, Field]:
     result: dict[str, Field] = {}
-    for name, info in model.model_fields.items():
-        nested, container = _nested(hints[name])
-        alias = info.alias or name
-        result[alias] = Field(alias, name, nested, container, tuple(info.metadata))
+    for spec in SHAPES[name].specs:
+        kind = spec.kind
+        nested = kind.model if isinstance(kind, t.Nested) else None
+        container = kind.container if isinstance(kind, t.Nested) else ""
+        result[spec.key] = Field(spec.key, t.snake(spec.key), nested, container, kind)
     return result
 
 
-@functools.cache
-def spellings(model: type[BaseModel]) -> dict[str, str]:
+def spellings(model: Model) -> dict[str, str]:
     """Every accepted spelling of a key of ``model`` -> its alias."""
+    return _spellings(_name(model))
+
+
+@functools.cache
+def _spellings(name: str) -> dict[str, str]:
     table: dict[str, str] = {}
-    for alias, field in fields_of(model).items():
+    for alias, field in _fields(name).items():
         table[alias] = alias
         table[field.name] = alias
     return table
 
 
-def _nested(annotation: Any) -> tuple[type[BaseModel] | None, str]:
-    """The pydantic model inside ``X | None``, ``list[X]`` or ``dict[str, X]``, if any."""
-    if typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        for arg in args:
-            found = _nested(arg)
-            if found[0] is not None:
-                return found
-        return None, ""
-    if typing.get_origin(annotation) is list and args:
-        inner, _ = _nested(args[0])
-        return inner, "list" if inner else ""
-    if typing.get_origin(annotation) is dict and len(args) == 2:
-        inner, _ = _nested(args[1])
-        return inner, "dict" if inner else ""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation, ""
-    return None, ""
-
-
-_SECTIONS: Mapping[type[BaseModel], str] = {
-    f.LlmLoad: "load",
-    f.EmbeddingLoad: "load",
-    f.Gpu: "gpu",
-    f.Inference: "inference",
+_SECTIONS: Final[Mapping[str, str]] = {
+    "LlmLoad": "load",
+    "EmbeddingLoad": "load",
+    "Gpu": "gpu",
+    "Inference": "inference",
 }
 
 
-def unknown_key_message(key: str, model: type[BaseModel]) -> str:
+def unknown_key_message(key: str, model: Model) -> str:
     """Why ``key`` is not a key of ``model``, with the closest valid key."""
-    section = _SECTIONS.get(model)
+    import difflib
+
+    name = _name(model)
+    section = _SECTIONS.get(name)
     first, *rest = key.split("_")
     camel = first + "".join(w[:1].upper() + w[1:] for w in rest)
     reason = t.UNSUPPORTED.get(section or "", {}).get(camel)
     if reason is not None:
         return f"'{key}' {reason}"
-    if model is f.EmbeddingLoad and key in spellings(f.LlmLoad):
-        valid = ", ".join(fields_of(f.EmbeddingLoad))
+    if name == "EmbeddingLoad" and key in _spellings("LlmLoad"):
+        valid = ", ".join(_fields(name))
         return f"'{key}' is not an embedding load field; embedding models take {valid}"
     if key in t.SYNONYMS:
         return f"unknown key '{key}'; did you mean '{t.SYNONYMS[key]}'?"
-    names = list(fields_of(model))
-    close = difflib.get_close_matches(key, list(spellings(model)), n=1, cutoff=0.6)
+    names = list(_fields(name))
+    table = _spellings(name)
+    close = difflib.get_close_matches(key, list(table), n=1, cutoff=0.6)
     if not close:
-        lowered = {n.lower().replace("_", ""): n for n in spellings(model)}
+        lowered = {n.lower().replace("_", ""): n for n in table}
         close = difflib.get_close_matches(key.lower().replace("_", ""), list(lowered), n=1)
         close = [lowered[c] for c in close]
     if close:
-        return f"unknown key '{key}'; did you mean '{spellings(model)[close[0]]}'?"
+        return f"unknown key '{key}'; did you mean '{table[close[0]]}'?"
     return f"unknown key '{key}'; valid keys: {', '.join(names)}"
 
 
 @dataclass
 class Canonical:
-    """A document with canonical keys; ``where`` maps canonical paths to written ones."""
+    """A document with canonical keys.
+
+    ``where`` maps each canonical path, parents before children, to the line and column of
+    its value, and to the path as written when that is another one (a key spelled in
+    snake_case).
+    """
 
     data: dict[str, Any]
-    where: dict[Path, Path]
+    where: Where
 
 
-def canonicalize(doc: Document, model: type[BaseModel], problems: list[Problem]) -> Canonical:
+def canonicalize(doc: Document, model: Model, problems: list[Problem]) -> Canonical:
     """Rename the keys of ``doc`` to the schema's aliases; report the ones it does not know."""
-    out = Canonical({}, {})
-    out.data = _walk_map(doc.data, model, (), (), doc, out, problems)
-    return out
+    if len(_SHARED) > _SHARED_SIZE:
+        _SHARED.clear()
+    walk = _Walk(doc, problems)
+    data = walk.map(doc.data, _name(model), (), ())
+    return Canonical(data, walk.where)
 
 
-def _walk_map(
-    data: Mapping[str, Any],
-    model: type[BaseModel],
-    written: Path,
-    canon: Path,
-    doc: Document,
-    out: Canonical,
-    problems: list[Problem],
-) -> dict[str, Any]:
-    table = spellings(model)
-    fields = fields_of(model)
-    result: dict[str, Any] = {}
-    first_spelling: dict[str, str] = {}
-    for key, value in data.items():
-        w_path = (*written, key)
-        alias = table.get(key)
-        if alias is None:
-            line, column = doc.position(w_path, key=True)
-            message = unknown_key_message(key, model)
-            problems.append(Problem(doc.source, line, column, dotted(w_path), message))
-            continue
-        if alias in first_spelling:
-            line, column = doc.position(w_path, key=True)
-            message = f"'{alias}' is given twice (as '{first_spelling[alias]}' and '{key}')"
-            problems.append(Problem(doc.source, line, column, dotted(w_path), message))
-            continue
-        first_spelling[alias] = key
-        c_path = (*canon, alias)
-        out.where[c_path] = w_path
-        result[alias] = _walk_value(value, fields[alias], w_path, c_path, doc, out, problems)
-    return result
+_SHARED: dict[tuple[Any, ...], Any] = {}
+"""One tuple for every equal path and position recorded (they repeat from file to file: a
+tree of many files keeps each once); emptied past :data:`_SHARED_SIZE` of them."""
+_SHARED_SIZE: Final = 200_000
 
 
-def _walk_value(
-    value: Any,
-    field: Field,
-    written: Path,
-    canon: Path,
-    doc: Document,
-    out: Canonical,
-    problems: list[Problem],
-) -> Any:
-    if isinstance(value, Replace):
-        return Replace(_walk_value(value.value, field, written, canon, doc, out, problems))
-    if isinstance(value, Append):
-        items = _walk_items(list(value.items), field, written, canon, doc, out, problems)
-        return Append(tuple(items))
-    if value is None or value is RESET or field.model is None:
-        _record_positions(value, written, canon, out)
-        return f.normalize(field.metadata, value)
-    if field.container == "dict" and isinstance(value, dict):
+class _Walk:
+    """One document's walk: its canonical data and positions, and the problems found."""
+
+    __slots__ = ("doc", "problems", "values", "where")
+
+    def __init__(self, doc: Document, problems: list[Problem]) -> None:
+        self.doc = doc
+        self.values = doc.values
+        self.problems = problems
+        self.where: Where = {}
+
+    def _place(self, canon: Path, written: Path) -> None:
+        """Record where the value at ``canon`` (written at ``written``) is."""
+        mark = self.values.get(written)
+        if mark is None:
+            mark = self.doc.position(written)
+        entry = mark if canon is written else (*mark, written)
+        self.where[_SHARED.setdefault(canon, canon)] = _SHARED.setdefault(entry, entry)
+
+    def map(
+        self, data: Mapping[str, Any], model: str, written: Path, canon: Path
+    ) -> dict[str, Any]:
+        table = _spellings(model)
+        fields = _fields(model)
         result: dict[str, Any] = {}
-        for key, item in value.items():
-            w_path, c_path = (*written, key), (*canon, key)
-            out.where[c_path] = w_path
-            sub = Field(field.alias, field.name, field.model, "", ())
-            result[key] = _walk_value(item, sub, w_path, c_path, doc, out, problems)
+        first_spelling: dict[str, str] = {}
+        same = canon is written
+        for key, value in data.items():
+            w_path = (*written, key)
+            alias = table.get(key)
+            if alias is None or alias in first_spelling:
+                self._unknown(key, alias, model, w_path, first_spelling)
+                continue
+            first_spelling[alias] = key
+            c_path = w_path if same and alias == key else (*canon, alias)
+            self._place(c_path, w_path)
+            result[alias] = self.value(value, fields[alias], w_path, c_path)
         return result
-    if field.container == "list" and isinstance(value, list):
-        return _walk_items(value, field, written, canon, doc, out, problems)
-    if isinstance(value, dict) and field.container == "":
-        return _walk_map(value, field.model, written, canon, doc, out, problems)
-    return value  # the wrong shape: validation reports it at this path
 
-
-def _walk_items(
-    items: list[Any],
-    field: Field,
-    written: Path,
-    canon: Path,
-    doc: Document,
-    out: Canonical,
-    problems: list[Problem],
-) -> list[Any]:
-    result = []
-    for i, item in enumerate(items):
-        w_path, c_path = (*written, i), (*canon, i)
-        out.where[c_path] = w_path
-        if field.model is not None and isinstance(item, dict):
-            result.append(_walk_map(item, field.model, w_path, c_path, doc, out, problems))
+    def _unknown(
+        self, key: str, alias: str | None, model: str, w_path: Path, first: Mapping[str, str]
+    ) -> None:
+        line, column = self.doc.position(w_path, key=True)
+        if alias is None:
+            message = unknown_key_message(key, model)
         else:
-            _record_positions(item, w_path, c_path, out)
-            result.append(item)
-    return result
+            message = f"'{alias}' is given twice (as '{first[alias]}' and '{key}')"
+        self.problems.append(Problem(self.doc.source, line, column, dotted(w_path), message))
 
+    def value(self, value: Any, field: Field, written: Path, canon: Path) -> Any:
+        kind = type(value)
+        if kind is Replace:
+            return Replace(self.value(value.value, field, written, canon))
+        if kind is Append:
+            return Append(tuple(self.items(list(value.items), field.model, written, canon)))
+        if value is None or value is RESET or field.model is None:
+            if kind is dict or kind is list:
+                self._free(value, written, canon)
+            elif kind is str:
+                return normalize(field.kind, value)
+            return value
+        if kind is dict:
+            if field.container == "dict":
+                result: dict[str, Any] = {}
+                same = canon is written
+                for key, item in value.items():
+                    w_path = (*written, key)
+                    c_path = w_path if same else (*canon, key)
+                    self._place(c_path, w_path)
+                    result[key] = self._nested(item, field.model, w_path, c_path)
+                return result
+            if field.container == "":
+                return self.map(value, field.model, written, canon)
+        elif kind is list and field.container == "list":
+            return self.items(value, field.model, written, canon)
+        return value  # the wrong shape: validation reports it at this path
 
-def _record_positions(value: Any, written: Path, canon: Path, out: Canonical) -> None:
-    """Free-form values keep their own keys; map their paths one to one."""
-    out.where[canon] = written
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _record_positions(item, (*written, key), (*canon, key), out)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _record_positions(item, (*written, i), (*canon, i), out)
+    def _nested(self, value: Any, model: str, written: Path, canon: Path) -> Any:
+        """A value of a mapping of mappings of ``model``."""
+        kind = type(value)
+        if kind is Replace:
+            return Replace(self._nested(value.value, model, written, canon))
+        if kind is Append:
+            return Append(tuple(self.items(list(value.items), model, written, canon)))
+        if kind is dict:
+            return self.map(value, model, written, canon)
+        return value  # the wrong shape (a list, a scalar) or null: validation says so
+
+    def items(self, items: list[Any], model: str | None, written: Path, canon: Path) -> list[Any]:
+        result = []
+        same = canon is written
+        for i, item in enumerate(items):
+            w_path = (*written, i)
+            c_path = w_path if same else (*canon, i)
+            self._place(c_path, w_path)
+            if model is not None and type(item) is dict:
+                result.append(self.map(item, model, w_path, c_path))
+            else:
+                if type(item) is dict or type(item) is list:
+                    self._free(item, w_path, c_path)
+                result.append(item)
+        return result
+
+    def _free(self, value: Any, written: Path, canon: Path) -> None:
+        """Free-form values keep their own keys; place their paths one to one."""
+        same = canon is written
+        pairs = value.items() if type(value) is dict else enumerate(value)
+        for key, item in pairs:
+            w_path = (*written, key)
+            c_path = w_path if same else (*canon, key)
+            self._place(c_path, w_path)
+            if type(item) is dict or type(item) is list:
+                self._free(item, w_path, c_path)
 
 
 def canonical_value(
@@ -231,8 +270,8 @@ def canonical_value(
     key, or a key given in both spellings, is passed to ``report`` with its path (the key as
     written last) and left out. Free-form values keep their keys."""
     if field.model is None:
-        return f.normalize(field.metadata, value)
-    item = Field(field.alias, field.name, field.model, "", ())
+        return normalize(field.kind, value)
+    item = Field(field.alias, field.name, field.model, "", field.kind)
     if field.container == "list" and isinstance(value, list):
         return [canonical_value(v, item, (*path, i), report) for i, v in enumerate(value)]
     if field.container == "dict" and isinstance(value, dict):

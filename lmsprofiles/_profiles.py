@@ -19,12 +19,8 @@ from pathlib import Path as FsPath
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, cast
 
-from pydantic import BaseModel, ValidationError
-
-from lmsprofiles import _callsite
-from lmsprofiles import _fields as f
+from lmsprofiles import _callsite, _quick
 from lmsprofiles import _fieldtable as t
-from lmsprofiles._env import Control, EnvLayer, control, overrides
 from lmsprofiles._errors import (
     Problem,
     ProfileError,
@@ -33,6 +29,7 @@ from lmsprofiles._errors import (
     UnknownRequestError,
 )
 from lmsprofiles._keys import (
+    Model,
     canonical_value,
     canonicalize,
     fields_of,
@@ -50,13 +47,17 @@ from lmsprofiles._merge import (
     unset_origin,
 )
 from lmsprofiles._origin import DEFAULT, Origin
+from lmsprofiles._overrides import EnvLayer, has_control, overrides
 from lmsprofiles._scan import Tree, display, scan
 from lmsprofiles._scan import user_config_file as user_config_file
+from lmsprofiles._shapes import RULE_FIELDS, RULES, label_text
 from lmsprofiles._yaml import DEFAULT_LIMITS, Limits, describe, dotted, read
 
 if TYPE_CHECKING:
     from lmstudio import LlmLoadModelConfigDict, LlmPredictionConfigDict
+    from pydantic import ValidationError
 
+    from lmsprofiles._env import Control
     from lmsprofiles._inventory import Host
 
 __all__ = ["PRECEDENCE", "ModelProfile", "ProfileSet", "ResolvedConfig", "load"]
@@ -109,18 +110,19 @@ class ModelProfile:
     """Where ``model`` is written (``FILE:LINE:COL``); the file alone if unknown."""
 
 
-@functools.cache
-def omitted_false(model: type[BaseModel]) -> frozenset[str]:
+def omitted_false(model: Model) -> frozenset[str]:
     """Checkbox fields whose ``false`` is sent as "not set" (LM Studio's default is off)."""
-    names = set()
-    for alias, fld in fields_of(model).items():
-        for check in fld.metadata:
-            if getattr(check, "off", None) == t.OMIT:
-                names.add(alias)
-    return frozenset(names)
+    return _omitted_false(model if isinstance(model, str) else model.__name__)
 
 
-def _sdk_dict(values: Mapping[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+@functools.cache
+def _omitted_false(model: str) -> frozenset[str]:
+    return frozenset(
+        alias for alias, fld in fields_of(model).items() if getattr(fld.kind, "off", None) == t.OMIT
+    )
+
+
+def _sdk_dict(values: Mapping[str, Any], model: str) -> dict[str, Any]:
     omit = omitted_false(model)
     return {k: _copy(v) for k, v in values.items() if not (v is False and k in omit)}
 
@@ -169,13 +171,13 @@ class ResolvedConfig:
 
         For an embedding model it holds only embedding load fields.
         """
-        model = f.EmbeddingLoad if self.type == "embedding" else f.LlmLoad
+        model = "EmbeddingLoad" if self.type == "embedding" else "LlmLoad"
         return cast("LlmLoadModelConfigDict", _sdk_dict(self._values.get("load", {}), model))
 
     @property
     def inference(self) -> LlmPredictionConfigDict:
         """Inference config for ``respond``/``complete``/``respond_stream(config=...)``."""
-        sdk = _sdk_dict(self._values.get("inference", {}), f.Inference)
+        sdk = _sdk_dict(self._values.get("inference", {}), "Inference")
         return cast("LlmPredictionConfigDict", sdk)
 
     @functools.cached_property
@@ -208,9 +210,9 @@ def _as_unset(origin: Any) -> Origin:
 def _canonical_path(path: str) -> str:
     """``path`` with the schema's keys (snake_case segments accepted: ``load.context_length``);
     KeyError, with the closest key, when it names no value of a resolved config."""
-    top: dict[str, type[BaseModel] | None] = {"load": f.LlmLoad, "inference": f.Inference}
+    top: dict[str, str | None] = {"load": "LlmLoad", "inference": "Inference"}
     out: list[str] = []
-    model: type[BaseModel] | None = None
+    model: str | None = None
     free = False  # inside a free-form value (a JSON schema): its keys are the user's
     for part in path.split("."):
         key, bracket, rest = part.partition("[")
@@ -234,7 +236,7 @@ def _canonical_path(path: str) -> str:
             if not alias:
                 raise KeyError(f"{path}: {unknown_key_message(key, model)}")
             fld = fields_of(model)[alias]
-            free = any(isinstance(m, (t.JsonObject, t.Labels)) for m in fld.metadata)
+            free = isinstance(fld.kind, (t.JsonObject, t.Labels))
             model = fld.model if fld.container == "" or (fld.container and bracket) else None
         out.append(alias + bracket + rest)
     return ".".join(out)
@@ -250,14 +252,14 @@ class ProfileSet:
     def __init__(
         self,
         root: FsPath,
-        control: Control,
+        control: Control | None,
         models: Mapping[str, ModelProfile],
         requests: Mapping[str, str | None],
         layers: _Layers,
         hosts: Mapping[str, Host] | None = None,
     ) -> None:
         self.root = root
-        self.control = control
+        self._control = control
         self._models = dict(models)
         self._requests = dict(requests)
         self._layers = layers
@@ -267,6 +269,15 @@ class ProfileSet:
     def __repr__(self) -> str:
         counts = f"{len(self._models)} models, {len(self._requests)} requests"
         return f"<ProfileSet {str(self.root)!r}: {counts}>"
+
+    @property
+    def control(self) -> Control:
+        """The control settings read with the profiles (``LMSPROFILES_HOST``, ...)."""
+        if self._control is None:  # no control variable was set: every default
+            from lmsprofiles._env import Control
+
+            self._control = Control()
+        return self._control
 
     @property
     def models(self) -> Mapping[str, ModelProfile]:
@@ -437,7 +448,7 @@ class _Layers:
 
 def _for_embedding(layer: _Layer) -> _Layer:
     """A shared layer as it applies to an embedding model: embedding load fields and ttl."""
-    allowed = set(fields_of(f.EmbeddingLoad))
+    allowed = set(fields_of("EmbeddingLoad"))
     data: dict[str, Any] = {}
     if "ttl" in layer.data:
         data["ttl"] = layer.data["ttl"]
@@ -496,6 +507,37 @@ def _call_site(overrides: Mapping[str, Any], kind: str) -> _Layer:
 # Validation
 
 
+def _check(model: str, value: Any) -> ValidationError | None:
+    """None if the model ``model`` accepts ``value`` (merge markers settled), else its error.
+
+    The quick check answers for what is certainly valid; anything else is validated by the
+    pydantic model, imported only then.
+    """
+    if _quick.valid(model, value):
+        return None
+    from pydantic import ValidationError
+
+    from lmsprofiles import _fields as f
+
+    try:
+        f.model(model).model_validate(settle(value))
+    except ValidationError as exc:
+        return exc
+    return None
+
+
+def _valid_alone(profile: ModelProfile, layers: tuple[_Layer, ...]) -> bool:
+    """Whether the merge of ``layers`` is certainly valid, cross-field rules included:
+    :func:`_validate` would find no problem. False: not certain (validate it)."""
+    merged = overlay_values({}, [layer.data for layer in layers])
+    load = "EmbeddingLoad" if profile.type == "embedding" else "LlmLoad"
+    for section, model in (("load", load), ("inference", "Inference")):
+        value = merged.get(section, {})
+        if not _quick.valid(model, value) or (isinstance(value, dict) and RULES[section](value)):
+            return False
+    return _quick.valid("GlobalFile", {"ttl": merged.get("ttl")})
+
+
 def _locate(
     path: Path, where: Mapping[Path, Any], layers: tuple[_Layer, ...] = ()
 ) -> Origin | None:
@@ -542,6 +584,8 @@ def _errors_to_problems(
     context: str = "",
     layers: tuple[_Layer, ...] = (),
 ) -> list[Problem]:
+    from lmsprofiles import _fields as f
+
     problems = []
     for error in f.errors(exc):
         if (
@@ -583,23 +627,19 @@ def _validate(
     if merged_traced is None:
         merged_traced = merge_traced((layer.data, layer.where) for layer in layers)
     merged, where = merged_traced
-    load_model = f.EmbeddingLoad if profile.type == "embedding" else f.LlmLoad
+    load_model = "EmbeddingLoad" if profile.type == "embedding" else "LlmLoad"
     problems: list[Problem] = []
     failed: list[tuple[ValidationError, Path]] = []
-    for section, model in (("load", load_model), ("inference", f.Inference)):
-        if section not in sections:
-            continue
-        value = merged.get(section, {})
-        try:
-            model.model_validate(value)
-        except ValidationError as exc:
-            failed.append((exc, (section,)))
+    for section, model in (("load", load_model), ("inference", "Inference")):
+        if section in sections:
+            error = _check(model, merged.get(section, {}))
+            if error is not None:
+                failed.append((error, (section,)))
     ttl = merged.get("ttl")
-    try:
-        if "ttl" in sections:
-            f.GlobalFile.model_validate({"ttl": ttl})
-    except ValidationError as exc:
-        failed.append((exc, ()))
+    if "ttl" in sections:
+        error = _check("GlobalFile", {"ttl": ttl})
+        if error is not None:
+            failed.append((error, ()))
     resolved = ResolvedConfig(
         identifier=profile.identifier,
         model=profile.model,
@@ -616,7 +656,7 @@ def _validate(
         ((section, *sub), message)
         for section in ("load", "inference")
         if section in sections and isinstance(merged.get(section), dict) and not failed
-        for sub, message in f.RULES[section](merged[section])
+        for sub, message in RULES[section](merged[section])
     ]
     if failed or rule_hits:
         context = (
@@ -730,35 +770,31 @@ def read_file(file: FsPath, kind: FileKind, limits: Limits = DEFAULT_LIMITS) -> 
         doc = read(file, source, limits)
     except ProfileError as exc:
         return FileRead(source, None, {}, {}, exc.problems)
-    schema: type[BaseModel]
     if kind == "model":
         embedding = doc.data.get("type") == "embedding"
-        schema = f.EmbeddingModelFile if embedding else f.ModelFile
+        schema = "EmbeddingModelFile" if embedding else "ModelFile"
     elif kind == "hosts":
-        from lmsprofiles._inventory import HostsFile
+        from lmsprofiles import _inventory  # its shapes
 
-        schema = HostsFile
+        schema = _inventory.HOSTS_FILE.name
     else:
-        schema = f.GlobalFile if kind == "global" else f.RequestFile
+        schema = "GlobalFile" if kind == "global" else "RequestFile"
     problems: list[Problem] = []
     canon = canonicalize(doc, schema, problems)
-    position = doc.position
-    where: dict[Path, tuple[int, int] | tuple[int, int, Path]] = {
-        c_path: position(w_path) if w_path == c_path else (*position(w_path), w_path)
-        for c_path, w_path in canon.where.items()
-    }
     request_keys: dict[str, tuple[int, int]] = {}
     raw_requests = canon.data.get("requests") if kind == "model" else None
     if isinstance(raw_requests, dict):
+        position = doc.position
         request_keys = {name: position(("requests", name), key=True) for name in raw_requests}
-    result = FileRead(source, canon.data, where, request_keys, ())
-    try:
-        schema.model_validate(settle(canon.data))
-    except ValidationError as exc:
+    result = FileRead(source, canon.data, canon.where, request_keys, ())
+    error = _check(schema, canon.data)
+    if error is not None:
         fallback = Origin("file", source, 1, 1)
         origins = _Origins(result)
-        problems += _errors_to_problems(exc, (), origins, fallback, partial=True)
-    return FileRead(source, canon.data, where, request_keys, tuple(problems))
+        problems += _errors_to_problems(error, (), origins, fallback, partial=True)
+    if not problems:
+        return result
+    return FileRead(source, canon.data, canon.where, request_keys, tuple(problems))
 
 
 class Store(Protocol):
@@ -842,12 +878,17 @@ def _load(
     tree: Tree, environ: Mapping[str, str], store: Store | None, quick: bool = True
 ) -> ProfileSet:
     problems: list[Problem] = []
-    try:
-        settings = control(environ)
-    except ProfileError as exc:
-        problems.extend(exc.problems)
-        settings = Control()
-    limits = settings.limits
+    settings = None  # no control variable: every default (pydantic-settings is not needed)
+    limits = DEFAULT_LIMITS
+    if has_control(environ):
+        from lmsprofiles._env import Control, control
+
+        try:
+            settings = control(environ)
+        except ProfileError as exc:
+            problems.extend(exc.problems)
+            settings = Control()
+        limits = settings.limits
     problems += tree.problems
     if not tree.exists or (tree.empty and problems):
         raise ProfileError(problems)
@@ -867,9 +908,9 @@ def _load(
     models, files = _read_models(tree, layers, requests, problems, read_one)
     overrides_ = overrides(environ, list(models), problems, limits)
     if overrides_.shared.data:
-        layers.env = _env_layer("env", overrides_.shared, f.GlobalFile, problems)
+        layers.env = _env_layer("env", overrides_.shared, "GlobalFile", problems)
     for ident, env_layer in overrides_.models.items():
-        schema = f.EmbeddingScope if models[ident].type == "embedding" else f.GlobalFile
+        schema = "EmbeddingScope" if models[ident].type == "embedding" else "GlobalFile"
         layers.env_models[ident] = _env_layer("env-model", env_layer, schema, problems)
     hosts: dict[str, Host] = {}
     if tree.hosts is not None or overrides_.inventory:
@@ -922,14 +963,11 @@ def _read_requests(tree: Tree, layers: _Layers, read_one: ReadOne) -> dict[str, 
     return requests
 
 
-def _env_layer(
-    name: str, env_layer: EnvLayer, schema: type[BaseModel], problems: list[Problem]
-) -> _Layer:
-    try:
-        schema.model_validate(env_layer.data)
-    except ValidationError as exc:
+def _env_layer(name: str, env_layer: EnvLayer, schema: str, problems: list[Problem]) -> _Layer:
+    error = _check(schema, env_layer.data)
+    if error is not None:
         fallback = Origin("env", "environment")
-        problems += _errors_to_problems(exc, (), env_layer.where, fallback, partial=True)
+        problems += _errors_to_problems(error, (), env_layer.where, fallback, partial=True)
     return _Layer(name, env_layer.data, env_layer.where)
 
 
@@ -943,6 +981,15 @@ class _ModelRequests(Mapping[tuple[str, str], _Layer]):
     def add(self, identifier: str, done: FileRead, name: str) -> None:
         """The model ``identifier`` (read as ``done``) has its own take on ``name``."""
         self._reads.setdefault(identifier, (done, set()))[1].add(name)
+
+    def inference(self, identifier: str, name: str) -> Any:
+        """What the model ``identifier`` writes at ``requests.<name>.inference``
+        (:data:`_GONE`: nothing)."""
+        found = self._reads.get(identifier)
+        if found is None or name not in found[1] or found[0].data is None:
+            return _GONE
+        node = found[0].data.get("requests", {}).get(name)
+        return node.get("inference", _GONE) if isinstance(node, dict) else _GONE
 
     def get(self, key: tuple[str, str], default: Any = None) -> Any:
         found = self._reads.get(key[0])
@@ -992,7 +1039,7 @@ def _read_models(
         written = data.get("identifier")
         identifier: str = written if isinstance(written, str) else file.stem
         here = where.get(("identifier",)) or Origin("file", done.source, 1, 1)
-        odd = None if isinstance(written, str) else f.odd_character(identifier)
+        odd = None if isinstance(written, str) else t.odd_character(identifier)
         if odd is not None:
             message = (
                 f"the file name {identifier!r} is the model's identifier and must not contain "
@@ -1052,7 +1099,7 @@ def _read_models(
 def _labels(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
-    return {str(k): f.label_text(v) for k, v in value.items()}
+    return {str(k): label_text(v) for k, v in value.items()}
 
 
 def _check_all(
@@ -1097,22 +1144,26 @@ def _check_model(
     """Resolve a model alone and with every request kind, on ``host`` if one is given; what
     only shows when merged.
 
-    The model alone is validated in full. Request layers hold nothing but inference fields,
-    so when the model alone is valid a request kind needs only its merged inference section
-    checked, values without origins; a combination that fails that is validated in full,
-    which finds and places its problems exactly. ``checked`` remembers field values found
-    valid or not, across models and hosts.
+    The model alone is merged without origins and quick-checked; only when that is not
+    certainly valid is it validated in full, which finds and places its problems. Request
+    layers hold nothing but inference fields, so when the model alone is valid a request kind
+    needs only its merged inference section checked, values without origins; a combination
+    that fails that is validated in full, which finds and places its problems exactly.
+    ``checked`` remembers field values found valid or not, across models and hosts.
     """
     profile = profile_set.models[identifier]
     layers = profile_set._layers
     stack = layers.stack
-    _, problems = _validate(profile, None, stack(profile, None, None, host), host=host)
+    alone = stack(profile, None, None, host)
+    problems: list[Problem] = []
+    if not (checked is not None and checked.quick and _valid_alone(profile, alone)):
+        problems = _validate(profile, None, alone, host=host)[1]
     if profile.type != "llm":
         return problems
     checked = _Checked() if checked is None else checked
     quick = None
     if not problems and checked.quick:
-        quick = _InferenceCheck(layers, profile, checked, host)
+        quick = _InferenceCheck(layers, profile, checked, alone)
     for request in profile_set.requests:
         if quick is not None and quick.valid(request):
             continue
@@ -1158,24 +1209,31 @@ class _InferenceCheck:
     """
 
     def __init__(
-        self, layers: _Layers, profile: ModelProfile, checked: _Checked, host: str | None = None
+        self,
+        layers: _Layers,
+        profile: ModelProfile,
+        checked: _Checked,
+        alone: tuple[_Layer, ...],
     ) -> None:
+        """``alone``: the layers of the model without a request kind (on its host, if any),
+        those around a request kind's."""
         self.layers = layers
         self.identifier = profile.identifier
         self.checked = checked.fields
         self.alone = checked.alone
-        alone = layers.stack(profile, None, None, host)  # the layers around a request kind's
         below = [x for x in alone if _RANK[x.name] < _RANK["request"]]
         above = [x for x in alone if _RANK[x.name] > _RANK["model-request"]]
-        merged = merge_traced((_inference(x), {}) for x in below)[0]
+        merged = overlay_values({}, [_inference(x) for x in below])
         self.below: Any = merged.get("inference", {})
         self.above = [x.data["inference"] for x in above if "inference" in x.data]
 
     def valid(self, request: str) -> bool:
         """True: valid (the model alone is). False: the caller must validate in full."""
-        own = self.layers.model_requests.get((self.identifier, request))
         shared = self.layers.requests.get(request)
-        added = [x.data["inference"] for x in (shared, own) if x and "inference" in x.data]
+        own = self.layers.model_requests.inference(self.identifier, request)
+        added = [shared.data["inference"]] if shared and "inference" in shared.data else []
+        if own is not _GONE:
+            added.append(own)
         if not added:
             return True  # the same inference as the model alone
         written = [*added, *self.above]
@@ -1186,7 +1244,7 @@ class _InferenceCheck:
         for layer in written:
             for key, value in layer.items():
                 fresh.pop(key, None)
-                if isinstance(value, (str, int, float)):
+                if type(value) in _PLAIN:
                     merged[key] = value
                     continue
                 new, fresh[key] = self._merged_field(key, merged.get(key, _GONE), value)
@@ -1195,16 +1253,16 @@ class _InferenceCheck:
                     del fresh[key]
                 else:
                     merged[key] = new
-        if not _fields_apart(f.Inference):
-            try:
-                f.Inference.model_validate(merged)
-            except ValidationError:
+        if not _quick.apart("Inference"):
+            if _check("Inference", merged) is not None:
                 return False
         elif not all(
             ok or (ok is None and self._field_valid(k, merged[k])) for k, ok in fresh.items()
         ):
             return False
-        return not f.RULES["inference"](merged)
+        if all(RULE_FIELDS["inference"].isdisjoint(layer) for layer in added):
+            return True  # what the rules read is as for the model alone, which is valid
+        return not RULES["inference"](merged)
 
     def _merged_field(self, key: str, below: Any, value: Any) -> tuple[Any, bool | None]:
         """The merged value of field ``key`` (:data:`_GONE`: none) and whether it is valid
@@ -1224,14 +1282,12 @@ class _InferenceCheck:
         return overlay_values(start, [{key: value}]).get(key, _GONE), None
 
     def _field_valid(self, key: str, value: Any) -> bool:
+        if _quick.valid_field("Inference", key, value):
+            return True
         memo = (key, _frozen(value))
         known = self.checked.get(memo)
         if known is None:
-            try:
-                f.Inference.model_validate({key: value})
-                known = True
-            except ValidationError:
-                known = False
+            known = _check("Inference", {key: value}) is None
             self.checked[memo] = known
         return known
 
@@ -1240,22 +1296,10 @@ def _inference(layer: _Layer) -> dict[str, Any]:
     return {"inference": layer.data["inference"]} if "inference" in layer.data else {}
 
 
-@functools.cache
-def _fields_apart(model: type[BaseModel]) -> bool:
-    """Whether ``model`` validates each field on its own (nothing looks at two at once)."""
-    decorators = model.__pydantic_decorators__
-    together = (
-        decorators.model_validators,
-        decorators.field_validators,
-        decorators.validators,
-        decorators.root_validators,
-    )
-    return not any(together) and not any(x.is_required() for x in model.model_fields.values())
-
-
 _RANK: Final = {name: rank for rank, name in enumerate(PRECEDENCE)}
 _GONE: Final = object()
 _SCALARS: Final = frozenset((str, int, float, bool, type(None)))
+_PLAIN: Final = frozenset((str, int, float, bool))
 
 
 def _frozen(value: Any) -> Any:

@@ -7,11 +7,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from lmsprofiles import _fields as f
 from lmsprofiles._keys import fields_of
 from lmsprofiles._origin import DEFAULT, Origin
 from lmsprofiles._profiles import ResolvedConfig, omitted_false
@@ -28,11 +26,12 @@ def _header(cfg: ResolvedConfig) -> dict[str, Any]:
     return head
 
 
-def _sections(cfg: ResolvedConfig) -> list[tuple[str, type[BaseModel]]]:
-    load_model = f.EmbeddingLoad if cfg.type == "embedding" else f.LlmLoad
-    sections: list[tuple[str, type[BaseModel]]] = [("load", load_model)]
+def _sections(cfg: ResolvedConfig) -> list[tuple[str, str]]:
+    """Each section of ``cfg`` with the model (shape) of its fields."""
+    load_model = "EmbeddingLoad" if cfg.type == "embedding" else "LlmLoad"
+    sections = [("load", load_model)]
     if cfg.type == "llm":
-        sections.append(("inference", f.Inference))
+        sections.append(("inference", "Inference"))
     return sections
 
 
@@ -115,7 +114,7 @@ def _null(representer: Any, _: None) -> Any:
 
 def _node(
     values: Mapping[str, Any],
-    model: type[BaseModel] | None,
+    model: str | None,
     path: tuple[str | int, ...],
     cfg: ResolvedConfig,
     show_origin: bool,

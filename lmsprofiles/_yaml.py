@@ -214,6 +214,13 @@ def parse(text: str, source: str, limits: Limits = DEFAULT_LIMITS) -> Document:
 
 def _parse_fast(parser: Any, text: str, source: str, limits: Limits) -> Document | None:
     """The document as read by the C parser ``parser``; None if anything was wrong with it."""
+    try:
+        common = _build_common(iter(parser(text).get_event, None), limits)
+    except (YAMLError, ValueError):  # read again, and reported, by the reference parser
+        return None
+    if common is not None:
+        root, values, keys = common
+        return Document(source, root, values, keys)
     doc = Document(source, {})
     builder = _Builder(doc, limits)
     try:
@@ -265,6 +272,169 @@ def _yaml_message(exc: MarkedYAMLError) -> str:
     context = (exc.context or "").strip()
     text = f"{context}: {problem}" if context and problem else problem or context
     return f"invalid YAML: {text}"
+
+
+_NO_KEY: Final = object()
+_MERGE_TAGS: Final = frozenset(TAGS)
+
+Positions = dict[Path, tuple[int, int]]
+
+
+def _build_common(
+    events: Iterable[Any], limits: Limits
+) -> tuple[dict[str, Any], Positions, Positions] | None:
+    """What :class:`_Builder` builds from ``events``, for the common case, quickly: one YAML 1.2
+    document that is a mapping, without anchors, aliases, merge keys or tags other than the
+    merge tags where they belong, every key a new string, within ``limits``. The root
+    mapping, the positions of the values and those of the keys; None for anything else
+    (:class:`_Builder` reads that)."""
+    common = _Common(limits)
+    scalar, start, end = common.scalar, common.start, common.end
+    documents = 0
+    for event in events:
+        kind = type(event)
+        if kind is ScalarEvent:
+            done = scalar(event)
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            done = start(event, {} if kind is MappingStartEvent else [])
+        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            done = end()
+        elif kind is DocumentStartEvent:
+            documents += 1
+            done = documents == 1 and event.version is None
+        elif kind is StreamEndEvent:
+            break
+        else:
+            done = kind is not AliasEvent
+        if not done:
+            return None
+    root = common.root
+    if root is None:
+        return {}, common.values, common.keys
+    return (root, common.values, common.keys) if type(root) is dict else None
+
+
+class _Common:
+    """The state of :func:`_build_common`: each method takes one event and says whether it
+    is of the common case.
+
+    A frame of the stack is ``[the mapping or list, its path, its tag, its mark, the key
+    waiting for its value (_NO_KEY: none), that key's path]``.
+    """
+
+    __slots__ = ("count", "keys", "limits", "root", "stack", "values")
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.values: Positions = {}
+        self.keys: Positions = {}
+        self.stack: list[list[Any]] = []
+        self.root: Any = None
+        self.count = 0
+
+    def scalar(self, event: Any) -> bool:
+        self.count += 1
+        stack = self.stack
+        if event.anchor is not None or not stack or self.count > self.limits.max_nodes:
+            return False
+        tag = event.tag
+        if event.style:  # quoted or a block scalar: the text itself
+            value: Any = event.value
+        else:
+            value = _PLAIN_VALUES.get(event.value, _MISS)
+            if value is _MISS:
+                value = _plain_value(event.value)
+            if value is _MERGE_KEY or type(value) is _Failed:
+                return False
+        if tag is not None:
+            if tag == "!replace":
+                value = Replace(value)
+            elif tag == "!reset" and event.value == "" and not event.style:
+                value = RESET
+            else:
+                return False
+        mark = event.start_mark
+        frame = stack[-1]
+        container = frame[0]
+        if type(container) is list:
+            if tag is not None:
+                return False
+            self.values[(*frame[1], len(container))] = (mark.line + 1, mark.column + 1)
+            container.append(value)
+        elif frame[4] is _NO_KEY:
+            if tag is not None or type(value) is not str or value in container:
+                return False
+            frame[4] = value
+            frame[5] = path = (*frame[1], value)
+            self.keys[path] = (mark.line + 1, mark.column + 1)
+        else:
+            container[frame[4]] = value
+            self.values[frame[5]] = (mark.line + 1, mark.column + 1)
+            frame[4] = _NO_KEY
+        return True
+
+    def start(self, event: Any, container: dict[str, Any] | list[Any]) -> bool:
+        self.count += 1
+        tag = event.tag
+        stack = self.stack
+        if event.anchor is not None or self.count > self.limits.max_nodes:
+            return False
+        if len(stack) >= self.limits.max_depth or (tag is not None and tag not in _MERGE_TAGS):
+            return False
+        if not stack:
+            path: Path = ()
+            if tag is not None:
+                return False
+        elif type(stack[-1][0]) is list:
+            path = (*stack[-1][1], len(stack[-1][0]))
+            if tag is not None:
+                return False
+        elif stack[-1][4] is _NO_KEY:
+            return False  # a mapping or list as a key
+        else:
+            path = stack[-1][5]
+        mark = event.start_mark
+        stack.append([container, path, tag, (mark.line + 1, mark.column + 1), _NO_KEY, None])
+        return True
+
+    def end(self) -> bool:
+        stack = self.stack
+        value, _, tag, mark, _, _ = stack.pop()
+        if tag is not None:
+            if tag == "!replace":
+                value = Replace(value)
+            elif tag == "!append" and type(value) is list:
+                value = Append(tuple(value))
+            elif tag == "!reset" and not value:
+                value = RESET
+            else:
+                return False
+        if not stack:
+            self.root = value
+            return True
+        parent = stack[-1]
+        container = parent[0]
+        if type(container) is list:
+            self.values[(*parent[1], len(container))] = mark
+            container.append(value)
+        else:
+            container[parent[4]] = value
+            self.values[parent[5]] = mark
+            parent[4] = _NO_KEY
+        return True
+
+
+def _plain_value(text: str) -> Any:
+    """The value of an untagged plain scalar in YAML 1.2 (:class:`_Failed` if it cannot be
+    read, :data:`_MERGE_KEY` for ``<<``), remembered in :data:`_PLAIN_VALUES`."""
+    try:
+        found = _PLAIN_READER._typed(None, text, (True, False), True)
+    except _Invalid as exc:
+        found = _Failed(str(exc))
+    if len(_PLAIN_VALUES) >= _RESOLVED_SIZE:
+        _PLAIN_VALUES.clear()
+    _PLAIN_VALUES[text] = found
+    return found
 
 
 class _Stop(Exception):
@@ -656,10 +826,17 @@ class _Failed:
 
 
 _MISS: Final = object()
+_PLAIN_VALUES: dict[str, Any] = {}
+"""text -> value (or :class:`_Failed`) of an untagged plain scalar in YAML 1.2; emptied when
+it reaches :data:`_RESOLVED_SIZE` entries."""
 _RESOLVED: dict[tuple[Any, str, Any, bool], Any] = {}
 """(YAML version, text, implicit flags, plain) -> value (or :class:`_Failed`) of an untagged
 scalar; emptied when it reaches :data:`_RESOLVED_SIZE` entries."""
 _RESOLVED_SIZE: Final = 50_000
+
+
+_PLAIN_READER: Final = _Builder(Document("", {}), DEFAULT_LIMITS)
+"""Reads plain scalars for :func:`_plain_value` (YAML 1.2)."""
 
 
 def _mark(event: Event) -> tuple[int, int]:

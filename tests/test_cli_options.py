@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lmsprofiles._cli import main
-from lmsprofiles._commands import COMMANDS
+from lmsprofiles._commands import COMMANDS, HELP
 from lmsprofiles._commands._options import GLOBALS
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "profiles"
@@ -73,7 +73,34 @@ def test_command_help_lists_only_the_options_it_takes(capsys: pytest.CaptureFixt
 def test_every_command_is_a_module_with_help_configure_and_run() -> None:
     import importlib
 
-    for module_name in COMMANDS.values():
+    assert list(HELP) == list(COMMANDS)
+    for name, module_name in COMMANDS.items():
         module = importlib.import_module(f"lmsprofiles._commands.{module_name}")
-        assert isinstance(module.HELP, str) and module.HELP
+        assert isinstance(HELP[name], str) and HELP[name]
         assert callable(module.configure) and callable(module.run)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["-h"],
+        ["--help", "validate", "--no-such-option"],
+        ["--profiles", "p", "-h", "render"],
+        ["--he", "plan"],
+        ["--version"],
+        ["--version", "validate", "--no-such-option"],
+    ],
+)
+def test_help_or_version_before_any_command_prints_and_exits(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 0
+    printed = capsys.readouterr()
+    if "--version" in argv:
+        assert printed.err.startswith("lmsprofiles ")  # argparse's exit message
+    else:
+        assert printed.out.startswith("usage: lmsprofiles ")
+        assert all(f"\n    {name} " in printed.out for name in COMMANDS)

@@ -201,13 +201,18 @@ def check_globals(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
 
 def profile_dir(args: argparse.Namespace) -> Path:
     """The profile directory: ``--profiles``, else ``$LMSPROFILES_PROFILES``, else ./profiles."""
+    import os
     from pathlib import Path
 
-    from lmsprofiles._env import control
-    from lmsprofiles._errors import ProfileError
+    from lmsprofiles._overrides import has_control
 
     if args.profiles:
         return Path(args.profiles)
+    if not has_control(os.environ):
+        return Path("profiles")
+    from lmsprofiles._env import control
+    from lmsprofiles._errors import ProfileError
+
     try:
         return control().profiles
     except ProfileError:

@@ -6,8 +6,6 @@ import argparse
 
 from lmsprofiles._commands._options import add_server_options, lock_seconds, run_plan
 
-HELP = "take over loaded instances that match a profile"
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``adopt``."""

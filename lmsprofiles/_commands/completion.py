@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-HELP = "print a shell completion script (bash, zsh or fish)"
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``completion``."""

@@ -11,8 +11,6 @@ import sys
 
 from lmsprofiles._commands._options import add_globals
 
-HELP = "run the bundled LM Studio emulator"
-
 DEFAULT_PORT = 41343
 """The first port the SDK's default discovery probes, so ``lms.Client()`` finds the emulator."""
 

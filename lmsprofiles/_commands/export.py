@@ -7,8 +7,6 @@ import sys
 
 from lmsprofiles._commands._options import add_globals, load_profiles
 
-HELP = "print a model's resolved config as an LM Studio preset, model.yaml or lms load line"
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``export``."""

@@ -8,8 +8,6 @@ import sys
 
 from lmsprofiles._commands._options import add_globals, path, profile_dir
 
-HELP = "write profiles from LM Studio presets, model.yaml files, lms load lines or a host"
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``import``."""

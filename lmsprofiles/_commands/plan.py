@@ -6,8 +6,6 @@ import argparse
 
 from lmsprofiles._commands._options import add_plan_options, run_plan
 
-HELP = "show what reconcile would change"
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``plan``."""

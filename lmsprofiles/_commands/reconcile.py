@@ -6,8 +6,6 @@ import argparse
 
 from lmsprofiles._commands._options import add_plan_options, lock_seconds, run_plan
 
-HELP = "make LM Studio match the profiles"
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``reconcile``."""

@@ -11,8 +11,6 @@ TYPE_CHECKING = False  # typing itself is not imported on the CLI's start-up pat
 if TYPE_CHECKING:
     from typing import Any
 
-HELP = "print the resolved configs of one model, or of every model"
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``render``."""
@@ -133,9 +131,9 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
     listing every item that is malformed, names no field or sets what another item sets.
     """
     from lmsprofiles._callsite import clashes, target
-    from lmsprofiles._env import parse_value
     from lmsprofiles._errors import Problem, ProfileError
     from lmsprofiles._keys import canonical_value
+    from lmsprofiles._overrides import parse_value
     from lmsprofiles._yaml import dotted
 
     overrides: dict[str, Any] = {}

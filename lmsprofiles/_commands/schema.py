@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-HELP = "write schema.json, or check that it is current"
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``schema``."""

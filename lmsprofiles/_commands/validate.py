@@ -6,8 +6,6 @@ import argparse
 
 from lmsprofiles._commands._options import add_globals, cached_answer, load_profiles
 
-HELP = "check the profiles and the environment"
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``validate``."""

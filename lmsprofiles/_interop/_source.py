@@ -80,7 +80,7 @@ def read_json(text: str, source: str, limits: Limits) -> tuple[Any, Document | N
     """The JSON value of ``text`` and, when it reads as YAML too (JSON nearly always does),
     the positions of its values. Raises ``ProfileError`` for text that is not JSON, for a
     limit passed and for a key given twice in one object."""
-    from lmsprofiles._env import _json_depth
+    from lmsprofiles._overrides import _json_depth
     from lmsprofiles._yaml import parse
 
     found: list[str] = []

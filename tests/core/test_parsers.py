@@ -10,7 +10,7 @@ import pytest
 from lmsprofiles import _yaml
 from lmsprofiles._cli import main
 from tests.conftest import EXAMPLE_PROFILES
-from tests.yaml_parsers import C_PARSER, both, pure_python
+from tests.yaml_parsers import C_PARSER, both, common_case, pure_python
 
 CASES = [
     "",
@@ -88,6 +88,20 @@ def test_the_example_profiles_are_read_by_the_c_parser() -> None:
         assert _yaml._parse_fast(C_PARSER, text, "f", _yaml.DEFAULT_LIMITS) is not None
         fast, reference = both(text)
         assert fast == reference
+
+
+@pytest.mark.skipif(C_PARSER is None, reason="ruamel.yaml.clib is not installed")
+def test_the_common_case_is_built_as_the_full_builder_builds_it() -> None:
+    texts = [*CASES, *(f.read_text(encoding="utf-8") for f in EXAMPLE_PROFILES.rglob("*.yaml"))]
+    small = _yaml.Limits(max_file_bytes=200, max_depth=3, max_nodes=10)
+    taken = 0
+    for text in texts:
+        for limits in (_yaml.DEFAULT_LIMITS, small):
+            found = common_case(text, limits)
+            if found is not None:
+                taken += 1
+                assert found[0] == found[1], text
+    assert taken >= 20
 
 
 @pytest.mark.parametrize("broken", [False, True])

@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 
 from lmsprofiles import _fields as f
 from lmsprofiles._cli import main
-from lmsprofiles._env import _candidates
 from lmsprofiles._keys import fields_of
+from lmsprofiles._overrides import _candidates
 from tests.fuzz.conftest import count_case
 
 pytestmark = pytest.mark.fuzz
