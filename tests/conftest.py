@@ -16,9 +16,14 @@ EXAMPLE_PROFILES = Path(__file__).resolve().parent.parent / "profiles"
 # Property tests run on shared, loaded CI machines: a slow case is no failure. No deadline and
 # no too_slow health check; the number of cases (max_examples) is hypothesis's default or what
 # a test sets, so a test runs as many cases as before. HYPOTHESIS_PROFILE=default restores
-# hypothesis's own settings.
+# hypothesis's own settings. The profile builds on the settings hypothesis starts with, which
+# are its "ci" profile where it detects CI (the CI variable), so CI runs stay derandomized.
+settings.register_profile("lmsprofiles-base", parent=settings())
 settings.register_profile(
-    "lmsprofiles", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "lmsprofiles",
+    parent=settings.get_profile("lmsprofiles-base"),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "lmsprofiles"))
 

@@ -9,7 +9,7 @@ from tests.fuzz import test_fuzz
 
 
 def test_the_profile_drops_the_deadline_and_the_too_slow_check_only() -> None:
-    current, stock = settings(), settings.get_profile("default")
+    current, stock = settings(), settings.get_profile("lmsprofiles-base")
     assert current.deadline is None
     assert list(current.suppress_health_check) == [HealthCheck.too_slow]
     assert current.max_examples == stock.max_examples
