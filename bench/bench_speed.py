@@ -110,9 +110,26 @@ class Bench:
             usage = self.once(argv)
             if n:
                 found.append(usage)
-        return Usage(
-            statistics.median(u.cpu for u in found), statistics.median(u.peak_mb for u in found)
-        )
+        return _median_of(found)
+
+    def in_turns(
+        self, first: Sequence[str], second: Sequence[str], runs: int
+    ) -> tuple[Usage, Usage]:
+        """Medians of ``runs`` runs of each of two commands taken in turns (after one warm-up
+        of each), so that a change in the machine's load touches both alike."""
+        found: tuple[list[Usage], list[Usage]] = ([], [])
+        for n in range(runs + 1):
+            for argv, usages in ((first, found[0]), (second, found[1])):
+                usage = self.once(argv)
+                if n:
+                    usages.append(usage)
+        return _median_of(found[0]), _median_of(found[1])
+
+
+def _median_of(found: Sequence[Usage]) -> Usage:
+    return Usage(
+        statistics.median(u.cpu for u in found), statistics.median(u.peak_mb for u in found)
+    )
 
 
 def cli() -> list[str]:
@@ -165,8 +182,9 @@ def goals(bench: Bench, work: Path, models: int, requests: int) -> tuple[list[Ro
         edits.append(bench.once(validate).cpu)
     edited = statistics.median(edits)
     base = f"C SafeLoader parse {floor.cpu:.3f} s"
-    argparse_ = bench.median([sys.executable, "-c", "import argparse"], runs=bench.runs * 3)
-    help_ = bench.median([*cli(), "--help"], runs=bench.runs * 3)
+    argparse_, help_ = bench.in_turns(
+        [sys.executable, "-c", "import argparse"], [*cli(), "--help"], runs=bench.runs * 6
+    )
     imports = bench.median([sys.executable, "-c", "import pydantic_settings, ruamel.yaml"])
     example = [*cli(), "--profiles", str(EXAMPLE_PROFILES), "validate", "--no-cache"]
     examples = bench.median(example)
