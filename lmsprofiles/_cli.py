@@ -65,7 +65,9 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, help=str(kwargs.get("help", "")))
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
-        parser.exit(message=f"{parser.prog} {_version()}\n")
+        # on stdout, as argparse's own version action does, so that it can be piped
+        sys.stdout.write(f"{parser.prog} {_version()}\n")
+        parser.exit()
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
