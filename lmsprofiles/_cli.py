@@ -148,7 +148,20 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         if named:
             add_globals(command_parser)  # none unless the command declares them
             _command(module_name).configure(command_parser)
+            _refuse_other_globals(command_parser)
     return parser
+
+
+def _refuse_other_globals(parser: argparse.ArgumentParser) -> None:
+    """Let a command's parser recognise, hidden, the global options it does not take, so
+    that one given after the command is refused as one given before it is ("--json does
+    not apply to 'render'", by ``check_globals``) rather than as an unrecognized argument."""
+    from lmsprofiles._commands._options import GLOBALS
+
+    for name, (option, keywords) in GLOBALS.items():
+        if option not in parser._option_string_actions:
+            hidden = {**keywords, "help": argparse.SUPPRESS}
+            parser.add_argument(option, dest=name, default=argparse.SUPPRESS, **hidden)
 
 
 _STOPS = ("--help", "--version")

@@ -42,6 +42,12 @@ def test_an_option_after_the_command_wins_over_one_before(
         (["--json", "render", "coder"], "--json", "render"),
         (["--profiles", "p", "schema", "--check"], "--profiles", "schema"),
         (["--profiles", "p", "emulator"], "--profiles", "emulator"),
+        # after the command alike, not argparse's "unrecognized arguments"
+        (["validate", "--state-dir", "x"], "--state-dir", "validate"),
+        (["render", "coder", "--json"], "--json", "render"),
+        (["schema", "--check", "--profiles", "p"], "--profiles", "schema"),
+        (["emulator", "--profiles=p"], "--profiles", "emulator"),
+        (["completion", "bash", "--timeout", "5"], "--timeout", "completion"),
     ],
 )
 def test_a_global_option_a_command_does_not_take_is_an_error(
