@@ -148,20 +148,20 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         if named:
             add_globals(command_parser)  # none unless the command declares them
             _command(module_name).configure(command_parser)
-            _refuse_other_globals(command_parser)
     return parser
 
 
-def _refuse_other_globals(parser: argparse.ArgumentParser) -> None:
-    """Let a command's parser recognise, hidden, the global options it does not take, so
-    that one given after the command is refused as one given before it is ("--json does
-    not apply to 'render'", by ``check_globals``) rather than as an unrecognized argument."""
+def _refuse(parser: argparse.ArgumentParser, args: argparse.Namespace, words: list[str]) -> None:
+    """Exit 2 for the words argparse did not recognise: a global option given after a
+    command that does not take it is refused as one given before it ("--json does not
+    apply to 'render'"), anything else as argparse refuses it."""
     from lmsprofiles._commands._options import GLOBALS
 
-    for name, (option, keywords) in GLOBALS.items():
-        if option not in parser._option_string_actions:
-            hidden = {**keywords, "help": argparse.SUPPRESS}
-            parser.add_argument(option, dest=name, default=argparse.SUPPRESS, **hidden)
+    options = {option for option, _ in GLOBALS.values()}
+    for word in words:
+        if word.partition("=")[0] in options:
+            parser.error(f"{word.partition('=')[0]} does not apply to '{args.command}'")
+    parser.error(f"unrecognized arguments: {' '.join(words)}")
 
 
 _STOPS = ("--help", "--version")
@@ -204,7 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     parser = build_parser(_named_command(argv))
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _refuse(parser, args, unknown)
     try:
         check_globals(parser, args)
         code: int = _command(COMMANDS[args.command]).run(args)

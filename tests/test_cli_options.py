@@ -59,6 +59,32 @@ def test_a_global_option_a_command_does_not_take_is_an_error(
     assert f"error: {option} does not apply to '{command}'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "value"),
+    [
+        (["emulator", "--p", "0", "--count", "99"], "--count"),  # --p is --port, not --profiles
+        (["render", "coder", "--for", "toml"], "--format"),
+    ],
+)
+def test_an_abbreviated_option_of_the_command_still_works(
+    argv: list[str], value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Globals the command does not take do not compete with its own options' prefixes."""
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert f"error: argument {value}: " in capsys.readouterr().err
+
+
+def test_an_unknown_option_after_the_command_is_still_unrecognized(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["validate", "--strict"])
+    assert exited.value.code == 2
+    assert "error: unrecognized arguments: --strict" in capsys.readouterr().err
+
+
 def _help(command: str, capsys: pytest.CaptureFixture[str]) -> str:
     with pytest.raises(SystemExit):
         main([command, "--help"])
