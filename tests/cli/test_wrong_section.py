@@ -53,3 +53,33 @@ def test_a_field_in_the_wrong_section_says_where_it_belongs(
         "did you mean 'temperature'?\n"
         "9 problems found\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("variable", "meant"),
+    [
+        ("LMSPROFILES_LOAD__TEMPERATURE", "LMSPROFILES_INFERENCE__TEMPERATURE"),
+        ("LMSPROFILES_INFERENCE__CONTEXT_LENGTH", "LMSPROFILES_LOAD__CONTEXT_LENGTH"),
+        ("LMSPROFILES_INFERENCE__GPU__RATIO", "LMSPROFILES_LOAD__GPU__RATIO"),
+        (
+            "LMSPROFILES_MODELS__CHAT__LOAD__MAX_TOKENS",
+            "LMSPROFILES_MODELS__CHAT__INFERENCE__MAX_TOKENS",
+        ),
+    ],
+)
+def test_a_variable_in_the_wrong_section_points_at_the_right_one(
+    variable: str,
+    meant: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    models = tmp_path / "profiles" / "models"
+    models.mkdir(parents=True)
+    (models / "chat.yaml").write_text("model: qwen/qwen3-8b\n")
+    monkeypatch.setenv(variable, "1")
+    assert main(["validate"]) == 3
+    assert capsys.readouterr().err == (
+        f"{variable}: unknown variable; did you mean {meant}?\n1 problem found\n"
+    )
