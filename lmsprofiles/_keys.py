@@ -117,6 +117,16 @@ def unknown_key_message(key: str, model: Model) -> str:
     if other is not None and key in _spellings(other):
         here, there = _SECTIONS[name], _SECTIONS[other]
         return f"'{key}' is {_a(there)} field, not {_a(here)} field; write it under {there}"
+    inside = [
+        f.alias
+        for f in _fields(name).values()
+        if f.model is not None
+        and f.container == ""
+        and key in _spellings(f.model)
+        and not (name == "EmbeddingModelFile" and f.alias == "inference")  # refused there
+    ]
+    if len(inside) == 1:
+        return f"'{key}' is {_a(inside[0])} field; write it under {inside[0]}"
     if key in t.SYNONYMS:
         target = t.SYNONYMS[key]
         if other is not None and target.split(".")[0] not in _spellings(name):

@@ -83,3 +83,66 @@ def test_a_variable_in_the_wrong_section_points_at_the_right_one(
     assert capsys.readouterr().err == (
         f"{variable}: unknown variable; did you mean {meant}?\n1 problem found\n"
     )
+
+
+def test_a_field_one_level_too_high_says_which_mapping_it_belongs_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key that lost its indentation (`contextLength` beside `load:`, `ratio` beside
+    `gpu:`) names the mapping it belongs in rather than listing the keys of this one."""
+    monkeypatch.chdir(tmp_path)
+    models = tmp_path / "profiles" / "models"
+    models.mkdir(parents=True)
+    (models / "chat.yaml").write_text(
+        "model: qwen/qwen3-8b\n"
+        "contextLength: 4096\n"
+        "temperature: 0.2\n"
+        "load:\n"
+        "  ratio: max\n"
+        "inference:\n"
+        "  jsonSchema: {type: object}\n"
+        "  type: json\n"
+    )
+    (tmp_path / "profiles" / "global.yaml").write_text("max_tokens: 64\n")
+    assert main(["validate"]) == 3
+    assert capsys.readouterr().err == (
+        "profiles/global.yaml:1:1: max_tokens: 'max_tokens' is an inference field; "
+        "write it under inference\n"
+        "profiles/models/chat.yaml:2:1: contextLength: 'contextLength' is a load field; "
+        "write it under load\n"
+        "profiles/models/chat.yaml:3:1: temperature: 'temperature' is an inference field; "
+        "write it under inference\n"
+        "profiles/models/chat.yaml:5:3: load.ratio: 'ratio' is a gpu field; "
+        "write it under gpu\n"
+        "profiles/models/chat.yaml:7:3: inference.jsonSchema: 'jsonSchema' is a structured "
+        "field; write it under structured\n"
+        "profiles/models/chat.yaml:8:3: inference.type: unknown key 'type'; valid keys: "
+        "maxTokens, temperature, stopStrings, toolCallStopStrings, contextOverflowPolicy, "
+        "structured, rawTools, topKSampling, repeatPenalty, minPSampling, topPSampling, "
+        "cpuThreads, promptTemplate, draftModel, speculativeDecodingNumDraftTokensExact, "
+        "speculativeDecodingMinDraftLengthToConsider, "
+        "speculativeDecodingMinContinueDraftingProbability, reasoningParsing\n"
+        "6 problems found\n"
+    )
+
+
+def test_an_embedding_model_is_not_told_to_write_inference(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    models = tmp_path / "profiles" / "models"
+    models.mkdir(parents=True)
+    (models / "embed.yaml").write_text(
+        "model: text-embedding-nomic-embed-text-v1.5\ntype: embedding\n"
+        "temperature: 1\ncontextLength: 2048\n"
+    )
+    assert main(["validate"]) == 3
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(
+        "profiles/models/embed.yaml:3:1: temperature: unknown key 'temperature'; valid keys: "
+    )
+    assert err[1:] == [
+        "profiles/models/embed.yaml:4:1: contextLength: 'contextLength' is a load field; "
+        "write it under load",
+        "2 problems found",
+    ]
