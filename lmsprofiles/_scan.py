@@ -80,12 +80,21 @@ def _looks_like_one(directory: Path) -> str:
     """A hint when ``directory`` (where the missing one was looked for) has what a profile
     directory has, as when a command runs inside the profile directory: "" otherwise."""
     found = [f"global{s}" for s in YAML_SUFFIXES if os.path.isfile(directory / f"global{s}")]
-    found += [f"{d}/" for d in ("models", "requests") if os.path.isdir(directory / d)]
+    found += [f"{d}/" for d in ("models", "requests") if _has_yaml(directory / d)]
     if not found:
         return ""
     where = display(directory) if str(directory) else "."
     listed = " and ".join(filter(None, [", ".join(found[:-1]), found[-1]]))
     return f" ({where} has {listed}, as a profile directory does: is it the one to use?)"
+
+
+def _has_yaml(directory: Path) -> bool:
+    """Whether ``directory`` holds a YAML file (a ``models/`` of model weights does not)."""
+    try:
+        with os.scandir(directory) as listing:
+            return any(e.name.endswith(YAML_SUFFIXES) for e in listing)
+    except OSError:
+        return False
 
 
 def _one_of(root: Path, stem: str) -> tuple[Path | None, list[Path]]:

@@ -47,5 +47,7 @@ def test_a_missing_directory_elsewhere_is_only_missing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").mkdir()  # of model weights, say: no YAML in it
+    (tmp_path / "models" / "qwen3-8b.gguf").write_bytes(b"GGUF")
     assert main(["validate", "--profiles", "nope"]) == 3
     assert capsys.readouterr().err == "nope: no such profile directory\n1 problem found\n"
