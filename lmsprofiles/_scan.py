@@ -83,9 +83,8 @@ def _looks_like_one(directory: Path) -> str:
     found += [f"{d}/" for d in ("models", "requests") if _has_yaml(directory / d)]
     if not found:
         return ""
-    where = display(directory) if str(directory) else "."
     listed = " and ".join(filter(None, [", ".join(found[:-1]), found[-1]]))
-    return f" ({where} has {listed}, as a profile directory does: is it the one to use?)"
+    return f" ({display(directory)} has {listed}, as a profile directory does: is it the one to use?)"
 
 
 def _has_yaml(directory: Path) -> bool:
