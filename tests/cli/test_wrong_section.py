@@ -10,12 +10,17 @@ import pytest
 from lmsprofiles._cli import main
 
 
-def test_a_field_in_the_wrong_section_says_where_it_belongs(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``profiles/models`` in a working directory of its own."""
     monkeypatch.chdir(tmp_path)
-    models = tmp_path / "profiles" / "models"
-    models.mkdir(parents=True)
+    (tmp_path / "profiles" / "models").mkdir(parents=True)
+    return tmp_path / "profiles" / "models"
+
+
+def test_a_field_in_the_wrong_section_says_where_it_belongs(
+    models: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (models / "chat.yaml").write_text(
         "model: qwen/qwen3-8b\n"
         "load:\n"
@@ -70,13 +75,10 @@ def test_a_field_in_the_wrong_section_says_where_it_belongs(
 def test_a_variable_in_the_wrong_section_points_at_the_right_one(
     variable: str,
     meant: str,
-    tmp_path: Path,
+    models: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    models = tmp_path / "profiles" / "models"
-    models.mkdir(parents=True)
     (models / "chat.yaml").write_text("model: qwen/qwen3-8b\n")
     monkeypatch.setenv(variable, "1")
     assert main(["validate"]) == 3
@@ -86,13 +88,10 @@ def test_a_variable_in_the_wrong_section_points_at_the_right_one(
 
 
 def test_a_field_one_level_too_high_says_which_mapping_it_belongs_in(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    models: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A key that lost its indentation (`contextLength` beside `load:`, `ratio` beside
     `gpu:`) names the mapping it belongs in rather than listing the keys of this one."""
-    monkeypatch.chdir(tmp_path)
-    models = tmp_path / "profiles" / "models"
-    models.mkdir(parents=True)
     (models / "chat.yaml").write_text(
         "model: qwen/qwen3-8b\n"
         "contextLength: 4096\n"
@@ -103,7 +102,7 @@ def test_a_field_one_level_too_high_says_which_mapping_it_belongs_in(
         "  jsonSchema: {type: object}\n"
         "  type: json\n"
     )
-    (tmp_path / "profiles" / "global.yaml").write_text("max_tokens: 64\n")
+    (models.parent / "global.yaml").write_text("max_tokens: 64\n")
     assert main(["validate"]) == 3
     assert capsys.readouterr().err == (
         "profiles/global.yaml:1:1: max_tokens: 'max_tokens' is an inference field; "
@@ -127,11 +126,8 @@ def test_a_field_one_level_too_high_says_which_mapping_it_belongs_in(
 
 
 def test_an_embedding_model_is_not_told_to_write_inference(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    models: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    models = tmp_path / "profiles" / "models"
-    models.mkdir(parents=True)
     (models / "embed.yaml").write_text(
         "model: text-embedding-nomic-embed-text-v1.5\ntype: embedding\n"
         "temperature: 1\ncontextLength: 2048\n"
