@@ -159,6 +159,8 @@ def _refuse(parser: argparse.ArgumentParser, args: argparse.Namespace, words: li
 
     options = {option for option, _ in GLOBALS.values()}
     for word in words:
+        if word == "--":  # what follows is no option
+            break
         if word.partition("=")[0] in options:
             parser.error(f"{word.partition('=')[0]} does not apply to '{args.command}'")
     parser.error(f"unrecognized arguments: {' '.join(words)}")

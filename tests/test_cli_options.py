@@ -76,13 +76,17 @@ def test_an_abbreviated_option_of_the_command_still_works(
     assert f"error: argument {value}: " in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [(["validate", "--strict"], "--strict"), (["validate", "--", "--json"], "-- --json")],
+)
 def test_an_unknown_option_after_the_command_is_still_unrecognized(
-    capsys: pytest.CaptureFixture[str],
+    argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exited:
-        main(["validate", "--strict"])
+        main(argv)
     assert exited.value.code == 2
-    assert "error: unrecognized arguments: --strict" in capsys.readouterr().err
+    assert f"error: unrecognized arguments: {words}\n" in capsys.readouterr().err
 
 
 def _help(command: str, capsys: pytest.CaptureFixture[str]) -> str:
