@@ -84,7 +84,8 @@ def _looks_like_one(directory: Path) -> str:
     if not found:
         return ""
     listed = " and ".join(filter(None, [", ".join(found[:-1]), found[-1]]))
-    return f" ({display(directory)} has {listed}, as a profile directory does: is it the one to use?)"
+    where = display(directory)
+    return f" ({where} has {listed}, as a profile directory does: is it the one to use?)"
 
 
 def _has_yaml(directory: Path) -> bool:
