@@ -65,7 +65,9 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, help=str(kwargs.get("help", "")))
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
-        parser.exit(message=f"{parser.prog} {_version()}\n")
+        # on stdout, as argparse's own version action does, so that it can be piped
+        sys.stdout.write(f"{parser.prog} {_version()}\n")
+        parser.exit()
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -149,6 +151,21 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _refuse(parser: argparse.ArgumentParser, args: argparse.Namespace, words: list[str]) -> None:
+    """Exit 2 for the words argparse did not recognise: a global option given after a
+    command that does not take it is refused as one given before it ("--json does not
+    apply to 'render'"), anything else as argparse refuses it."""
+    from lmsprofiles._commands._options import GLOBALS
+
+    options = {option for option, _ in GLOBALS.values()}
+    for word in words:
+        if word == "--":  # what follows is no option
+            break
+        if word.partition("=")[0] in options:
+            parser.error(f"{word.partition('=')[0]} does not apply to '{args.command}'")
+    parser.error(f"unrecognized arguments: {' '.join(words)}")
+
+
 _STOPS = ("--help", "--version")
 """Options that print and exit where argparse meets them: what follows is never parsed."""
 
@@ -189,7 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     parser = build_parser(_named_command(argv))
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _refuse(parser, args, unknown)
     try:
         check_globals(parser, args)
         code: int = _command(COMMANDS[args.command]).run(args)

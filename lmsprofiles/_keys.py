@@ -91,6 +91,14 @@ _SECTIONS: Final[Mapping[str, str]] = {
 }
 
 
+_OTHER: Final[Mapping[str, str]] = {"LlmLoad": "Inference", "Inference": "LlmLoad"}
+"""The other section of an LLM profile, where a field written in the wrong one belongs."""
+
+
+def _a(section: str) -> str:
+    return f"an {section}" if section[0] in "aeiou" else f"a {section}"
+
+
 def unknown_key_message(key: str, model: Model) -> str:
     """Why ``key`` is not a key of ``model``, with the closest valid key."""
     import difflib
@@ -105,8 +113,25 @@ def unknown_key_message(key: str, model: Model) -> str:
     if name == "EmbeddingLoad" and key in _spellings("LlmLoad"):
         valid = ", ".join(_fields(name))
         return f"'{key}' is not an embedding load field; embedding models take {valid}"
+    other = _OTHER.get(name)
+    if other is not None and key in _spellings(other):
+        here, there = _SECTIONS[name], _SECTIONS[other]
+        return f"'{key}' is {_a(there)} field, not {_a(here)} field; write it under {there}"
+    inside = [
+        f.alias
+        for f in _fields(name).values()
+        if f.model is not None
+        and f.container == ""
+        and key in _spellings(f.model)
+        and not (name == "EmbeddingModelFile" and f.alias == "inference")  # refused there
+    ]
+    if len(inside) == 1:
+        return f"'{key}' is {_a(inside[0])} field; write it under {inside[0]}"
     if key in t.SYNONYMS:
-        return f"unknown key '{key}'; did you mean '{t.SYNONYMS[key]}'?"
+        target = t.SYNONYMS[key]
+        if other is not None and target.split(".")[0] not in _spellings(name):
+            target = f"{_SECTIONS[other]}.{target}"
+        return f"unknown key '{key}'; did you mean '{target}'?"
     names = list(_fields(name))
     table = _spellings(name)
     close = difflib.get_close_matches(key, list(table), n=1, cutoff=0.6)

@@ -237,6 +237,22 @@ def _candidates() -> list[str]:
     return names
 
 
+def _other_section(upper: str, candidates: list[str]) -> list[str]:
+    """``[the variable]`` with its section swapped when the field it names is one of the
+    other section (``LOAD__TEMPERATURE`` -> ``INFERENCE__TEMPERATURE``), else ``[]``."""
+    head, separator, rest = upper[len(PREFIX) :].partition("__")
+    if not separator or head not in _SECTIONS:
+        return []
+    flat = rest.replace("_", "")
+    for other in _SECTIONS:
+        start = f"{PREFIX}{other}__"
+        if other != head and any(
+            c.startswith(start) and c[len(start) :].replace("_", "") == flat for c in candidates
+        ):
+            return [start + rest]
+    return []
+
+
 def _unknown(name: str, scope: str = "", extra: Iterable[str] = ()) -> str:
     """``unknown variable`` with the closest valid name.
 
@@ -253,7 +269,9 @@ def _unknown(name: str, scope: str = "", extra: Iterable[str] = ()) -> str:
     scope = scope.upper()
     if scope:
         upper = PREFIX + upper[len(scope) :]
-    guess = difflib.get_close_matches(upper, candidates, n=1, cutoff=0.6)
+    guess = _other_section(upper, candidates) or difflib.get_close_matches(
+        upper, candidates, n=1, cutoff=0.6
+    )
     if scope:
         guess = [scope + g[len(PREFIX) :] for g in guess]
     hint = f"; did you mean {guess[0]}?" if guess else ""

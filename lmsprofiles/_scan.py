@@ -61,7 +61,8 @@ def scan(root: Path, user_file: Path | None) -> Tree:
     """List ``root`` and find ``user_file`` (ignored when None or absent)."""
     tree = Tree(root)
     if not os.path.lexists(root):
-        tree.problems.append(Problem(display(root), None, None, "", "no such profile directory"))
+        message = "no such profile directory" + _looks_like_one(root.parent)
+        tree.problems.append(Problem(display(root), None, None, "", message))
         tree.exists = False
         return tree
     tree.empty = not _entries(root, tree.problems)
@@ -73,6 +74,27 @@ def scan(root: Path, user_file: Path | None) -> Tree:
     tree.requests = _yaml_files(root / "requests", tree.problems)
     tree.models = _yaml_files(root / "models", tree.problems)
     return tree
+
+
+def _looks_like_one(directory: Path) -> str:
+    """A hint when ``directory`` (where the missing one was looked for) has what a profile
+    directory has, as when a command runs inside the profile directory: "" otherwise."""
+    found = [f"global{s}" for s in YAML_SUFFIXES if os.path.isfile(directory / f"global{s}")]
+    found += [f"{d}/" for d in ("models", "requests") if _has_yaml(directory / d)]
+    if not found:
+        return ""
+    listed = " and ".join(filter(None, [", ".join(found[:-1]), found[-1]]))
+    where = display(directory)
+    return f" ({where} has {listed}, as a profile directory does: is it the one to use?)"
+
+
+def _has_yaml(directory: Path) -> bool:
+    """Whether ``directory`` holds a YAML file (a ``models/`` of model weights does not)."""
+    try:
+        with os.scandir(directory) as listing:
+            return any(e.name.endswith(YAML_SUFFIXES) for e in listing)
+    except OSError:
+        return False
 
 
 def _one_of(root: Path, stem: str) -> tuple[Path | None, list[Path]]:

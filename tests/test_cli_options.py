@@ -42,6 +42,12 @@ def test_an_option_after_the_command_wins_over_one_before(
         (["--json", "render", "coder"], "--json", "render"),
         (["--profiles", "p", "schema", "--check"], "--profiles", "schema"),
         (["--profiles", "p", "emulator"], "--profiles", "emulator"),
+        # after the command alike, not argparse's "unrecognized arguments"
+        (["validate", "--state-dir", "x"], "--state-dir", "validate"),
+        (["render", "coder", "--json"], "--json", "render"),
+        (["schema", "--check", "--profiles", "p"], "--profiles", "schema"),
+        (["emulator", "--profiles=p"], "--profiles", "emulator"),
+        (["completion", "bash", "--timeout", "5"], "--timeout", "completion"),
     ],
 )
 def test_a_global_option_a_command_does_not_take_is_an_error(
@@ -51,6 +57,36 @@ def test_a_global_option_a_command_does_not_take_is_an_error(
         main(argv)
     assert exited.value.code == 2
     assert f"error: {option} does not apply to '{command}'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "value"),
+    [
+        (["emulator", "--p", "0", "--count", "99"], "--count"),  # --p is --port, not --profiles
+        (["render", "coder", "--for", "toml"], "--format"),
+    ],
+)
+def test_an_abbreviated_option_of_the_command_still_works(
+    argv: list[str], value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Globals the command does not take do not compete with its own options' prefixes."""
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert f"error: argument {value}: " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [(["validate", "--strict"], "--strict"), (["validate", "--", "--json"], "-- --json")],
+)
+def test_an_unknown_option_after_the_command_is_still_unrecognized(
+    argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert f"error: unrecognized arguments: {words}\n" in capsys.readouterr().err
 
 
 def _help(command: str, capsys: pytest.CaptureFixture[str]) -> str:
@@ -100,7 +136,8 @@ def test_help_or_version_before_any_command_prints_and_exits(
     assert exited.value.code == 0
     printed = capsys.readouterr()
     if "--version" in argv:
-        assert printed.err.startswith("lmsprofiles ")  # argparse's exit message
+        # on stdout, as argparse's own version action prints it: `lmsprofiles --version | ...`
+        assert printed.out.startswith("lmsprofiles ") and printed.err == ""
     else:
         assert printed.out.startswith("usage: lmsprofiles ")
         assert all(f"\n    {name} " in printed.out for name in COMMANDS)

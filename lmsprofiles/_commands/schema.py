@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+TYPE_CHECKING = False  # typing itself is not imported on the CLI's start-up path
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``schema``."""
@@ -14,6 +18,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output", metavar="FILE", default="schema.json", help="default: ./schema.json"
     )
+
+
+def _write_command(target: Path) -> str:
+    """The command that writes ``target``: with ``--output`` unless it is the default."""
+    if str(target) == "schema.json":  # ./schema.json too: Path drops the "./"
+        return "lmsprofiles schema"
+    import shlex
+
+    return f"lmsprofiles schema --output {shlex.quote(str(target))}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
             raise LmsProfilesError(f"cannot read {target}: {exc.strerror or exc}") from None
         if current != wanted.encode("utf-8"):
             state = "missing" if current is None else "stale"
-            print(f"{target} is {state}; run `lmsprofiles schema` to update it", file=sys.stderr)
+            print(
+                f"{target} is {state}; run `{_write_command(target)}` to update it", file=sys.stderr
+            )
             return 1
         print(f"{target} is up to date")
         return 0

@@ -35,13 +35,17 @@ def run(args: argparse.Namespace) -> int:
         doc = {"valid": False, "problems": [p.as_dict() for p in exc.problems]}
         print(json.dumps(doc, indent=2))
         return exc.exit_code
-    summary = f"{len(models)} models, {requests} requests"
+    summary = f"{_count(len(models), 'model')}, {_count(requests, 'request')}"
     document: dict[str, object] = {"valid": True, "problems": [], "models": list(models)}
     if hosts:
-        summary += f", {len(hosts)} hosts"
+        summary += f", {_count(len(hosts), 'host')}"
         document["hosts"] = list(hosts)
     if args.json:
         print(json.dumps(document))
     else:
         print(f"valid: {directory} ({summary})")
     return 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -50,7 +50,40 @@ def test_a_file_that_is_no_text_is_stale(
     target.write_bytes(b"\xff\xfe")
     code, _, err = _run(["schema", "--check", "--output", str(target)], capsys)
     assert code == 1
-    assert err == f"{target} is stale; run `lmsprofiles schema` to update it\n"
+    assert err == (f"{target} is stale; run `lmsprofiles schema --output {target}` to update it\n")
+
+
+@pytest.mark.parametrize("state", ["stale", "missing"])
+def test_the_advice_for_another_output_updates_that_file(
+    state: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Following the advice of `--check --output FILE` makes that check pass, rather than
+    writing ./schema.json and leaving FILE as it was."""
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "my dir" / "editor.schema.json"
+    target.parent.mkdir()
+    if state == "stale":
+        target.write_text("{}\n")
+    code, _, err = _run(["schema", "--check", "--output", str(target)], capsys)
+    assert code == 1
+    advice = err.split("`")[1]
+    assert advice == f"lmsprofiles schema --output '{target}'"
+    import shlex
+
+    assert _run(shlex.split(advice)[1:], capsys)[0] == 0
+    assert _run(["schema", "--check", "--output", str(target)], capsys)[:2] == (
+        0,
+        f"{target} is up to date\n",
+    )
+    assert not (tmp_path / "schema.json").exists()
+
+
+def test_the_advice_for_the_default_output_is_the_plain_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(["schema", "--check"], capsys)
+    assert (code, err) == (1, "schema.json is missing; run `lmsprofiles schema` to update it\n")
 
 
 def test_a_read_only_output_is_one_line_and_keeps_the_file(tmp_path: Path) -> None:

@@ -32,6 +32,30 @@ def test_validate_example_profiles(example: Path, capsys: pytest.CaptureFixture[
     assert capsys.readouterr().out == "valid: profiles (3 models, 3 requests)\n"
 
 
+@pytest.mark.parametrize("cached", [False, True])
+def test_validate_counts_one_of_each_in_the_singular(
+    cached: bool,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "profiles" / "models").mkdir(parents=True)
+    (tmp_path / "profiles" / "requests").mkdir()
+    (tmp_path / "profiles" / "models" / "chat.yaml").write_text("model: qwen/qwen3-8b\n")
+    (tmp_path / "profiles" / "requests" / "short.yaml").write_text("inference:\n  maxTokens: 64\n")
+    (tmp_path / "profiles" / "hosts.yaml").write_text("hosts:\n  box:\n    address: localhost\n")
+    if cached:
+        assert main(["validate"]) == 0
+        capsys.readouterr()
+    assert main(["validate"]) == 0
+    assert capsys.readouterr().out == "valid: profiles (1 model, 1 request, 1 host)\n"
+    (tmp_path / "profiles" / "hosts.yaml").unlink()
+    (tmp_path / "profiles" / "requests" / "short.yaml").unlink()
+    assert main(["validate"]) == 0
+    assert capsys.readouterr().out == "valid: profiles (1 model, 0 requests)\n"
+
+
 def test_validate_reports_every_problem_and_exits_3(
     example: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -287,7 +287,7 @@ def test_validate_and_render_with_hosts(
     write_tree({**MODELS, "hosts.yaml": HOSTS})
     root = "profiles"
     assert main(["validate", "--profiles", root]) == 0
-    assert capsys.readouterr().out == "valid: profiles (4 models, 1 requests, 3 hosts)\n"
+    assert capsys.readouterr().out == "valid: profiles (4 models, 1 request, 3 hosts)\n"
     assert main(["validate", "--profiles", root, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["hosts"] == ["workstation", "gpu-a", "laptop"]
     argv = ["render", "--profiles", root, "chat", "--host", "workstation", "--show-origin"]

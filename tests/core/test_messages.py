@@ -337,7 +337,7 @@ def test_editor_files_and_hidden_files_at_the_top_are_ignored(
             ".yamllint.yaml": "rules: {}\n",
         }
     )
-    assert validate(capsys, root, code=0) == [f"valid: {root} (1 models, 0 requests)"]
+    assert validate(capsys, root, code=0) == [f"valid: {root} (1 model, 0 requests)"]
 
 
 def test_a_top_level_file_with_an_upper_case_suffix_is_reported(
