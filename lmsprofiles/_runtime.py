@@ -44,7 +44,12 @@ from lmsprofiles._reconcile._client import (
     sdk_load_config,
     translated,
 )
-from lmsprofiles._reconcile._compare import DEFAULT_CONTEXT_POLICY, ContextPolicy, compare
+from lmsprofiles._reconcile._compare import (
+    CONTEXT_POLICIES,
+    DEFAULT_CONTEXT_POLICY,
+    ContextPolicy,
+    compare,
+)
 from lmsprofiles._reconcile._desired import desired_instance
 from lmsprofiles._reconcile._host import parse_host
 from lmsprofiles._reconcile._lock import HostLock
@@ -241,6 +246,16 @@ def _seconds(name: str, value: object, *, zero: bool = False) -> float:
         raise ValueError(f"{name}= {exc}") from None
 
 
+def _context_policy(value: object) -> ContextPolicy:
+    expected = "context_policy= must be " + " or ".join(repr(p) for p in CONTEXT_POLICIES)
+    if not isinstance(value, str):
+        raise TypeError(f"{expected}, not {type(value).__name__} {value!r}")
+    for policy in CONTEXT_POLICIES:
+        if value == policy:
+            return policy
+    raise ValueError(f"{expected} (got {value!r})")
+
+
 def _profiles(profiles: ProfileSet | str | os.PathLike[str]) -> ProfileSet:
     return profiles if isinstance(profiles, ProfileSet) else load(profiles)
 
@@ -277,6 +292,12 @@ class _Base:
 
         On a host of the inventory (named, or whose address names the same server) configs
         resolve with that host's layers, and only the models it runs are served."""
+        if host is not None and not isinstance(host, str):
+            raise TypeError(
+                f"host= must be a string (an address or an inventory host's name) or None, "
+                f"not {type(host).__name__} {host!r}"
+            )
+        self._context_policy = _context_policy(context_policy)
         self.profiles = _profiles(profiles)
         control = self.profiles.control
         self.host_name: str | None = None
@@ -297,7 +318,6 @@ class _Base:
         else:
             self._state_dir = control.state_dir or default_state_dir()
             check_state_dir(self._state_dir, STATE_DIR_ENV)
-        self._context_policy = context_policy
         given = None if timeout is None else _seconds("timeout", timeout)
         self.timeout: float = given or control.timeout or DEFAULT_TIMEOUT
         self._lock_timeout = _seconds("lock_timeout", lock_timeout, zero=True)
@@ -362,11 +382,15 @@ class Session(_Base):
     """
 
     _client: LMStudioClient | None = None
+    _closed = False
 
     def __enter__(self) -> Self:
+        if self._client is not None:
+            raise RuntimeError(_ALREADY_OPEN)
         client = LMStudioClient(self._host, timeout=self.timeout)
         client.__enter__()
         self._client = client
+        self._closed = False
         self._open_store(client.host)
         return self
 
@@ -383,6 +407,7 @@ class Session(_Base):
         self._handles.clear()
         client, self._client = self._client, None
         if client is not None:
+            self._closed = True
             client.close()
 
     @property
@@ -394,7 +419,7 @@ class Session(_Base):
 
     def _connected(self) -> LMStudioClient:
         if self._client is None:
-            raise RuntimeError("use the session in a 'with' block")
+            raise RuntimeError(_CLOSED if self._closed else "use the session in a 'with' block")
         return self._client
 
     def llm(self, identifier: str) -> Any:
@@ -443,6 +468,7 @@ class Session(_Base):
 
     def _handle(self, identifier: str, kind: Kind) -> Any:
         desired = _desired(self.config(identifier), kind)
+        self._connected()
         bound = self._handles.get(identifier)
         if bound is not None and self._still_there(bound):
             return bound.handle
@@ -504,10 +530,14 @@ class AsyncSession(_Base):
     """
 
     _client: Any = None
+    _closed = False
+    _loop: asyncio.AbstractEventLoop | None = None
 
     async def __aenter__(self) -> Self:
         import lmstudio
 
+        if self._client is not None:
+            raise RuntimeError(_ALREADY_OPEN)
         client = lmstudio.AsyncClient(self._host)
         with translated(self._host or "the default local ports", "connect", self.timeout):
             try:
@@ -517,6 +547,8 @@ class AsyncSession(_Base):
                 await _close_quietly(client)
                 raise
         self._client = client
+        self._closed = False
+        self._loop = asyncio.get_running_loop()
         await asyncio.to_thread(self._open_store, self.host)
         return self
 
@@ -529,10 +561,16 @@ class AsyncSession(_Base):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the SDK client."""
+        """Close the SDK client (in the event loop that opened the session)."""
+        if self._client is not None and asyncio.get_running_loop() is not self._loop:
+            raise RuntimeError(
+                "the session was opened in another event loop; close it in the event loop "
+                "that opened it"
+            )
         self._handles.clear()
         client, self._client = self._client, None
         if client is not None:
+            self._closed = True
             await client.__aexit__(None, None, None)
 
     @property
@@ -586,6 +624,7 @@ class AsyncSession(_Base):
 
     async def _handle(self, identifier: str, kind: Kind) -> Any:
         desired = _desired(self.config(identifier), kind)
+        self._connected()
         bound = self._handles.get(identifier)
         if bound is not None and await self._still_there(bound):
             return bound.handle
@@ -616,8 +655,7 @@ class AsyncSession(_Base):
                 return await self._take_lock(request)
             case _Unlock() | _Read() | Save():
                 return (await asyncio.to_thread(self._storage, request))[1]
-        if self._client is None:
-            raise RuntimeError("use the session in an 'async with' block")
+        self._connected()
         match request:
             case _Find(identifier=identifier, kind=kind):
                 return await self._find(identifier, kind)
@@ -651,6 +689,18 @@ class AsyncSession(_Base):
             waiting.add_done_callback(_release_if_taken)
             raise
         return lock
+
+    def _connected(self) -> None:
+        """``RuntimeError`` unless the session is open, and in the running event loop."""
+        if self._client is None:
+            raise RuntimeError(
+                _CLOSED if self._closed else "use the session in an 'async with' block"
+            )
+        if asyncio.get_running_loop() is not self._loop:
+            raise RuntimeError(
+                "the session was opened in another event loop; an AsyncSession works in the "
+                "event loop that opened it (open one session per event loop)"
+            )
 
     def _namespace(self, kind: Kind) -> Any:
         return self._client.llm if kind == "llm" else self._client.embedding
@@ -687,6 +737,10 @@ class AsyncSession(_Base):
                     on_load_progress=progress,
                 )
         return str(handle.identifier)
+
+
+_ALREADY_OPEN = "the session is already open; open it once (one 'with' block per session)"
+_CLOSED = "the session is closed; open it again with a 'with' block, or open a new one"
 
 
 def _release_if_taken(waiting: asyncio.Future[tuple[bool, Any]]) -> None:
