@@ -61,9 +61,7 @@ def test_a_name_that_is_not_a_string_is_a_type_error(
         profiles.resolve("qwen-chat", host=1)  # type: ignore[arg-type]
 
 
-def test_a_sync_session_outside_its_block(
-    lmstudio_emulator: Emulator, tmp_path: Path
-) -> None:
+def test_a_sync_session_outside_its_block(lmstudio_emulator: Emulator, tmp_path: Path) -> None:
     session = lmsprofiles.connect(EXAMPLE_PROFILES, lmstudio_emulator.host, state_dir=tmp_path)
     with pytest.raises(RuntimeError, match="use the session in a 'with' block"):
         session.llm("qwen-chat")
