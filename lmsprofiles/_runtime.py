@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import os
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -256,6 +256,21 @@ def _context_policy(value: object) -> ContextPolicy:
     raise ValueError(f"{expected} (got {value!r})")
 
 
+def _embeddable(text: object) -> str | list[str]:
+    """``text`` as ``embed`` takes it: a string, or strings (any iterable: a list here);
+    ``TypeError`` otherwise, before LM Studio is asked."""
+    if isinstance(text, str):
+        return text
+    if isinstance(text, Iterable) and not isinstance(text, bytes | bytearray | Mapping):
+        items = list(text)
+        if all(isinstance(item, str) for item in items):
+            return items
+        shown = ""
+    else:
+        shown = f" {text!r}"
+    raise TypeError(f"text must be a string or a list of strings, not {type(text).__name__}{shown}")
+
+
 def _profiles(profiles: ProfileSet | str | os.PathLike[str]) -> ProfileSet:
     return profiles if isinstance(profiles, ProfileSet) else load(profiles)
 
@@ -452,9 +467,10 @@ class Session(_Base):
             identifier, "llm", "complete", lambda m: m.complete(prompt, config=cfg.inference)
         )
 
-    def embed(self, identifier: str, text: str | list[str]) -> Any:
+    def embed(self, identifier: str, text: str | Iterable[str]) -> Any:
         """Embed ``text`` with the embedding model ``identifier``."""
-        return self._call(identifier, "embedding", "embed", lambda m: m.embed(text))
+        texts = _embeddable(text)
+        return self._call(identifier, "embedding", "embed", lambda m: m.embed(texts))
 
     def _call(self, identifier: str, kind: Kind, doing: str, call: Callable[[Any], Any]) -> Any:
         import lmstudio
@@ -606,9 +622,10 @@ class AsyncSession(_Base):
             identifier, "llm", "complete", lambda m: m.complete(prompt, config=cfg.inference)
         )
 
-    async def embed(self, identifier: str, text: str | list[str]) -> Any:
+    async def embed(self, identifier: str, text: str | Iterable[str]) -> Any:
         """Async :meth:`Session.embed`."""
-        return await self._call(identifier, "embedding", "embed", lambda m: m.embed(text))
+        texts = _embeddable(text)
+        return await self._call(identifier, "embedding", "embed", lambda m: m.embed(texts))
 
     async def _call(
         self, identifier: str, kind: Kind, doing: str, call: Callable[[Any], Awaitable[Any]]

@@ -129,3 +129,37 @@ def test_an_async_session_used_from_another_event_loop(
     finally:
         loop.close()
     assert lmstudio_emulator.instance("qwen-chat") is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (None, "text must be a string or a list of strings, not NoneType None"),
+        (5, "text must be a string or a list of strings, not int 5"),
+        (["a", 5], "text must be a string or a list of strings, not list"),
+    ],
+)
+def test_embedding_something_that_is_not_text_is_a_type_error(
+    lmstudio_emulator: Emulator, tmp_path: Path, text: object, message: str
+) -> None:
+    with lmsprofiles.connect(EXAMPLE_PROFILES, lmstudio_emulator.host, state_dir=tmp_path) as s:
+        with pytest.raises(TypeError) as raised:
+            s.embed("embed", text)  # type: ignore[arg-type]
+        assert str(raised.value) == message
+        assert s.embed("embed", ["a", "b"])
+        assert s.embed("embed", ("a", "b"))  # any iterable of strings, as the SDK takes
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [(None, "text must be a string or a list of strings, not NoneType None")],
+)
+async def test_async_embedding_something_that_is_not_text_is_a_type_error(
+    lmstudio_emulator: Emulator, tmp_path: Path, text: object, message: str
+) -> None:
+    async with lmsprofiles.connect_async(
+        EXAMPLE_PROFILES, lmstudio_emulator.host, state_dir=tmp_path
+    ) as s:
+        with pytest.raises(TypeError) as raised:
+            await s.embed("embed", text)  # type: ignore[arg-type]
+        assert str(raised.value) == message
