@@ -26,15 +26,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import difflib
 import os
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
-from lmsprofiles._errors import LmsProfilesError, LMStudioError, ProfileError
+from lmsprofiles._errors import (
+    LmsProfilesError,
+    LMStudioError,
+    LMStudioUnreachableError,
+    ProfileError,
+)
 from lmsprofiles._inventory import on_server
 from lmsprofiles._profiles import ProfileSet, ResolvedConfig, load
 from lmsprofiles._reconcile._client import (
@@ -271,6 +277,17 @@ def _embeddable(text: object) -> str | list[str]:
     raise TypeError(f"text must be a string or a list of strings, not {type(text).__name__}{shown}")
 
 
+def _name_hint(host: str | None, hosts: Mapping[str, Any]) -> str | None:
+    """For a ``host`` without a port that is no inventory host's name but close to one: what
+    to say when nothing answers there."""
+    if host is None or host in hosts or ":" in host:
+        return None
+    close = difflib.get_close_matches(host, list(hosts), n=1)
+    if not close:
+        return None
+    return f"{host} is no host of hosts.yaml; did you mean {close[0]!r}?"
+
+
 def _profiles(profiles: ProfileSet | str | os.PathLike[str]) -> ProfileSet:
     return profiles if isinstance(profiles, ProfileSet) else load(profiles)
 
@@ -317,6 +334,7 @@ class _Base:
         control = self.profiles.control
         self.host_name: str | None = None
         """The inventory host the session is on, if any: its layers apply."""
+        self._name_hint = _name_hint(host, self.profiles.hosts)
         if host is not None and host in self.profiles.hosts:
             self.host_name = host
             host = self.profiles.hosts[host].address
@@ -381,6 +399,16 @@ class _Base:
                 return False, None
         return True, None
 
+    @contextlib.contextmanager
+    def _hinted(self) -> Iterator[None]:
+        """Add the inventory host a misspelt name may have meant to an unreachable error."""
+        try:
+            yield
+        except LMStudioUnreachableError as exc:
+            if self._name_hint is None:
+                raise
+            raise LMStudioUnreachableError(f"{exc} ({self._name_hint})") from exc
+
     def _translated(self, doing: str) -> Any:
         return translated(self.host, doing, self.timeout)
 
@@ -403,7 +431,8 @@ class Session(_Base):
         if self._client is not None:
             raise RuntimeError(_ALREADY_OPEN)
         client = LMStudioClient(self._host, timeout=self.timeout)
-        client.__enter__()
+        with self._hinted():
+            client.__enter__()
         self._client = client
         self._closed = False
         self._open_store(client.host)
@@ -555,7 +584,10 @@ class AsyncSession(_Base):
         if self._client is not None:
             raise RuntimeError(_ALREADY_OPEN)
         client = lmstudio.AsyncClient(self._host)
-        with translated(self._host or "the default local ports", "connect", self.timeout):
+        with (
+            self._hinted(),
+            translated(self._host or "the default local ports", "connect", self.timeout),
+        ):
             try:
                 async with asyncio.timeout(self.timeout):
                     await client.__aenter__()

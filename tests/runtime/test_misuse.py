@@ -163,3 +163,34 @@ async def test_async_embedding_something_that_is_not_text_is_a_type_error(
         with pytest.raises(TypeError) as raised:
             await s.embed("embed", text)  # type: ignore[arg-type]
         assert str(raised.value) == message
+
+
+def test_a_misspelt_inventory_host_is_named_when_nothing_answers(
+    tmp_path: Path, lmstudio_emulator: Emulator
+) -> None:
+    import shutil
+
+    profiles = tmp_path / "profiles"
+    shutil.copytree(EXAMPLE_PROFILES, profiles)
+    (profiles / "hosts.yaml").write_text(
+        f"hosts:\n  gpu-a:\n    address: {lmstudio_emulator.host}\n"
+    )
+    state = tmp_path / "state"
+    with pytest.raises(lmsprofiles.LMStudioUnreachableError) as raised:
+        with lmsprofiles.connect(profiles, "gpu-b", state_dir=state, timeout=5):
+            pass
+    assert str(raised.value) == (
+        "LM Studio is not reachable at gpu-b:1234 (gpu-b is no host of hosts.yaml; "
+        "did you mean 'gpu-a'?)"
+    )
+
+    async def connect_async() -> None:
+        async with lmsprofiles.connect_async(profiles, "gpu-b", state_dir=state, timeout=5):
+            pass
+
+    with pytest.raises(lmsprofiles.LMStudioUnreachableError, match="did you mean 'gpu-a'"):
+        asyncio.run(connect_async())
+    with pytest.raises(lmsprofiles.LMStudioUnreachableError) as raised:
+        with lmsprofiles.connect(profiles, "no-such-host.invalid", state_dir=state, timeout=5):
+            pass
+    assert str(raised.value) == "LM Studio is not reachable at no-such-host.invalid:1234"
