@@ -93,3 +93,33 @@ def test_a_hosts_yaml_that_is_no_file(
         err = capsys.readouterr().err
         assert err.startswith(f"{target}: cannot read: "), err
         assert "Traceback" not in err
+
+
+def test_runs_models_written_as_one_string_is_one_problem(write_tree: WriteTree) -> None:
+    hosts = "hosts:\n  gpu-a:\n    address: 127.0.0.1:1\n    runs: {models: chat}\n"
+    root = write_tree({**MODELS, "hosts.yaml": hosts})
+    assert problems(root, {}) == [
+        f"{root / 'hosts.yaml'}:4:20: hosts.gpu-a.runs.models: must be a list of non-empty "
+        "strings (got the string 'chat')"
+    ]
+
+
+@pytest.mark.parametrize(
+    "runs", ["{}", "{labels: {}}", "{models: null}", "{labels: {}, models: null}"]
+)
+def test_runs_that_selects_nothing_by_accident_is_a_problem(
+    write_tree: WriteTree, runs: str
+) -> None:
+    hosts = f"hosts:\n  gpu-a:\n    address: 127.0.0.1:1\n    runs: {runs}\n"
+    root = write_tree({**MODELS, "hosts.yaml": hosts})
+    [found] = problems(root, {})
+    assert found == (
+        f"{root / 'hosts.yaml'}:4:11: hosts.gpu-a.runs: selects no model; write "
+        "`runs: {models: []}` for a host that runs none, or leave runs out for every model"
+    )
+
+
+def test_a_host_that_runs_no_model_on_purpose(write_tree: WriteTree) -> None:
+    hosts = "hosts:\n  gpu-a:\n    address: 127.0.0.1:1\n    runs: {models: []}\n"
+    profiles = lmsprofiles.load(write_tree({**MODELS, "hosts.yaml": hosts}), user_config=None)
+    assert profiles.hosts["gpu-a"].models == ()
