@@ -519,9 +519,11 @@ class _Reader:
             other = first.setdefault(host.server, host)
             if other is not host:
                 path: Path = ("hosts", host.name, "address")
+                given = self.where.get(("hosts", other.name, "address"))
+                by = f", set by {given.source}" if given and given.kind == "env" else ""
                 message = (
                     f"{host.address} is the same LM Studio server as host {other.name!r} "
-                    f"({other.address}); give each server one entry"
+                    f"({other.address}{by}); give each server one entry"
                 )
                 self._problem(self._origin(path), path, message)
 

@@ -123,3 +123,14 @@ def test_a_host_that_runs_no_model_on_purpose(write_tree: WriteTree) -> None:
     hosts = "hosts:\n  gpu-a:\n    address: 127.0.0.1:1\n    runs: {models: []}\n"
     profiles = lmsprofiles.load(write_tree({**MODELS, "hosts.yaml": hosts}), user_config=None)
     assert profiles.hosts["gpu-a"].models == ()
+
+
+def test_an_address_clash_made_by_a_variable_names_it(write_tree: WriteTree) -> None:
+    hosts = "hosts:\n  a:\n    address: 127.0.0.1:1\n  b:\n    address: localhost:2\n"
+    root = write_tree({**MODELS, "hosts.yaml": hosts})
+    [found] = problems(root, {"LMSPROFILES_HOSTS__A__ADDRESS": "127.0.0.1:2"})
+    assert found == (
+        f"{root / 'hosts.yaml'}:5:14: hosts.b.address: localhost:2 is the same LM Studio "
+        "server as host 'a' (127.0.0.1:2, set by LMSPROFILES_HOSTS__A__ADDRESS); give each "
+        "server one entry"
+    )
