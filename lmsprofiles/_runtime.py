@@ -60,7 +60,7 @@ from lmsprofiles._reconcile._desired import desired_instance
 from lmsprofiles._reconcile._host import parse_host
 from lmsprofiles._reconcile._lock import HostLock
 from lmsprofiles._reconcile._model import DesiredInstance, DownloadedModel, ObservedInstance
-from lmsprofiles._reconcile._ownership import State, owned_record, resolve
+from lmsprofiles._reconcile._ownership import State, owned_record, resolve, with_references
 from lmsprofiles._reconcile._plan import preflight
 from lmsprofiles._reconcile._state import (
     STATE_DIR_ENV,
@@ -237,6 +237,12 @@ def _change(desired: DesiredInstance, context_policy: ContextPolicy) -> Flow[Non
     outcome = yield from load_flow(state, desired)
     if outcome.error is not None:
         raise outcome.error
+    # a load does not report the instance's reference: read it back and record it, so an
+    # instance someone else loads under this identifier later is never taken for ours
+    loaded: ObservedInstance | None = yield _Find(identifier, desired.kind)
+    referenced = with_references(outcome.state, [loaded] if loaded else [])
+    if referenced != outcome.state:
+        yield Save(referenced)
 
 
 def _fits(desired: DesiredInstance, observed: ObservedInstance, policy: ContextPolicy) -> bool:

@@ -214,3 +214,20 @@ async def test_a_task_cancelled_while_waiting_for_the_lock_never_keeps_it(
         await asyncio.to_thread(again.acquire, 10)  # the waiter took it and gave it back
         again.release()
     assert lmstudio_emulator.instances() == []
+
+
+def test_a_same_model_replacement_someone_else_loaded_is_never_unloaded(
+    profiles_dir: Path, lmstudio_emulator: Emulator, state_dir: Path
+) -> None:
+    with lmsprofiles.connect(profiles_dir, lmstudio_emulator.host, state_dir=state_dir) as s:
+        s.llm("qwen-chat")  # loaded by the session alone: no reconcile read it back since
+    ours = lmstudio_emulator.instance("qwen-chat").instance_reference
+    assert records(state_dir)["qwen-chat"]["instance_reference"] == ours
+    lmstudio_emulator.unload("qwen-chat")
+    # the same model under the same identifier, loaded by someone else, with less context
+    lmstudio_emulator.preload("qwen/qwen3-8b", "qwen-chat", context_length=4096)
+    theirs = lmstudio_emulator.instance("qwen-chat").instance_reference
+    with lmsprofiles.connect(profiles_dir, lmstudio_emulator.host, state_dir=state_dir) as s:
+        with pytest.raises(lmsprofiles.InstanceConflictError, match="was not loaded by"):
+            s.llm("qwen-chat")
+    assert lmstudio_emulator.instance("qwen-chat").instance_reference == theirs
