@@ -603,6 +603,7 @@ class AsyncSession(_Base):
         self._client = client
         self._closed = False
         self._loop = asyncio.get_running_loop()
+        self._per_identifier.clear()  # asyncio locks of a former event loop work in none other
         await asyncio.to_thread(self._open_store, self.host)
         return self
 

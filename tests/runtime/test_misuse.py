@@ -194,3 +194,20 @@ def test_a_misspelt_inventory_host_is_named_when_nothing_answers(
         with lmsprofiles.connect(profiles, "no-such-host.invalid", state_dir=state, timeout=5):
             pass
     assert str(raised.value) == "LM Studio is not reachable at no-such-host.invalid:1234"
+
+
+def test_an_async_session_closed_and_opened_again_in_a_new_event_loop(
+    lmstudio_emulator: Emulator, tmp_path: Path
+) -> None:
+    session = lmsprofiles.connect_async(
+        EXAMPLE_PROFILES, lmstudio_emulator.host, state_dir=tmp_path
+    )
+
+    async def first_use_by_many_tasks() -> None:
+        async with session:
+            await asyncio.gather(*(session.llm("qwen-chat") for _ in range(5)))
+
+    asyncio.run(first_use_by_many_tasks())
+    lmstudio_emulator.unload_all()
+    asyncio.run(first_use_by_many_tasks())  # each asyncio.run is a new event loop
+    assert [i.identifier for i in lmstudio_emulator.instances()] == ["qwen-chat"]
