@@ -432,15 +432,23 @@ class _Reader:
         if not isinstance(runs, dict):
             return set(self.models)
         chosen: set[str] = set()
-        for i, identifier in enumerate(runs.get("models") or ()):
+        listed = runs.get("models")
+        wanted = runs.get("labels")
+        if listed is None and wanted in (None, {}):  # `runs: {}`: a slip, not a choice
+            path: Path = ("hosts", name, "runs")
+            nothing = (
+                "selects no model; write `runs: {models: []}` for a host that runs none, or "
+                "leave runs out for every model"
+            )
+            self._problem(self._origin(path), path, nothing)
+        for i, identifier in enumerate(listed if isinstance(listed, list) else ()):
             if not isinstance(identifier, str):
                 continue
             if identifier in self.models:
                 chosen.add(identifier)
                 continue
-            path: Path = ("hosts", name, "runs", "models", i)
+            path = ("hosts", name, "runs", "models", i)
             self._problem(self._origin(path), path, self._unknown_model(identifier))
-        wanted = runs.get("labels")
         if isinstance(wanted, dict) and wanted:
             chosen |= {i for i, p in self.models.items() if matches(p.labels, wanted)}
             for key, value in wanted.items():
@@ -511,9 +519,11 @@ class _Reader:
             other = first.setdefault(host.server, host)
             if other is not host:
                 path: Path = ("hosts", host.name, "address")
+                given = self.where.get(("hosts", other.name, "address"))
+                by = f", set by {given.source}" if given and given.kind == "env" else ""
                 message = (
                     f"{host.address} is the same LM Studio server as host {other.name!r} "
-                    f"({other.address}); give each server one entry"
+                    f"({other.address}{by}); give each server one entry"
                 )
                 self._problem(self._origin(path), path, message)
 

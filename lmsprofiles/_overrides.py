@@ -225,8 +225,9 @@ def _match(segments: list[str]) -> tuple[Path, Field] | None:
     return path, fld
 
 
-def _candidates() -> list[str]:
-    names = [PREFIX + c for c in CONTROL] + [f"{PREFIX}TTL"]
+def _candidates(*, control: bool = True) -> list[str]:
+    names = [PREFIX + c for c in CONTROL] if control else []
+    names.append(f"{PREFIX}TTL")
     for head, model in _SECTIONS.items():
         names.append(f"{PREFIX}{head}")
         for fld in fields_of(model).values():
@@ -262,20 +263,27 @@ def _unknown(name: str, scope: str = "", extra: Iterable[str] = ()) -> str:
     """
     import difflib
 
-    candidates = _candidates() + [PREFIX + e for e in extra]
     upper = name.upper()
     if not scope and upper.startswith(f"{PREFIX}MODELS__"):
         scope = f"{PREFIX}MODELS__{upper.split('__')[1]}__"
     scope = scope.upper()
-    if scope:
-        upper = PREFIX + upper[len(scope) :]
-    guess = _other_section(upper, candidates) or difflib.get_close_matches(
-        upper, candidates, n=1, cutoff=0.6
-    )
+    # a scope takes fields, never the settings of lmsprofiles itself (LMSPROFILES_TIMEOUT)
+    candidates = _candidates(control=not scope) + [PREFIX + e for e in extra]
+    bare = PREFIX + upper[len(scope) :] if scope else upper  # the variable as if unscoped
+    guess = _other_section(bare, candidates)
+    if not guess and scope:  # compare what follows the scope only: candidates share the prefix
+        rest = [c[len(PREFIX) :] for c in candidates]
+        guess = [PREFIX + g for g in difflib.get_close_matches(bare[len(PREFIX) :], rest, n=1)]
+    elif not guess:
+        guess = difflib.get_close_matches(upper, candidates, n=1, cutoff=0.6)
     if scope:
         guess = [scope + g[len(PREFIX) :] for g in guess]
-    hint = f"; did you mean {guess[0]}?" if guess else ""
-    return f"unknown variable{hint}"
+    if guess and guess[0] != upper:
+        return f"unknown variable; did you mean {guess[0]}?"
+    if scope:
+        fields = ", ".join([*extra, "LOAD__<FIELD>", "INFERENCE__<FIELD>", "TTL"])
+        return f"unknown variable; name a field after {scope}: {fields}"
+    return "unknown variable"
 
 
 def parse_value(text: str, fld: Field, limits: Limits = DEFAULT_LIMITS, level: int = 1) -> Any:

@@ -322,8 +322,11 @@ class ProfileSet:
         or ``ttl``; ``None`` unsets a value. ``host`` names a host of ``hosts.yaml``: its
         layers apply, and it must run the model. Raises :class:`UnknownModelError`,
         :class:`UnknownRequestError`, :class:`UnknownHostError` or :class:`ProfileError` (an
-        invalid override).
+        invalid override); ``TypeError`` if a name is not a string.
         """
+        _check_name("identifier", identifier, optional=False)
+        _check_name("request", request)
+        _check_name("host", host)
         if host is not None:
             entry = self.host(host)
             if identifier in self._models and identifier not in entry.models:
@@ -1311,3 +1314,12 @@ def _frozen(value: Any) -> Any:
     if isinstance(value, list):
         return (list, tuple(_frozen(v) for v in value))
     return (type(value), value)
+
+
+def _check_name(what: str, value: object, *, optional: bool = True) -> None:
+    """``TypeError`` unless ``value`` is a string (or None when ``optional``)."""
+    if isinstance(value, str) or (optional and value is None):
+        return
+    expected = "a string or None" if optional else "a string"
+    shown = f" {value!r}" if isinstance(value, int | float | bytes | None) else ""
+    raise TypeError(f"{what} must be {expected}, not {type(value).__name__}{shown}")

@@ -26,15 +26,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import difflib
 import os
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
-from lmsprofiles._errors import LmsProfilesError, LMStudioError, ProfileError
+from lmsprofiles._errors import (
+    LmsProfilesError,
+    LMStudioError,
+    LMStudioUnreachableError,
+    ProfileError,
+)
 from lmsprofiles._inventory import on_server
 from lmsprofiles._profiles import ProfileSet, ResolvedConfig, load
 from lmsprofiles._reconcile._client import (
@@ -44,12 +50,17 @@ from lmsprofiles._reconcile._client import (
     sdk_load_config,
     translated,
 )
-from lmsprofiles._reconcile._compare import DEFAULT_CONTEXT_POLICY, ContextPolicy, compare
+from lmsprofiles._reconcile._compare import (
+    CONTEXT_POLICIES,
+    DEFAULT_CONTEXT_POLICY,
+    ContextPolicy,
+    compare,
+)
 from lmsprofiles._reconcile._desired import desired_instance
 from lmsprofiles._reconcile._host import parse_host
 from lmsprofiles._reconcile._lock import HostLock
 from lmsprofiles._reconcile._model import DesiredInstance, DownloadedModel, ObservedInstance
-from lmsprofiles._reconcile._ownership import State, owned_record, resolve
+from lmsprofiles._reconcile._ownership import State, owned_record, resolve, with_references
 from lmsprofiles._reconcile._plan import preflight
 from lmsprofiles._reconcile._state import (
     STATE_DIR_ENV,
@@ -226,6 +237,12 @@ def _change(desired: DesiredInstance, context_policy: ContextPolicy) -> Flow[Non
     outcome = yield from load_flow(state, desired)
     if outcome.error is not None:
         raise outcome.error
+    # a load does not report the instance's reference: read it back and record it, so an
+    # instance someone else loads under this identifier later is never taken for ours
+    loaded: ObservedInstance | None = yield _Find(identifier, desired.kind)
+    referenced = with_references(outcome.state, [loaded] if loaded else [])
+    if referenced != outcome.state:
+        yield Save(referenced)
 
 
 def _fits(desired: DesiredInstance, observed: ObservedInstance, policy: ContextPolicy) -> bool:
@@ -239,6 +256,42 @@ def _seconds(name: str, value: object, *, zero: bool = False) -> float:
         raise TypeError(f"{name}= {exc}") from None
     except ValueError as exc:
         raise ValueError(f"{name}= {exc}") from None
+
+
+def _context_policy(value: object) -> ContextPolicy:
+    expected = "context_policy= must be " + " or ".join(repr(p) for p in CONTEXT_POLICIES)
+    if not isinstance(value, str):
+        raise TypeError(f"{expected}, not {type(value).__name__} {value!r}")
+    for policy in CONTEXT_POLICIES:
+        if value == policy:
+            return policy
+    raise ValueError(f"{expected} (got {value!r})")
+
+
+def _embeddable(text: object) -> str | list[str]:
+    """``text`` as ``embed`` takes it: a string, or strings (any iterable: a list here);
+    ``TypeError`` otherwise, before LM Studio is asked."""
+    if isinstance(text, str):
+        return text
+    if isinstance(text, Iterable) and not isinstance(text, bytes | bytearray | Mapping):
+        items = list(text)
+        if all(isinstance(item, str) for item in items):
+            return items
+        shown = ""
+    else:
+        shown = f" {text!r}"
+    raise TypeError(f"text must be a string or a list of strings, not {type(text).__name__}{shown}")
+
+
+def _name_hint(host: str | None, hosts: Mapping[str, Any]) -> str | None:
+    """For a ``host`` without a port that is no inventory host's name but close to one: what
+    to say when nothing answers there."""
+    if host is None or host in hosts or ":" in host:
+        return None
+    close = difflib.get_close_matches(host, list(hosts), n=1)
+    if not close:
+        return None
+    return f"{host} is no host of hosts.yaml; did you mean {close[0]!r}?"
 
 
 def _profiles(profiles: ProfileSet | str | os.PathLike[str]) -> ProfileSet:
@@ -277,10 +330,17 @@ class _Base:
 
         On a host of the inventory (named, or whose address names the same server) configs
         resolve with that host's layers, and only the models it runs are served."""
+        if host is not None and not isinstance(host, str):
+            raise TypeError(
+                f"host= must be a string (an address or an inventory host's name) or None, "
+                f"not {type(host).__name__} {host!r}"
+            )
+        self._context_policy = _context_policy(context_policy)
         self.profiles = _profiles(profiles)
         control = self.profiles.control
         self.host_name: str | None = None
         """The inventory host the session is on, if any: its layers apply."""
+        self._name_hint = _name_hint(host, self.profiles.hosts)
         if host is not None and host in self.profiles.hosts:
             self.host_name = host
             host = self.profiles.hosts[host].address
@@ -297,7 +357,6 @@ class _Base:
         else:
             self._state_dir = control.state_dir or default_state_dir()
             check_state_dir(self._state_dir, STATE_DIR_ENV)
-        self._context_policy = context_policy
         given = None if timeout is None else _seconds("timeout", timeout)
         self.timeout: float = given or control.timeout or DEFAULT_TIMEOUT
         self._lock_timeout = _seconds("lock_timeout", lock_timeout, zero=True)
@@ -346,6 +405,16 @@ class _Base:
                 return False, None
         return True, None
 
+    @contextlib.contextmanager
+    def _hinted(self) -> Iterator[None]:
+        """Add the inventory host a misspelt name may have meant to an unreachable error."""
+        try:
+            yield
+        except LMStudioUnreachableError as exc:
+            if self._name_hint is None:
+                raise
+            raise LMStudioUnreachableError(f"{exc} ({self._name_hint})") from exc
+
     def _translated(self, doing: str) -> Any:
         return translated(self.host, doing, self.timeout)
 
@@ -362,11 +431,16 @@ class Session(_Base):
     """
 
     _client: LMStudioClient | None = None
+    _closed = False
 
     def __enter__(self) -> Self:
+        if self._client is not None:
+            raise RuntimeError(_ALREADY_OPEN)
         client = LMStudioClient(self._host, timeout=self.timeout)
-        client.__enter__()
+        with self._hinted():
+            client.__enter__()
         self._client = client
+        self._closed = False
         self._open_store(client.host)
         return self
 
@@ -383,6 +457,7 @@ class Session(_Base):
         self._handles.clear()
         client, self._client = self._client, None
         if client is not None:
+            self._closed = True
             client.close()
 
     @property
@@ -394,7 +469,7 @@ class Session(_Base):
 
     def _connected(self) -> LMStudioClient:
         if self._client is None:
-            raise RuntimeError("use the session in a 'with' block")
+            raise RuntimeError(_CLOSED if self._closed else "use the session in a 'with' block")
         return self._client
 
     def llm(self, identifier: str) -> Any:
@@ -427,9 +502,10 @@ class Session(_Base):
             identifier, "llm", "complete", lambda m: m.complete(prompt, config=cfg.inference)
         )
 
-    def embed(self, identifier: str, text: str | list[str]) -> Any:
+    def embed(self, identifier: str, text: str | Iterable[str]) -> Any:
         """Embed ``text`` with the embedding model ``identifier``."""
-        return self._call(identifier, "embedding", "embed", lambda m: m.embed(text))
+        texts = _embeddable(text)
+        return self._call(identifier, "embedding", "embed", lambda m: m.embed(texts))
 
     def _call(self, identifier: str, kind: Kind, doing: str, call: Callable[[Any], Any]) -> Any:
         import lmstudio
@@ -443,6 +519,7 @@ class Session(_Base):
 
     def _handle(self, identifier: str, kind: Kind) -> Any:
         desired = _desired(self.config(identifier), kind)
+        self._connected()
         bound = self._handles.get(identifier)
         if bound is not None and self._still_there(bound):
             return bound.handle
@@ -504,12 +581,19 @@ class AsyncSession(_Base):
     """
 
     _client: Any = None
+    _closed = False
+    _loop: asyncio.AbstractEventLoop | None = None
 
     async def __aenter__(self) -> Self:
         import lmstudio
 
+        if self._client is not None:
+            raise RuntimeError(_ALREADY_OPEN)
         client = lmstudio.AsyncClient(self._host)
-        with translated(self._host or "the default local ports", "connect", self.timeout):
+        with (
+            self._hinted(),
+            translated(self._host or "the default local ports", "connect", self.timeout),
+        ):
             try:
                 async with asyncio.timeout(self.timeout):
                     await client.__aenter__()
@@ -517,6 +601,9 @@ class AsyncSession(_Base):
                 await _close_quietly(client)
                 raise
         self._client = client
+        self._closed = False
+        self._loop = asyncio.get_running_loop()
+        self._per_identifier.clear()  # asyncio locks of a former event loop work in none other
         await asyncio.to_thread(self._open_store, self.host)
         return self
 
@@ -529,10 +616,16 @@ class AsyncSession(_Base):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the SDK client."""
+        """Close the SDK client (in the event loop that opened the session)."""
+        if self._client is not None and asyncio.get_running_loop() is not self._loop:
+            raise RuntimeError(
+                "the session was opened in another event loop; close it in the event loop "
+                "that opened it"
+            )
         self._handles.clear()
         client, self._client = self._client, None
         if client is not None:
+            self._closed = True
             await client.__aexit__(None, None, None)
 
     @property
@@ -568,9 +661,10 @@ class AsyncSession(_Base):
             identifier, "llm", "complete", lambda m: m.complete(prompt, config=cfg.inference)
         )
 
-    async def embed(self, identifier: str, text: str | list[str]) -> Any:
+    async def embed(self, identifier: str, text: str | Iterable[str]) -> Any:
         """Async :meth:`Session.embed`."""
-        return await self._call(identifier, "embedding", "embed", lambda m: m.embed(text))
+        texts = _embeddable(text)
+        return await self._call(identifier, "embedding", "embed", lambda m: m.embed(texts))
 
     async def _call(
         self, identifier: str, kind: Kind, doing: str, call: Callable[[Any], Awaitable[Any]]
@@ -586,6 +680,7 @@ class AsyncSession(_Base):
 
     async def _handle(self, identifier: str, kind: Kind) -> Any:
         desired = _desired(self.config(identifier), kind)
+        self._connected()
         bound = self._handles.get(identifier)
         if bound is not None and await self._still_there(bound):
             return bound.handle
@@ -616,8 +711,7 @@ class AsyncSession(_Base):
                 return await self._take_lock(request)
             case _Unlock() | _Read() | Save():
                 return (await asyncio.to_thread(self._storage, request))[1]
-        if self._client is None:
-            raise RuntimeError("use the session in an 'async with' block")
+        self._connected()
         match request:
             case _Find(identifier=identifier, kind=kind):
                 return await self._find(identifier, kind)
@@ -651,6 +745,18 @@ class AsyncSession(_Base):
             waiting.add_done_callback(_release_if_taken)
             raise
         return lock
+
+    def _connected(self) -> None:
+        """``RuntimeError`` unless the session is open, and in the running event loop."""
+        if self._client is None:
+            raise RuntimeError(
+                _CLOSED if self._closed else "use the session in an 'async with' block"
+            )
+        if asyncio.get_running_loop() is not self._loop:
+            raise RuntimeError(
+                "the session was opened in another event loop; an AsyncSession works in the "
+                "event loop that opened it (open one session per event loop)"
+            )
 
     def _namespace(self, kind: Kind) -> Any:
         return self._client.llm if kind == "llm" else self._client.embedding
@@ -687,6 +793,10 @@ class AsyncSession(_Base):
                     on_load_progress=progress,
                 )
         return str(handle.identifier)
+
+
+_ALREADY_OPEN = "the session is already open; open it once (one 'with' block per session)"
+_CLOSED = "the session is closed; open it again with a 'with' block, or open a new one"
 
 
 def _release_if_taken(waiting: asyncio.Future[tuple[bool, Any]]) -> None:

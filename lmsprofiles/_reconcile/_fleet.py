@@ -81,8 +81,11 @@ def select_hosts(profiles: ProfileSet, names: Sequence[str], *, every: bool = Fa
     option = "--all-hosts" if every else "--hosts"
     hosts = profiles.hosts
     if not hosts:
-        message = f"no hosts to run on: there is no hosts.yaml in {profiles.root} (docs/fleet.md)"
-        raise ProfileError.single(option, message)
+        files = [profiles.root / n for n in ("hosts.yaml", "hosts.yml")]
+        written = [f for f in files if f.exists()]
+        missing = f"there is no hosts.yaml in {profiles.root}"
+        why = f"{written[0]} has no hosts" if written else missing
+        raise ProfileError.single(option, f"no hosts to run on: {why} (docs/fleet.md)")
     if every:
         return list(hosts.values())
     chosen: set[str] = set()

@@ -214,3 +214,90 @@ async def test_a_task_cancelled_while_waiting_for_the_lock_never_keeps_it(
         await asyncio.to_thread(again.acquire, 10)  # the waiter took it and gave it back
         again.release()
     assert lmstudio_emulator.instances() == []
+
+
+def test_a_same_model_replacement_someone_else_loaded_is_never_unloaded(
+    profiles_dir: Path, lmstudio_emulator: Emulator, state_dir: Path
+) -> None:
+    with lmsprofiles.connect(profiles_dir, lmstudio_emulator.host, state_dir=state_dir) as s:
+        s.llm("qwen-chat")  # loaded by the session alone: no reconcile read it back since
+    ours = lmstudio_emulator.instance("qwen-chat").instance_reference
+    assert records(state_dir)["qwen-chat"]["instance_reference"] == ours
+    lmstudio_emulator.unload("qwen-chat")
+    # the same model under the same identifier, loaded by someone else, with less context
+    lmstudio_emulator.preload("qwen/qwen3-8b", "qwen-chat", context_length=4096)
+    theirs = lmstudio_emulator.instance("qwen-chat").instance_reference
+    with lmsprofiles.connect(profiles_dir, lmstudio_emulator.host, state_dir=state_dir) as s:
+        with pytest.raises(lmsprofiles.InstanceConflictError, match="was not loaded by"):
+            s.llm("qwen-chat")
+    assert lmstudio_emulator.instance("qwen-chat").instance_reference == theirs
+
+
+@pytest.mark.parametrize("blocked", ["hosts", "locks"])
+@pytest.mark.parametrize("use", ["sync", "async"])
+def test_a_state_dir_that_cannot_take_records_loads_nothing(
+    profiles_dir: Path, lmstudio_emulator: Emulator, tmp_path: Path, blocked: str, use: str
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / blocked).write_text("")  # a file where the records or locks go
+    with pytest.raises(lmsprofiles.StateError, match=f"{state / blocked}"):
+        if use == "sync":
+            with lmsprofiles.connect(profiles_dir, lmstudio_emulator.host, state_dir=state) as s:
+                s.llm("qwen-chat")
+        else:
+
+            async def go() -> None:
+                async with lmsprofiles.connect_async(
+                    profiles_dir, lmstudio_emulator.host, state_dir=state
+                ) as s:
+                    await s.llm("qwen-chat")
+
+            asyncio.run(go())
+    assert lmstudio_emulator.instances() == []
+
+
+def test_the_server_going_away_between_calls(profiles_dir: Path, state_dir: Path) -> None:
+    emulator = Emulator()
+    with emulator.running() as running:
+        session = lmsprofiles.connect(profiles_dir, running.host, state_dir=state_dir, timeout=5)
+        session.__enter__()
+        session.llm("qwen-chat")
+    try:  # stopped: every call says the connection is lost, at once
+        with pytest.raises(lmsprofiles.LMStudioUnreachableError, match="lost the connection"):
+            session.respond("qwen-chat", "Hello")
+        with pytest.raises(lmsprofiles.LMStudioUnreachableError, match="lost the connection"):
+            session.llm("coder")
+    finally:
+        session.close()
+    assert records(state_dir)["qwen-chat"]["model_key"] == "qwen/qwen3-8b"
+
+
+async def test_the_server_going_away_between_async_calls(
+    profiles_dir: Path, state_dir: Path
+) -> None:
+    with Emulator().running() as running:
+        async with lmsprofiles.connect_async(
+            profiles_dir, running.host, state_dir=state_dir, timeout=5
+        ) as session:
+            await session.llm("qwen-chat")
+            await asyncio.to_thread(running.stop)  # the loop answers the close meanwhile
+            with pytest.raises(lmsprofiles.LMStudioUnreachableError, match="lost the connection"):
+                await session.respond("qwen-chat", "Hello")
+            with pytest.raises(lmsprofiles.LMStudioUnreachableError, match="lost the connection"):
+                await session.embed("embed", "text")
+    assert records(state_dir)["qwen-chat"]["model_key"] == "qwen/qwen3-8b"
+
+
+def test_an_instance_unloaded_through_the_sdk_between_calls(
+    profiles_dir: Path, lmstudio_emulator: Emulator, state_dir: Path
+) -> None:
+    import lmstudio
+
+    with lmsprofiles.connect(profiles_dir, lmstudio_emulator.host, state_dir=state_dir) as s:
+        s.respond("qwen-chat", "Hello")
+        with lmstudio.Client(lmstudio_emulator.host) as other:
+            other.llm.unload("qwen-chat")
+        assert s.respond("qwen-chat", "Hello").content  # loaded again, once
+    [instance] = [i for i in lmstudio_emulator.instances() if i.identifier == "qwen-chat"]
+    assert records(state_dir)["qwen-chat"]["instance_reference"] == instance.instance_reference
