@@ -35,6 +35,7 @@ __all__ = [
     "PREFIX",
     "EnvLayer",
     "Overrides",
+    "check_numbers",
     "env_name",
     "has_control",
     "overrides",
@@ -358,7 +359,7 @@ def _json(text: str, kind: type[Any], limits: Limits, level: int) -> Any:
         raise ValueError(f"nesting deeper than {limits.max_depth} levels (LMSPROFILES_MAX_DEPTH)")
     try:
         value = json.loads(text, parse_constant=_no_constant)
-        _check_numbers(value)
+        check_numbers(value)
     except (json.JSONDecodeError, ValueError) as exc:
         if isinstance(exc, json.JSONDecodeError) or not str(exc).startswith("JSON "):
             raise ValueError(f"must be {what}, e.g. {example} (got {text!r})") from None
@@ -372,8 +373,10 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"JSON numbers cannot be NaN or infinity (got {name})")
 
 
-def _check_numbers(value: Any) -> None:
-    """NaN, infinity and integers past 64 bits have no place in a config."""
+def check_numbers(value: Any, source: str = "JSON ", *, floats: bool = True) -> None:
+    """NaN, infinity and integers past 64 bits have no place in a config: ValueError naming
+    the first found, in ``source`` (the kind of value, for the message). ``floats=False``
+    leaves NaN and infinity to the field's own check."""
     todo = [value]
     while todo:
         item = todo.pop()
@@ -381,10 +384,10 @@ def _check_numbers(value: Any) -> None:
             todo.extend(item.values())
         elif isinstance(item, list):
             todo.extend(item)
-        elif isinstance(item, float) and not math.isfinite(item):
-            raise ValueError("JSON numbers cannot be NaN or infinity")
+        elif floats and isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(f"{source}numbers cannot be NaN or infinity")
         elif isinstance(item, int) and not -_INT64 <= item < _INT64:
-            raise ValueError("JSON integer out of range (beyond 64 bits)")
+            raise ValueError(f"{source}integer out of range (beyond 64 bits)")
 
 
 def _json_depth(text: str, stop: int) -> int:

@@ -47,7 +47,7 @@ from lmsprofiles._merge import (
     unset_origin,
 )
 from lmsprofiles._origin import DEFAULT, Origin
-from lmsprofiles._overrides import EnvLayer, has_control, overrides
+from lmsprofiles._overrides import EnvLayer, check_numbers, has_control, overrides
 from lmsprofiles._scan import Tree, display, scan
 from lmsprofiles._scan import user_config_file as user_config_file
 from lmsprofiles._shapes import RULE_FIELDS, RULES, label_text
@@ -499,6 +499,11 @@ def _call_site(overrides: Mapping[str, Any], kind: str) -> _Layer:
         node = data
         for part in path[:-1]:
             node = node.setdefault(str(part), {})
+        try:
+            check_numbers(overrides[name], source="", floats=False)
+        except ValueError as exc:
+            report(path, str(exc))
+            continue
         node[str(path[-1])] = canonical_value(overrides[name], fld, path, report)
         where[path] = Origin("call-site", "call-site", path=dotted(path))
     if problems:

@@ -200,6 +200,28 @@ def test_resolve_two_spellings_of_one_override_is_a_problem(write_tree: WriteTre
     ]
 
 
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"maxTokens": 10**30},
+            "call-site: inference.maxTokens: integer out of range (beyond 64 bits)",
+        ),
+        (
+            {"load.gpu.disabledGpus": [0, 2**70]},
+            "call-site: load.gpu.disabledGpus: integer out of range (beyond 64 bits)",
+        ),
+    ],
+)
+def test_resolve_refuses_integers_past_64_bits_as_files_and_variables_do(
+    write_tree: WriteTree, overrides: dict[str, Any], expected: str
+) -> None:
+    profiles = lmsprofiles.load(write_tree({"models/qwen.yaml": QWEN}))
+    with pytest.raises(ProfileError) as caught:
+        profiles.resolve("qwen", **overrides)
+    assert [str(p) for p in caught.value.problems] == [expected]
+
+
 # ------------------------------------------------------------------------------------------
 # JSON in variables and in --set values
 
