@@ -33,12 +33,12 @@ def _exit_codes(command: str) -> str:
     """The end of ``COMMAND --help``: the exit codes that command returns."""
     import textwrap
 
-    from lmsprofiles._commands import EXIT_CODES
+    from lmsprofiles._commands import EXIT_CODES as BY_COMMAND
 
     width = max(_columns() - 2, 40)
     lines = [
         textwrap.fill(meaning, width, initial_indent=f"  {code:<3}  ", subsequent_indent=" " * 7)
-        for code, meaning in sorted(EXIT_CODES[command].items())
+        for code, meaning in sorted(BY_COMMAND[command].items())
     ]
     return "\n".join(
         ["exit codes:", *lines, "  also 2 for a usage error, 130 when interrupted (Ctrl-C)", ""]

@@ -28,7 +28,7 @@ from lmsprofiles._keys import Field, canonical_value, fields_of
 from lmsprofiles._merge import Path
 from lmsprofiles._origin import Origin
 from lmsprofiles._units import with_unit
-from lmsprofiles._yaml import DEFAULT_LIMITS, Limits, dotted
+from lmsprofiles._yaml import DEFAULT_LIMITS, OUT_OF_RANGE, Limits, dotted, fits_64_bits
 
 __all__ = [
     "CONTROL",
@@ -58,7 +58,6 @@ INTEGER: Final = re.compile(r"[+-]?[0-9]{1,25}")
 """An ASCII decimal integer, as a variable writes one."""
 _DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _NOT_FINITE = ("nan", "inf", "infinity", ".nan", ".inf")
-_INT64 = 2**63
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 _CONTROL_NAMES: Final = frozenset((PREFIX + name).lower() for name in CONTROL)
@@ -336,11 +335,11 @@ def _number(text: str, words: str, *, integer: bool) -> int | float:
     stripped = text.strip()
     if INTEGER.fullmatch(stripped):
         value = int(stripped)
-        if not -_INT64 <= value < _INT64:
-            raise ValueError("integer out of range (beyond 64 bits)")
+        if not fits_64_bits(value):
+            raise ValueError(OUT_OF_RANGE)
         return value
     if stripped.lstrip("+-").isascii() and stripped.lstrip("+-").isdigit():
-        raise ValueError("integer out of range (beyond 64 bits)")
+        raise ValueError(OUT_OF_RANGE)
     finite = f"{words}, not NaN or infinity (got {text!r})"
     if stripped.lower().lstrip("+-") in _NOT_FINITE:
         raise ValueError(finite)
@@ -386,8 +385,8 @@ def check_numbers(value: Any, source: str = "JSON ", *, floats: bool = True) -> 
             todo.extend(item)
         elif floats and isinstance(item, float) and not math.isfinite(item):
             raise ValueError(f"{source}numbers cannot be NaN or infinity")
-        elif isinstance(item, int) and not -_INT64 <= item < _INT64:
-            raise ValueError(f"{source}integer out of range (beyond 64 bits)")
+        elif isinstance(item, int) and not fits_64_bits(item):
+            raise ValueError(source + OUT_OF_RANGE)
 
 
 def _json_depth(text: str, stop: int) -> int:

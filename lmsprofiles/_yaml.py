@@ -53,10 +53,12 @@ from lmsprofiles._merge import RESET, Append, Path, Replace, Reset
 __all__ = [
     "C_PARSER",
     "DEFAULT_LIMITS",
+    "OUT_OF_RANGE",
     "Document",
     "Limits",
     "describe",
     "dotted",
+    "fits_64_bits",
     "parse",
     "read",
 ]
@@ -77,6 +79,13 @@ alone."""
 TAGS = ("!append", "!replace", "!reset")
 _CORE = "tag:yaml.org,2002:"
 _INT64 = 2**63
+OUT_OF_RANGE: Final = "integer out of range (beyond 64 bits)"
+"""The problem of an integer a profile cannot hold, wherever it is written."""
+
+
+def fits_64_bits(value: int) -> bool:
+    """Whether ``value`` is a signed 64-bit integer, the largest LM Studio takes."""
+    return -_INT64 <= value < _INT64
 
 
 @dataclass(frozen=True)
@@ -880,7 +889,7 @@ def _int(text: str, version: Any) -> int:
     sign = -1 if digits[:1] == "-" else 1
     digits = digits.lstrip("+-")
     if len(digits) > 25:
-        raise _Invalid("integer out of range (beyond 64 bits)")
+        raise _Invalid(OUT_OF_RANGE)
     try:
         if ":" in digits and version == (1, 1):
             value = 0
@@ -895,8 +904,8 @@ def _int(text: str, version: Any) -> int:
     except ValueError:
         raise _Invalid(f"cannot read {text!r} as !!int") from None
     value *= sign
-    if not -_INT64 <= value < _INT64:
-        raise _Invalid("integer out of range (beyond 64 bits)")
+    if not fits_64_bits(value):
+        raise _Invalid(OUT_OF_RANGE)
     return value
 
 
