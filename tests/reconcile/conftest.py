@@ -63,6 +63,11 @@ class Host:
     def loaded(self) -> dict[str, Any]:
         return {i.identifier: i for i in self.emulator.instances()}
 
+    def state_file(self) -> Path:
+        """The one state file of this server, once a run has written it."""
+        [path] = (self.state_dir / "hosts").glob("*.json")
+        return path
+
 
 @pytest.fixture
 def profiles_dir(tmp_path: Path) -> Path:

@@ -25,11 +25,6 @@ def references(host: Host) -> dict[str, str]:
     return {i: s.instance_reference for i, s in host.loaded().items()}
 
 
-def state_file(host: Host) -> Path:
-    [path] = (host.state_dir / "hosts").glob("*.json")
-    return path
-
-
 # -- preflight --------------------------------------------------------------------------------
 
 
@@ -95,7 +90,7 @@ def test_reconcile_adopt_takes_over_and_reloads_in_one_run(host: Host) -> None:
     assert result.code == 0, result.err
     assert "<=  qwen-chat" in result.out and "Plan: 2 to load" in result.out
     assert host.loaded()["qwen-chat"].context_length == 16384
-    owned = json.loads(state_file(host).read_text())["instances"]
+    owned = json.loads(host.state_file().read_text())["instances"]
     assert set(owned) == ALL
 
 
@@ -114,7 +109,7 @@ def test_adopt_refuses_what_does_not_match_and_names_unknown_profiles(host: Host
 def test_lost_state_directory_is_recovered_with_adopt(host: Host) -> None:
     assert host.run("reconcile").code == 0
     before = references(host)
-    state_file(host).unlink()
+    host.state_file().unlink()
     assert host.run("plan").code == 4
     adopted = host.run("adopt")
     assert adopted.code == 0, adopted.err
@@ -126,28 +121,40 @@ def test_lost_state_directory_is_recovered_with_adopt(host: Host) -> None:
 # -- state files ---------------------------------------------------------------------------
 
 
-def test_corrupt_state_file_is_one_line_naming_the_file_and_the_recovery(host: Host) -> None:
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\xff\xfe garbage", "not UTF-8 text"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply to read"),
+        (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "nested too deeply to read"),
+    ],
+    ids=["binary", "deep-list", "deep-object"],
+)
+def test_corrupt_state_file_is_one_line_naming_the_file_and_the_recovery(
+    host: Host, content: bytes, reason: str
+) -> None:
     assert host.run("reconcile").code == 0
-    path = state_file(host)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe garbage")
+    path = host.state_file()
+    path.write_bytes(content)
     for command in ("plan", "reconcile"):
         result = host.run(command)
-        assert result.code == 1
+        assert result.code == 1, result.out + result.err
         assert result.err == (
-            f"error: the state file {path} is damaged (not UTF-8 text); run `lmsprofiles "
+            f"error: the state file {path} is damaged ({reason}); run `lmsprofiles "
             "adopt` to set it aside and take over the loaded instances that match the "
             "profiles\n"
         )
     adopted = host.run("adopt")
     assert adopted.code == 0, adopted.err
     assert "The damaged state file was moved to" in adopted.out
-    assert len(list(path.parent.glob("*.damaged-*"))) == 1  # kept, not deleted
+    [aside] = path.parent.glob("*.damaged-*")  # kept, not deleted
+    assert aside.read_bytes() == content
     assert host.run("plan", "--detailed-exitcode").code == 0
 
 
 def test_unreadable_state_file_is_one_line(host: Host) -> None:
     assert host.run("reconcile").code == 0
-    path = state_file(host)
+    path = host.state_file()
     path.unlink()
     path.mkdir()
     result = host.run("plan")
@@ -158,7 +165,7 @@ def test_unreadable_state_file_is_one_line(host: Host) -> None:
 
 def test_state_file_of_format_1_keeps_working(host: Host) -> None:
     assert host.run("reconcile").code == 0
-    path = state_file(host)
+    path = host.state_file()
     document = json.loads(path.read_text())
     old = {
         "format_version": 1,
