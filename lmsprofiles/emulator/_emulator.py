@@ -314,6 +314,11 @@ class Emulator:
         return self._state.protocol_warnings()
 
     @property
+    def websockets(self) -> dict[str, int]:
+        """How many websockets clients opened so far, per namespace (``{"llm": 2, ...}``)."""
+        return self._state.websockets()
+
+    @property
     def memory_used(self) -> int:
         """Bytes taken by loaded and loading instances."""
         return self._state.memory_used()

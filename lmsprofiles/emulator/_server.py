@@ -111,6 +111,7 @@ class ProtocolServer:
 
     async def _handle(self, ws: ServerConnection) -> None:
         namespace = urlsplit(ws.request.path if ws.request else "/").path.strip("/")
+        self.state.record_websocket(namespace)
         session = _Session(self, ws, namespace)
         try:
             await session.run()

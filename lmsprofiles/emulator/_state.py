@@ -105,6 +105,17 @@ class ServerState:
         self.fault_overrides: dict[str | None, ModelFaults] = {}
         self._instances: list[Instance] = []
         self._protocol_warnings: list[str] = []
+        self._websockets: dict[str, int] = {}
+
+    def record_websocket(self, namespace: str) -> None:
+        """Count a websocket a client opened on ``namespace``."""
+        with self.lock:
+            self._websockets[namespace] = self._websockets.get(namespace, 0) + 1
+
+    def websockets(self) -> dict[str, int]:
+        """How many websockets clients opened so far, per namespace."""
+        with self.lock:
+            return dict(self._websockets)
 
     # -- protocol warnings -----------------------------------------------------------------
 
