@@ -229,12 +229,12 @@ def _host(text: str) -> str:
 
 def _from_host(host: str | None, timeout: float | None) -> list[Draft]:
     from lmsprofiles._interop._host import drafts_from_instances
-    from lmsprofiles._reconcile._client import LMStudioClient
     from lmsprofiles._reconcile._command import _quiet_sdk_logs
+    from lmsprofiles._reconcile._loop import HostClient
     from lmsprofiles._reconcile._timeout import DEFAULT_TIMEOUT
 
     _quiet_sdk_logs()
-    with LMStudioClient(host, timeout=timeout or DEFAULT_TIMEOUT) as client:
+    with HostClient(host, timeout=timeout or DEFAULT_TIMEOUT) as client:
         instances = client.observe()
         drafts = drafts_from_instances(instances, client.host)
     if not drafts:

@@ -28,11 +28,11 @@ from lmsprofiles._errors import (
     UnknownModelError,
 )
 from lmsprofiles._reconcile._apply import ApplyResult, apply_plan
-from lmsprofiles._reconcile._client import LMStudioClient
 from lmsprofiles._reconcile._compare import ContextPolicy
 from lmsprofiles._reconcile._desired import control_settings, desired_instances, not_deployed
 from lmsprofiles._reconcile._host import parse_host
 from lmsprofiles._reconcile._lock import host_lock, lock_holder
+from lmsprofiles._reconcile._loop import HostClient
 from lmsprofiles._reconcile._model import DesiredInstance, DownloadedModel, Kind, ObservedInstance
 from lmsprofiles._reconcile._ownership import State
 from lmsprofiles._reconcile._plan import (
@@ -224,7 +224,7 @@ def run_host(
     the reporter of the apply (to count the steps done).
     """
     read_only = options.command == "plan" or options.dry_run
-    with LMStudioClient(target.address, timeout=prepared.timeout) as client:
+    with HostClient(target.address, timeout=prepared.timeout) as client:
         name = target.name if target.address is not None else _inventory_host(prepared, client.host)
         label = client.host if name is None else f"{client.host} ({name})"
         desired = desired_instances(prepared.profiles, name)
@@ -324,7 +324,7 @@ def _color(options: Options, stream: TextIO) -> bool:
 class _Stoppable:
     """The client, as the planner and the executor use it, stopping once ``stop`` is set."""
 
-    def __init__(self, client: LMStudioClient, stop: threading.Event | None) -> None:
+    def __init__(self, client: HostClient, stop: threading.Event | None) -> None:
         self._client = client
         self._stop = stop
 

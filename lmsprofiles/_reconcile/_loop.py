@@ -1,0 +1,363 @@
+"""The command line's connection to LM Studio: the SDK's ``AsyncClient`` on one event loop.
+
+``plan``, ``reconcile``, ``adopt`` and ``import --from-host`` call LM Studio from ordinary
+threads: the main thread, or one thread per host in a fan-out. :class:`HostClient` gives them
+the blocking methods of :class:`~lmsprofiles._reconcile._client.LMStudioClient` (the one the
+runtime sessions use, on the SDK's synchronous ``Client``), but every method hands a single
+coroutine to the one event-loop thread of the process (:func:`run`), where the official
+SDK's ``AsyncClient`` of every open host runs. A host's reads are made at once there with
+``asyncio.gather``: one hop between threads per batch of calls, instead of a thread per call
+and three hops each through the synchronous client's own event-loop thread, and no
+contention between the threads of many hosts. Measured with four hosts of 25 instances
+(``bench/bench_fleet.py``), the command line spends a third of the CPU time it spent on the
+synchronous client, and one host's reads wait for the same round trips.
+
+The SDK's ``AsyncClient`` opens all five of its namespaces one after the other when it is
+entered: five waits for LM Studio. :func:`_client_type` makes a subclass that opens only the
+three lmsprofiles uses (``llm``, ``embedding``, ``system``), at once: one wait.
+
+``timeout`` bounds every wait with an asyncio timeout: connecting, and each answer; a load
+that reports progress is not cut off (the wait starts again with each report), as in the
+synchronous client and the async runtime session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from functools import partial
+from types import TracebackType
+from typing import Any, Final, Self, TypeVar
+
+from lmsprofiles._errors import ProfileError
+from lmsprofiles._reconcile._client import (
+    ProgressCallback,
+    downloaded_model,
+    observed_instance,
+    sdk_load_config,
+    translated,
+)
+from lmsprofiles._reconcile._host import parse_host, server_key
+from lmsprofiles._reconcile._model import (
+    KINDS,
+    DesiredInstance,
+    DownloadedModel,
+    Kind,
+    ObservedInstance,
+)
+from lmsprofiles._reconcile._timeout import DEFAULT_TIMEOUT
+
+__all__ = ["HostClient", "run"]
+
+T = TypeVar("T")
+
+_DEFAULT_HOST_TEXT: Final = "the default local ports"
+
+_READERS: Final = 32
+"""Most calls one client has in flight at once while it reads the host's state."""
+
+_CLOSE_SECONDS: Final = 1.0
+"""How long closing a client may take; a connection that does not close by then is left to
+end with the process (the SDK's own limit is 20 s)."""
+
+
+class _EventLoop:
+    """One event loop on a daemon thread, started on first use (again in a forked child)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = 0
+
+    def get(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():
+                loop = asyncio.new_event_loop()
+                threading.Thread(
+                    target=loop.run_forever,
+                    name="lmsprofiles-io",
+                    daemon=True,  # a call stuck on a dead connection never holds up the exit
+                ).start()
+                self._loop, self._pid = loop, os.getpid()
+            return self._loop
+
+
+_event_loop = _EventLoop()
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` on the process's event-loop thread; block until it ends.
+
+    Its result is returned and its exception raised in the calling thread. Ctrl-C in the
+    main thread ends the wait at once; the coroutine is then left to the loop, which ends
+    with the process.
+    """
+    return asyncio.run_coroutine_threadsafe(coroutine, _event_loop.get()).result()
+
+
+async def _at_once(calls: Sequence[Callable[[], Awaitable[T]]], limit: int) -> list[T]:
+    """The results of ``calls``, at most ``limit`` running at once, in order; if any raises,
+    the first such exception in the order of ``calls``, once all have ended."""
+    if len(calls) == 1:
+        return [await calls[0]()]
+    gate = asyncio.Semaphore(limit)
+
+    async def gated(call: Callable[[], Awaitable[T]]) -> T:
+        async with gate:
+            return await call()
+
+    outcomes = await asyncio.gather(*(gated(call) for call in calls), return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return list(outcomes)  # type: ignore[arg-type]  # no exception among them
+
+
+class HostClient:
+    """A connection to one LM Studio host for the command line. Use it as a context manager.
+
+    The same methods and counters as :class:`~lmsprofiles._reconcile._client.LMStudioClient`:
+    ``host`` is ``"host:port"`` (a malformed one is a ``ProfileError``, exit 3) or ``None``
+    for the SDK's discovery of a local LM Studio; ``timeout`` bounds connecting and every
+    wait for an answer (seconds); ``round_trips`` counts the RPC calls and load channels made
+    so far, ``serial_round_trips`` the waits for LM Studio one after the other (calls made at
+    once count once, and so do the greeting and connecting the namespaces).
+    """
+
+    def __init__(self, host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        if host is not None:
+            try:
+                host = parse_host(host)
+            except ValueError as exc:
+                raise ProfileError.single("host", str(exc)) from None
+        self._requested = host
+        self._client: Any = None
+        self.timeout = timeout
+        self.round_trips = 0
+        self.serial_round_trips = 0
+
+    @property
+    def host(self) -> str:
+        """The host in use: the discovered one once connected, else the requested one."""
+        if self._client is not None:
+            return str(self._client.api_host)
+        return self._requested or _DEFAULT_HOST_TEXT
+
+    @property
+    def server(self) -> str:
+        """The server key of the host in use (the lock and ownership records use it)."""
+        return server_key(self.host)
+
+    def __enter__(self) -> Self:
+        self._client = run(self._connect())
+        self.serial_round_trips += 2  # the greeting, then the namespaces at once
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the SDK client and its websockets (idempotent)."""
+        client, self._client = self._client, None
+        if client is not None:
+            run(_close(client))
+
+    async def _connect(self) -> Any:
+        client = _client_type()(self._requested)
+        with translated(self._requested or _DEFAULT_HOST_TEXT, "connect", self.timeout):
+            try:
+                async with asyncio.timeout(self.timeout):
+                    await client.__aenter__()
+            except BaseException:
+                await _close(client)
+                raise
+        return client
+
+    def downloaded(self) -> list[DownloadedModel]:
+        """The models LM Studio can load (``listDownloadedModels``, one round trip)."""
+        return self.survey(downloaded=True, loaded=False)[1]
+
+    def observe(self, *kinds: Kind) -> list[ObservedInstance]:
+        """Every loaded instance of ``kinds`` (default: LLM and embedding), with its config.
+
+        One ``listLoaded`` per namespace, then one ``getLoadConfig`` per instance, each batch
+        at once: two round trips of waiting.
+        """
+        return self.survey(*kinds, downloaded=False)[0]
+
+    def survey(
+        self, *kinds: Kind, downloaded: bool = True, loaded: bool = True
+    ) -> tuple[list[ObservedInstance], list[DownloadedModel]]:
+        """:meth:`observe` and (with ``downloaded``) :meth:`downloaded` in two round trips.
+
+        The lists (loaded instances per namespace, downloaded models) are read at once, then
+        the load config of every instance at once.
+        """
+        kinds = (kinds or KINDS) if loaded else ()
+        return run(self._survey(kinds, downloaded))
+
+    async def _survey(
+        self, kinds: Sequence[Kind], downloaded: bool
+    ) -> tuple[list[ObservedInstance], list[DownloadedModel]]:
+        lists: list[Callable[[], Awaitable[list[Any]]]] = [
+            partial(self._list_loaded, kind) for kind in kinds
+        ]
+        if downloaded:
+            lists.append(self._list_downloaded)
+        answers = await self._at_once(lists)
+        listed = [(kind, info) for kind, raw in zip(kinds, answers, strict=False) for info in raw]
+        configs = await self._at_once(
+            [partial(self._load_config, str(info["identifier"]), kind) for kind, info in listed]
+        )
+        observed = [
+            observed_instance(kind, info, config)
+            for (kind, info), config in zip(listed, configs, strict=True)
+        ]
+        models = [downloaded_model(info) for info in answers[-1]] if downloaded else []
+        return observed, models
+
+    async def _at_once(self, calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
+        """:func:`_at_once`, counted as ``len(calls)`` round trips and one serial one."""
+        if not calls:
+            return []
+        self.round_trips += len(calls)
+        self.serial_round_trips += 1
+        return await _at_once(calls, _READERS)
+
+    async def _list_downloaded(self) -> list[Any]:
+        with self._translated("list downloaded models"):
+            async with asyncio.timeout(self.timeout):
+                answer = await self._connected().system.remote_call("listDownloadedModels")
+        return list(answer or ())
+
+    async def _list_loaded(self, kind: Kind) -> list[Any]:
+        session = self._session(kind)
+        with self._translated(f"list loaded {kind} instances"):
+            async with asyncio.timeout(self.timeout):
+                answer = await session.remote_call("listLoaded")
+        return list(answer or ())
+
+    async def _load_config(self, identifier: str, kind: Kind) -> dict[str, Any]:
+        from lmstudio.async_api import AsyncEmbeddingModel, AsyncLLM
+
+        session = self._session(kind)
+        handle_type = AsyncLLM if kind == "llm" else AsyncEmbeddingModel
+        with self._translated(f"read the load config of {identifier!r}"):
+            async with asyncio.timeout(self.timeout):
+                config = await handle_type(identifier, session).get_load_config()
+        return dict(config.to_dict())
+
+    def load(self, desired: DesiredInstance, on_progress: ProgressCallback | None = None) -> str:
+        """Load a new instance of ``desired`` under its identifier; return the identifier.
+
+        ``on_progress`` is called on the event-loop thread, while the caller waits.
+        """
+        identifier = run(self._load(desired, on_progress))
+        self.round_trips += 1
+        self.serial_round_trips += 1
+        return identifier
+
+    async def _load(self, desired: DesiredInstance, on_progress: ProgressCallback | None) -> str:
+        config = sdk_load_config(desired)
+        session = self._session(desired.kind)
+        loop = asyncio.get_running_loop()
+        with self._translated(f"load {desired.identifier!r} ({desired.model_key})"):
+            async with asyncio.timeout(self.timeout) as deadline:
+
+                def progress(fraction: float) -> None:
+                    deadline.reschedule(loop.time() + self.timeout)
+                    if on_progress is not None:
+                        on_progress(fraction)
+
+                handle = await session.load_new_instance(
+                    desired.model_key,
+                    desired.identifier,
+                    ttl=desired.ttl,
+                    config=config,
+                    on_load_progress=progress,
+                )
+        return str(handle.identifier)
+
+    def unload(self, identifier: str, kind: Kind) -> None:
+        """Unload the instance ``identifier``."""
+        run(self._unload(identifier, kind))
+        self.round_trips += 1
+        self.serial_round_trips += 1
+
+    async def _unload(self, identifier: str, kind: Kind) -> None:
+        session = self._session(kind)
+        with self._translated(f"unload {identifier!r}"):
+            async with asyncio.timeout(self.timeout):
+                await session.unload(identifier)
+
+    def _connected(self) -> Any:
+        if self._client is None:
+            raise RuntimeError("HostClient used outside its 'with' block")
+        return self._client
+
+    def _session(self, kind: Kind) -> Any:
+        client = self._connected()
+        return client.llm if kind == "llm" else client.embedding
+
+    def _translated(self, doing: str) -> Any:
+        return translated(self.host, doing, self.timeout)
+
+
+async def _close(client: Any) -> None:
+    """Close ``client``, waiting at most :data:`_CLOSE_SECONDS`; a failure to close is not
+    reported (the run's own outcome is)."""
+    closing = asyncio.ensure_future(client.__aexit__(None, None, None))
+    try:
+        await asyncio.wait_for(asyncio.shield(closing), _CLOSE_SECONDS)
+    except Exception:  # not closed in time, or failed: left to end with the process
+        closing.add_done_callback(_forget)
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    """Fetch the outcome of a close nobody waits for, so asyncio does not log it."""
+    if not task.cancelled():
+        task.exception()
+
+
+_made: list[type] = []
+
+
+def _client_type() -> type:
+    """The SDK's ``AsyncClient``, opening the ``llm``, ``embedding`` and ``system``
+    namespaces only, all at once (made once, on first use: the SDK is imported lazily)."""
+    if _made:
+        return _made[0]
+    import lmstudio
+    from lmstudio import async_api
+
+    sessions: tuple[type, ...] = (
+        async_api._AsyncSessionLlm,
+        async_api._AsyncSessionEmbedding,
+        async_api._AsyncSessionSystem,
+    )
+
+    class Client(lmstudio.AsyncClient):
+        """``lmstudio.AsyncClient`` with the namespaces lmsprofiles uses, opened at once."""
+
+        _ALL_SESSIONS = sessions
+
+        async def __aenter__(self) -> Self:
+            await self._ensure_api_host_is_valid()  # the greeting (and discovery)
+            resources = self._resources
+            await resources.enter_async_context(self._task_manager)
+            opened = [session_type(self) for session_type in self._ALL_SESSIONS]
+            for session in opened:
+                self._sessions[session.API_NAMESPACE] = session
+                resources.push_async_callback(session.disconnect)
+            await _at_once([session.connect for session in opened], len(opened))
+            return self
+
+    _made.append(Client)
+    return Client
