@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lmsprofiles._cli import main
-from lmsprofiles._reconcile._client import LMStudioClient
+from lmsprofiles._reconcile._loop import HostClient
 
 GOAL = 1.5
 
@@ -118,9 +118,9 @@ def command(profiles: Path, state_dir: Path, *selection: str) -> float:
 def round_trips(host: str) -> tuple[int, int, int]:
     """One host's state read as reconcile makes it: calls, round trips waited for (connecting
     included), and round trips of connecting alone."""
-    with LMStudioClient(host) as client:
+    with HostClient(host) as client:
         connecting = client.serial_round_trips
-        client.survey()
+        client.observe()
         return client.round_trips, client.serial_round_trips, connecting
 
 

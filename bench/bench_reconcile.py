@@ -6,7 +6,8 @@ loaded. The baseline is what any script must do to read that state with the SDK:
 Measured, each as the median of several repetitions:
 
 * baseline: wall time and SDK round trips;
-* reconcile's state read + plan (``LMStudioClient.observe``, ``downloaded`` + ``make_plan``);
+* reconcile's state read + plan (``HostClient.observe`` + ``make_plan``; a converged host
+  needs no list of downloaded models);
 * the whole CLI ``reconcile`` (profiles loaded and validated, lock, state file, output).
 
 Prints figures and ratios; asserts nothing about time. Run:
@@ -27,8 +28,8 @@ from pathlib import Path
 import lmstudio
 
 from lmsprofiles._cli import main
-from lmsprofiles._reconcile._client import LMStudioClient
 from lmsprofiles._reconcile._desired import desired_instances
+from lmsprofiles._reconcile._loop import HostClient
 from lmsprofiles._reconcile._plan import make_plan
 from lmsprofiles._reconcile._state import OwnershipStore
 from lmsprofiles.emulator import Emulator
@@ -60,15 +61,9 @@ def baseline(host: str) -> int:
 def state_read(host: str, profiles: Path, state_dir: Path) -> int:
     """Reconcile's state read and plan; returns its round trips."""
     desired = desired_instances(profiles)
-    with LMStudioClient(host) as client:
+    with HostClient(host) as client:
         state = OwnershipStore(state_dir, client.host).read()
-        plan = make_plan(
-            desired,
-            client.observe(),
-            state.records,
-            intents=state.intents,
-            downloaded=client.downloaded(),
-        )
+        plan = make_plan(desired, client.observe(), state.records, intents=state.intents)
         assert not plan.changes_pending, "host is not converged"
         return client.round_trips
 

@@ -58,7 +58,7 @@ def test_the_fleet_bench_runs_on_two_small_hosts() -> None:
     argv = ["--hosts", "2", "--instances", "2", "--latency-ms", "0", "--repeats", "1"]
     lines = [line.strip() for line in bench("bench_fleet.py", *argv, "--commands", "1")]
     assert lines[0].startswith("2 hosts x 2 instances, 0 ms per message, converged")
-    assert lines[1] == "round trips of one host's state read: 5 calls"
+    assert lines[1] == "round trips of one host's state read: 4 calls"  # 2 lists, 2 configs
     assert any(line.startswith("baseline: reconcile --hosts h1 (no-op)") for line in lines)
     assert any(line.startswith("fan-out:  reconcile --all-hosts (no-op)") for line in lines)
     assert any(line.startswith("CLI CPU of each further host: ") for line in lines)

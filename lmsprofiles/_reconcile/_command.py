@@ -332,9 +332,9 @@ class _Stoppable:
         if self._stop is not None and self._stop.is_set():
             raise KeyboardInterrupt
 
-    def survey(self) -> tuple[list[ObservedInstance], list[DownloadedModel]]:
+    def downloaded(self) -> list[DownloadedModel]:
         self._check()
-        return self._client.survey()
+        return self._client.downloaded()
 
     def observe(self) -> list[ObservedInstance]:
         self._check()
@@ -405,19 +405,27 @@ def _plan(
     *,
     in_progress: bool = False,
 ) -> Plan:
-    observed, downloaded = client.survey()
-    return make_plan(
-        desired,
-        observed,
-        state.records,
-        intents=state.intents,
-        downloaded=downloaded,
-        prune=options.prune and options.command != "adopt",
-        adopt=options.adopt,
-        context_policy=options.context_policy,
-        not_deployed=kept,
-        in_progress=in_progress,
-    )
+    """The plan for the host's state. The downloaded models are read only for a plan that
+    loads something (their preflight needs them): a plan that keeps what is loaded needs
+    neither that list nor the websocket it is read on."""
+    observed = client.observe()
+
+    def plan(downloaded: Sequence[DownloadedModel] | None) -> Plan:
+        return make_plan(
+            desired,
+            observed,
+            state.records,
+            intents=state.intents,
+            downloaded=downloaded,
+            prune=options.prune and options.command != "adopt",
+            adopt=options.adopt,
+            context_policy=options.context_policy,
+            not_deployed=kept,
+            in_progress=in_progress,
+        )
+
+    unchecked = plan(None)
+    return plan(client.downloaded()) if unchecked.loads else unchecked
 
 
 def _blocked(plan: Plan) -> ApplyError | None:

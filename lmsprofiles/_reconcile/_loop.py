@@ -13,8 +13,9 @@ contention between the threads of many hosts. Measured with four hosts of 25 ins
 synchronous client, and one host's reads wait for the same round trips.
 
 The SDK's ``AsyncClient`` opens all five of its namespaces one after the other when it is
-entered: five waits for LM Studio. :func:`_client_type` makes a subclass that opens only the
-three lmsprofiles uses (``llm``, ``embedding``, ``system``), at once: one wait.
+entered: five waits for LM Studio. :func:`_client_type` makes a subclass that opens the two
+every run uses (``llm``, ``embedding``) at once, one wait, and ``system`` only when a plan
+loads something and so needs the downloaded models.
 
 ``timeout`` bounds every wait with an asyncio timeout: connecting, and each answer; a load
 that reports progress is not cut off (the wait starts again with each report), as in the
@@ -54,6 +55,8 @@ __all__ = ["HostClient", "run"]
 T = TypeVar("T")
 
 _DEFAULT_HOST_TEXT: Final = "the default local ports"
+
+LIST: Final = "listDownloadedModels"
 
 _READERS: Final = 32
 """Most calls one client has in flight at once while it reads the host's state."""
@@ -123,7 +126,8 @@ class HostClient:
     for the SDK's discovery of a local LM Studio; ``timeout`` bounds connecting and every
     wait for an answer (seconds); ``round_trips`` counts the RPC calls and load channels made
     so far, ``serial_round_trips`` the waits for LM Studio one after the other (calls made at
-    once count once, and so do the greeting and connecting the namespaces).
+    once count once, and so do the greeting and connecting the namespaces). One thread
+    uses a client at a time.
     """
 
     def __init__(self, host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -181,47 +185,38 @@ class HostClient:
         return client
 
     def downloaded(self) -> list[DownloadedModel]:
-        """The models LM Studio can load (``listDownloadedModels``, one round trip)."""
-        return self.survey(downloaded=True, loaded=False)[1]
+        """The models LM Studio can load (``listDownloadedModels``: one round trip, and one
+        more to open the ``system`` namespace the first time)."""
+        return run(self._downloaded())
+
+    async def _downloaded(self) -> list[DownloadedModel]:
+        client = self._connected()
+        with self._translated("list downloaded models"):
+            async with asyncio.timeout(self.timeout):
+                if await client.open_system():
+                    self.serial_round_trips += 1
+                [answer] = await self._at_once([partial(client.system.remote_call, LIST)])
+        return [downloaded_model(info) for info in answer or ()]
 
     def observe(self, *kinds: Kind) -> list[ObservedInstance]:
         """Every loaded instance of ``kinds`` (default: LLM and embedding), with its config.
 
         One ``listLoaded`` per namespace, then one ``getLoadConfig`` per instance, each batch
-        at once: two round trips of waiting.
+        at once: two round trips of waiting. The one read path of the host's state for the
+        command line.
         """
-        return self.survey(*kinds, downloaded=False)[0]
+        return run(self._observe(kinds or KINDS))
 
-    def survey(
-        self, *kinds: Kind, downloaded: bool = True, loaded: bool = True
-    ) -> tuple[list[ObservedInstance], list[DownloadedModel]]:
-        """:meth:`observe` and (with ``downloaded``) :meth:`downloaded` in two round trips.
-
-        The lists (loaded instances per namespace, downloaded models) are read at once, then
-        the load config of every instance at once.
-        """
-        kinds = (kinds or KINDS) if loaded else ()
-        return run(self._survey(kinds, downloaded))
-
-    async def _survey(
-        self, kinds: Sequence[Kind], downloaded: bool
-    ) -> tuple[list[ObservedInstance], list[DownloadedModel]]:
-        lists: list[Callable[[], Awaitable[list[Any]]]] = [
-            partial(self._list_loaded, kind) for kind in kinds
-        ]
-        if downloaded:
-            lists.append(self._list_downloaded)
-        answers = await self._at_once(lists)
-        listed = [(kind, info) for kind, raw in zip(kinds, answers, strict=False) for info in raw]
+    async def _observe(self, kinds: Sequence[Kind]) -> list[ObservedInstance]:
+        answers = await self._at_once([partial(self._list_loaded, kind) for kind in kinds])
+        listed = [(kind, info) for kind, raw in zip(kinds, answers, strict=True) for info in raw]
         configs = await self._at_once(
             [partial(self._load_config, str(info["identifier"]), kind) for kind, info in listed]
         )
-        observed = [
+        return [
             observed_instance(kind, info, config)
             for (kind, info), config in zip(listed, configs, strict=True)
         ]
-        models = [downloaded_model(info) for info in answers[-1]] if downloaded else []
-        return observed, models
 
     async def _at_once(self, calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
         """:func:`_at_once`, counted as ``len(calls)`` round trips and one serial one."""
@@ -230,12 +225,6 @@ class HostClient:
         self.round_trips += len(calls)
         self.serial_round_trips += 1
         return await _at_once(calls, _READERS)
-
-    async def _list_downloaded(self) -> list[Any]:
-        with self._translated("list downloaded models"):
-            async with asyncio.timeout(self.timeout):
-                answer = await self._connected().system.remote_call("listDownloadedModels")
-        return list(answer or ())
 
     async def _list_loaded(self, kind: Kind) -> list[Any]:
         session = self._session(kind)
@@ -330,34 +319,41 @@ _made: list[type] = []
 
 
 def _client_type() -> type:
-    """The SDK's ``AsyncClient``, opening the ``llm``, ``embedding`` and ``system``
-    namespaces only, all at once (made once, on first use: the SDK is imported lazily)."""
+    """The SDK's ``AsyncClient`` opening ``llm`` and ``embedding`` at once, ``system`` on
+    first use, and no other namespace (made once, on first use: the SDK is imported lazily)."""
     if _made:
         return _made[0]
     import lmstudio
     from lmstudio import async_api
 
-    sessions: tuple[type, ...] = (
-        async_api._AsyncSessionLlm,
-        async_api._AsyncSessionEmbedding,
-        async_api._AsyncSessionSystem,
-    )
+    sessions: tuple[type, ...] = (async_api._AsyncSessionLlm, async_api._AsyncSessionEmbedding)
 
     class Client(lmstudio.AsyncClient):
-        """``lmstudio.AsyncClient`` with the namespaces lmsprofiles uses, opened at once."""
+        """``lmstudio.AsyncClient`` opening ``llm`` and ``embedding`` at once when entered,
+        and ``system`` on first use (:meth:`open_system`)."""
 
         _ALL_SESSIONS = sessions
 
         async def __aenter__(self) -> Self:
             await self._ensure_api_host_is_valid()  # the greeting (and discovery)
-            resources = self._resources
-            await resources.enter_async_context(self._task_manager)
-            opened = [session_type(self) for session_type in self._ALL_SESSIONS]
-            for session in opened:
-                self._sessions[session.API_NAMESPACE] = session
-                resources.push_async_callback(session.disconnect)
+            await self._resources.enter_async_context(self._task_manager)
+            opened = [self._add(session_type) for session_type in self._ALL_SESSIONS]
             await _at_once([session.connect for session in opened], len(opened))
             return self
+
+        async def open_system(self) -> bool:
+            """Open the ``system`` namespace unless it is open; True if it was opened now."""
+            system = async_api._AsyncSessionSystem
+            if system.API_NAMESPACE in self._sessions:
+                return False
+            await self._add(system).connect()
+            return True
+
+        def _add(self, session_type: type[Any]) -> Any:
+            session = session_type(self)
+            self._resources.push_async_callback(session.disconnect)  # closed with the client
+            self._sessions[session.API_NAMESPACE] = session
+            return session
 
     _made.append(Client)
     return Client

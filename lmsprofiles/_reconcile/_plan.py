@@ -220,6 +220,15 @@ class Plan:
         return any(isinstance(a, Load | Reload | Unload | Adopt) for a in self.actions)
 
     @property
+    def loads(self) -> bool:
+        """True if applying the plan would load an instance: a load, a reload, or an adopt
+        that reloads. Only such a plan needs the downloaded models for its preflight."""
+        return any(
+            isinstance(a, Load | Reload) or (isinstance(a, Adopt) and a.reloads)
+            for a in self.actions
+        )
+
+    @property
     def blocked(self) -> tuple[Conflict | Invalid, ...]:
         """The desired instances the plan cannot bring to their profile."""
         return tuple(a for a in self.actions if isinstance(a, Conflict | Invalid))

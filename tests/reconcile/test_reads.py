@@ -18,7 +18,6 @@ import pytest
 import lmsprofiles
 from lmsprofiles._cli import main
 from lmsprofiles._reconcile._client import _READERS, LMStudioClient, at_once, share_tls_context
-from lmsprofiles._reconcile._loop import HostClient
 from lmsprofiles.emulator import Emulator
 from tests.conftest import EXAMPLE_PROFILES
 
@@ -27,16 +26,15 @@ NOMIC = "text-embedding-nomic-embed-text-v1.5"
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("client_type", [LMStudioClient, HostClient])
 def test_every_instance_gets_its_own_config_when_read_at_once(
-    lmstudio_emulator: Emulator, client_type: type[LMStudioClient | HostClient]
+    lmstudio_emulator: Emulator,
 ) -> None:
     lmstudio_emulator.memory_budget = 1 << 50
     lmstudio_emulator.latency_ms = 2  # answers are held back: the calls are in flight together
     for i in range(40):
         lmstudio_emulator.preload(GEMMA, f"m{i:02d}", context_length=1024 + i)
     lmstudio_emulator.preload(NOMIC, "embed", context_length=512)
-    with client_type(lmstudio_emulator.host) as client:
+    with LMStudioClient(lmstudio_emulator.host) as client:
         connecting = client.serial_round_trips
         observed, downloaded = client.survey()
         assert client.serial_round_trips - connecting == 2  # the lists, then the configs
