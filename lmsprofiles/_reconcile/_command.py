@@ -405,9 +405,10 @@ def _plan(
     *,
     in_progress: bool = False,
 ) -> Plan:
-    """The plan for the host's state. The downloaded models are read only for a plan that
-    loads something (their preflight needs them): a plan that keeps what is loaded needs
-    neither that list nor the websocket it is read on."""
+    """The plan for the host's state. The downloaded models are read only for a plan whose
+    decisions depend on them (:attr:`Plan.needs_downloaded`: it loads something or blocks a
+    profile): one that keeps what is loaded needs neither the list nor the websocket it is
+    read on."""
     observed = client.observe()
 
     def plan(downloaded: Sequence[DownloadedModel] | None) -> Plan:
@@ -425,7 +426,7 @@ def _plan(
         )
 
     unchecked = plan(None)
-    return plan(client.downloaded()) if unchecked.loads else unchecked
+    return plan(client.downloaded()) if unchecked.needs_downloaded else unchecked
 
 
 def _blocked(plan: Plan) -> ApplyError | None:

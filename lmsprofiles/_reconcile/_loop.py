@@ -193,7 +193,8 @@ class HostClient:
         client = self._connected()
         with self._translated("list downloaded models"):
             async with asyncio.timeout(self.timeout):
-                if await client.open_system():
+                open_system = getattr(client, "open_system", None)  # None: open already
+                if open_system is not None and await open_system():
                     self.serial_round_trips += 1
                 [answer] = await self._at_once([partial(client.system.remote_call, LIST)])
         return [downloaded_model(info) for info in answer or ()]
@@ -318,14 +319,29 @@ def _forget(task: asyncio.Future[Any]) -> None:
 _made: list[type] = []
 
 
+_PRIVATE_NAMES: Final = ("_AsyncSessionLlm", "_AsyncSessionEmbedding", "_AsyncSessionSystem")
+_PRIVATE_ATTRIBUTES: Final = ("_resources", "_task_manager", "_sessions")
+
+
 def _client_type() -> type:
     """The SDK's ``AsyncClient`` opening ``llm`` and ``embedding`` at once, ``system`` on
-    first use, and no other namespace (made once, on first use: the SDK is imported lazily)."""
+    first use, and no other namespace (made once, on first use: the SDK is imported lazily).
+
+    That subclass uses names the SDK does not publish (its session classes, and attributes
+    ``AsyncClient.__init__`` sets). An SDK without any of them gets its own ``AsyncClient``,
+    which opens all five namespaces one after the other: slower, and otherwise the same.
+    """
     if _made:
         return _made[0]
     import lmstudio
     from lmstudio import async_api
 
+    probe = lmstudio.AsyncClient("127.0.0.1:1")  # makes no connection
+    if not all(hasattr(async_api, name) for name in _PRIVATE_NAMES) or not all(
+        hasattr(probe, name) for name in (*_PRIVATE_ATTRIBUTES, "_ensure_api_host_is_valid")
+    ):
+        _made.append(lmstudio.AsyncClient)
+        return lmstudio.AsyncClient
     sessions: tuple[type, ...] = (async_api._AsyncSessionLlm, async_api._AsyncSessionEmbedding)
 
     class Client(lmstudio.AsyncClient):

@@ -220,11 +220,13 @@ class Plan:
         return any(isinstance(a, Load | Reload | Unload | Adopt) for a in self.actions)
 
     @property
-    def loads(self) -> bool:
-        """True if applying the plan would load an instance: a load, a reload, or an adopt
-        that reloads. Only such a plan needs the downloaded models for its preflight."""
+    def needs_downloaded(self) -> bool:
+        """True if a decision of the plan depends on the models the host has downloaded: it
+        loads an instance (a load, a reload, an adopt that reloads), whose preflight checks
+        the model, or it holds an invalid profile, whose reason may be that very check.
+        A plan made without the list (``downloaded=None``) that needs none is the plan."""
         return any(
-            isinstance(a, Load | Reload) or (isinstance(a, Adopt) and a.reloads)
+            isinstance(a, Load | Reload | Invalid) or (isinstance(a, Adopt) and a.reloads)
             for a in self.actions
         )
 

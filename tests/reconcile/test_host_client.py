@@ -126,3 +126,19 @@ def test_the_hosts_of_a_fan_out_share_one_event_loop(tmp_path: Path) -> None:
         assert started == str(sorted([*hosts, "lmsprofiles-io"]))
         for emulator in emulators:
             assert emulator.websockets == {"llm": 1, "embedding": 1, "system": 1}
+
+
+def test_an_sdk_without_the_names_the_client_relies_on_gets_its_own_async_client(
+    host: Host, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lmsprofiles._reconcile import _loop
+
+    monkeypatch.setattr(_loop, "_made", [])
+    renamed = (*_loop._PRIVATE_NAMES, "_AsyncSessionRenamedInALaterRelease")
+    monkeypatch.setattr(_loop, "_PRIVATE_NAMES", renamed)
+    assert host.run("reconcile").code == 0
+    assert len(host.loaded()) == 3
+    result = host.run("plan", "--detailed-exitcode")
+    assert result.code == 0, result.out + result.err
+    namespaces = ("embedding", "files", "llm", "repository", "system")
+    assert host.emulator.websockets == dict.fromkeys(namespaces, 2)  # all five, each run

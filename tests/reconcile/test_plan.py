@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from lmsprofiles._reconcile._model import (
     DesiredInstance,
     DownloadedModel,
+    Kind,
     ObservedInstance,
     OwnershipRecord,
 )
@@ -235,3 +239,57 @@ def test_json_document_shape() -> None:
         }
     ]
     assert doc["summary"]["reload"] == 1
+
+
+_MODELS: dict[str, tuple[Kind, int]] = {
+    "qwen/qwen3-8b": ("llm", 40960),
+    "nomic": ("embedding", 2048),
+    "gone": ("llm", 4096),
+}
+_CATALOG = [m for m in DOWNLOADED if m.model_key in _MODELS]  # "gone" is not downloaded
+
+
+@st.composite
+def _hosts(draw: st.DrawFn) -> tuple[list[DesiredInstance], list[ObservedInstance], Any]:
+    """Profiles and a host: the same few identifiers, models and context lengths, loaded
+    instances reporting their model's maximum as LM Studio does, some of them ours."""
+    names = ["chat", "embed", "code"]
+    contexts = st.sampled_from([2048, 8192, 32768, 50000])
+    desired, observed = [], []
+    for name in draw(st.lists(st.sampled_from(names), unique=True)):
+        model = draw(st.sampled_from(sorted(_MODELS)))
+        desired.append(
+            DesiredInstance(name, model, _MODELS[model][0], {"contextLength": draw(contexts)}, None)
+        )
+    for name in draw(st.lists(st.sampled_from(names), unique=True)):
+        model = draw(st.sampled_from(sorted(_MODELS)))
+        kind, maximum = _MODELS[model]
+        ctx = draw(contexts)
+        load = {"contextLength": ctx}
+        observed.append(ObservedInstance(name, model, kind, ctx, maximum, None, load))
+    owned = mine(*[o for o in observed if draw(st.booleans())])
+    return desired, observed, owned
+
+
+@given(_hosts(), st.booleans(), st.booleans())
+def test_a_plan_that_loads_nothing_is_the_same_without_the_downloaded_models(
+    host: tuple[list[DesiredInstance], list[ObservedInstance], Any], prune: bool, adopt: bool
+) -> None:
+    desired, observed, owned = host
+    unchecked = make_plan(desired, observed, owned, prune=prune, adopt=adopt)
+    checked = make_plan(desired, observed, owned, prune=prune, adopt=adopt, downloaded=_CATALOG)
+    if not unchecked.needs_downloaded:
+        assert checked == unchecked
+
+
+def test_which_plans_need_the_downloaded_models() -> None:
+    chat, small = seen("chat", "qwen/qwen3-8b"), seen("chat", "qwen/qwen3-8b", 4096)
+    big = DesiredInstance("chat", "qwen/qwen3-8b", "llm", {"contextLength": 65536}, None)
+    assert make_plan([CHAT], [], {}).needs_downloaded  # a load
+    assert make_plan([CHAT], [small], mine(chat)).needs_downloaded  # a reload
+    assert make_plan([CHAT], [small], {}, adopt=True).needs_downloaded  # adopt, then reload
+    assert make_plan([big], [chat], mine(chat)).needs_downloaded  # invalid
+    assert not make_plan([CHAT], [chat], mine(chat)).needs_downloaded  # reuse
+    assert not make_plan([], [chat], mine(chat), prune=True).needs_downloaded  # unload only
+    assert not make_plan([CHAT], [chat], {}, adopt=True).needs_downloaded  # adopt as it is
+    assert not make_plan([CHAT], [chat], {}).needs_downloaded  # a conflict
