@@ -1,10 +1,13 @@
-"""The one module that talks to LM Studio, through the official ``lmstudio`` SDK.
+"""Talking to LM Studio through the official ``lmstudio`` SDK: the synchronous client of the
+runtime sessions, and what it shares with the command line's (:mod:`._loop`).
 
 :class:`LMStudioClient` wraps ``lmstudio.Client`` (opened as a context manager so the
-greeting probe and, without a host, the SDK's port discovery run). Every SDK exception is
-translated here: an unreachable server becomes :class:`LMStudioUnreachableError` (one line
-naming the host), anything else the SDK raises becomes :class:`LMStudioError` carrying the
-server's message. The SDK is imported lazily so that importing this module stays cheap.
+greeting probe and, without a host, the SDK's port discovery run); the runtime's
+:class:`~lmsprofiles.Session` uses it, since it hands the SDK's synchronous handles to the
+application. Every SDK exception is translated here (:func:`translated`, for both clients):
+an unreachable server becomes :class:`LMStudioUnreachableError` (one line naming the host),
+anything else the SDK raises becomes :class:`LMStudioError` carrying the server's message.
+The SDK is imported lazily so that importing this module stays cheap.
 
 ``timeout`` bounds every wait: the SDK's synchronous timeout covers each answer (a load's
 progress messages each count), and opening the websockets, which the SDK does not bound,
@@ -174,8 +177,7 @@ class LMStudioClient:
         """Every loaded instance of ``kinds`` (default: LLM and embedding), with its config.
 
         One ``listLoaded`` per namespace, then one ``getLoadConfig`` per instance, each batch
-        at once: two round trips of waiting. The one read path of the host's state, for
-        reconcile and the sessions alike.
+        at once: two round trips of waiting. The sessions' read path of the host's state.
         """
         return self.survey(*kinds, downloaded=False)[0]
 
