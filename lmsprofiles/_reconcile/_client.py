@@ -53,6 +53,7 @@ from lmsprofiles._reconcile._model import (
 from lmsprofiles._reconcile._timeout import DEFAULT_TIMEOUT, run_bounded
 
 __all__ = [
+    "BaseClient",
     "LMStudioClient",
     "ProgressCallback",
     "at_once",
@@ -74,31 +75,14 @@ _READERS: Final = 32
 """Most calls one client has in flight at once while it reads the host's state."""
 
 
-class LMStudioClient:
-    """A connection to one LM Studio host. Use it as a context manager.
+class BaseClient:
+    """What the clients of one LM Studio host share: the host, the timeout, the counters.
 
     ``host`` is ``"host:port"`` (a malformed one is a ``ProfileError``, exit 3); ``None``
-    uses the SDK's discovery of a local LM Studio.
-    ``timeout`` bounds connecting and every wait for an answer (seconds). The SDK's
-    synchronous timeout is process-wide: it is set while a client is open and restored when
-    the last open client closes (clients of one process, e.g. one per host of a fan-out run,
-    share it). ``round_trips`` counts the RPC calls and load channels made so far;
-    ``serial_round_trips`` counts the waits for LM Studio one after the other: calls made at
-    once count once, and so do the greeting and connecting the namespaces.
-
-    Reads that do not depend on each other are made at once (:meth:`survey`, :meth:`observe`,
-    connecting the namespaces): each is a blocking SDK call on its own thread. The SDK's
-    synchronous client hands every call to the one event-loop thread that runs the client's
-    websockets, which gives each call its own id and answer queue, so calls from several
-    threads share the websockets as the SDK's async API would; the namespaces are connected
-    up front, so no call connects lazily.
-
-    Connecting makes four httpx clients (the SDK's greeting and one per websocket), and
-    httpx builds a TLS context for each, about 25 ms of CPU apiece although LM Studio is
-    spoken to over plain http:// and ws://. The CLI's commands that talk to LM Studio call
-    :func:`share_tls_context` first, so that every client of the process shares one; a
-    client never does it itself, since that changes httpx for the whole process: an
-    application that uses lmsprofiles as a library (a runtime session) keeps httpx as it is.
+    uses the SDK's discovery of a local LM Studio. ``timeout`` bounds connecting and every
+    wait for an answer (seconds). ``round_trips`` counts the RPC calls and load channels
+    made so far; ``serial_round_trips`` counts the waits for LM Studio one after the other:
+    calls made at once count once, and so do the greeting and connecting the namespaces.
     """
 
     def __init__(self, host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -124,6 +108,29 @@ class LMStudioClient:
     def server(self) -> str:
         """The server key of the host in use (the lock and ownership records use it)."""
         return server_key(self.host)
+
+
+class LMStudioClient(BaseClient):
+    """A connection to one LM Studio host on the SDK's synchronous ``Client``. Use it as a
+    context manager.
+
+    The SDK's synchronous timeout is process-wide: it is set while a client is open and
+    restored when the last open client closes (clients of one process share it).
+
+    Reads that do not depend on each other are made at once (:meth:`survey`, :meth:`observe`,
+    connecting the namespaces): each is a blocking SDK call on its own thread. The SDK's
+    synchronous client hands every call to the one event-loop thread that runs the client's
+    websockets, which gives each call its own id and answer queue, so calls from several
+    threads share the websockets as the SDK's async API would; the namespaces are connected
+    up front, so no call connects lazily.
+
+    Connecting makes four httpx clients (the SDK's greeting and one per websocket), and
+    httpx builds a TLS context for each, about 25 ms of CPU apiece although LM Studio is
+    spoken to over plain http:// and ws://. The CLI's commands that talk to LM Studio call
+    :func:`share_tls_context` first, so that every client of the process shares one; a
+    client never does it itself, since that changes httpx for the whole process: an
+    application that uses lmsprofiles as a library (a runtime session) keeps httpx as it is.
+    """
 
     def __enter__(self) -> Self:
         import lmstudio

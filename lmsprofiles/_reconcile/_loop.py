@@ -32,15 +32,14 @@ from functools import partial
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
-from lmsprofiles._errors import ProfileError
 from lmsprofiles._reconcile._client import (
+    BaseClient,
     ProgressCallback,
     downloaded_model,
     observed_instance,
     sdk_load_config,
     translated,
 )
-from lmsprofiles._reconcile._host import parse_host, server_key
 from lmsprofiles._reconcile._model import (
     KINDS,
     DesiredInstance,
@@ -48,13 +47,10 @@ from lmsprofiles._reconcile._model import (
     Kind,
     ObservedInstance,
 )
-from lmsprofiles._reconcile._timeout import DEFAULT_TIMEOUT
 
 __all__ = ["HostClient", "run"]
 
 T = TypeVar("T")
-
-_DEFAULT_HOST_TEXT: Final = "the default local ports"
 
 LIST: Final = "listDownloadedModels"
 
@@ -111,48 +107,20 @@ async def _at_once(calls: Sequence[Callable[[], Awaitable[T]]], limit: int) -> l
         async with gate:
             return await call()
 
-    outcomes = await asyncio.gather(*(gated(call) for call in calls), return_exceptions=True)
+    started = (call() if len(calls) <= limit else gated(call) for call in calls)
+    outcomes = await asyncio.gather(*started, return_exceptions=True)
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome
     return list(outcomes)  # type: ignore[arg-type]  # no exception among them
 
 
-class HostClient:
+class HostClient(BaseClient):
     """A connection to one LM Studio host for the command line. Use it as a context manager.
 
-    The same methods and counters as :class:`~lmsprofiles._reconcile._client.LMStudioClient`:
-    ``host`` is ``"host:port"`` (a malformed one is a ``ProfileError``, exit 3) or ``None``
-    for the SDK's discovery of a local LM Studio; ``timeout`` bounds connecting and every
-    wait for an answer (seconds); ``round_trips`` counts the RPC calls and load channels made
-    so far, ``serial_round_trips`` the waits for LM Studio one after the other (calls made at
-    once count once, and so do the greeting and connecting the namespaces). One thread
-    uses a client at a time.
+    The same methods as :class:`~lmsprofiles._reconcile._client.LMStudioClient`, on the
+    process's event loop; one thread uses a client at a time.
     """
-
-    def __init__(self, host: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> None:
-        if host is not None:
-            try:
-                host = parse_host(host)
-            except ValueError as exc:
-                raise ProfileError.single("host", str(exc)) from None
-        self._requested = host
-        self._client: Any = None
-        self.timeout = timeout
-        self.round_trips = 0
-        self.serial_round_trips = 0
-
-    @property
-    def host(self) -> str:
-        """The host in use: the discovered one once connected, else the requested one."""
-        if self._client is not None:
-            return str(self._client.api_host)
-        return self._requested or _DEFAULT_HOST_TEXT
-
-    @property
-    def server(self) -> str:
-        """The server key of the host in use (the lock and ownership records use it)."""
-        return server_key(self.host)
 
     def __enter__(self) -> Self:
         self._client = run(self._connect())
@@ -175,7 +143,7 @@ class HostClient:
 
     async def _connect(self) -> Any:
         client = _client_type()(self._requested)
-        with translated(self._requested or _DEFAULT_HOST_TEXT, "connect", self.timeout):
+        with translated(self.host, "connect", self.timeout):
             try:
                 async with asyncio.timeout(self.timeout):
                     await client.__aenter__()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import subprocess
 import sys
@@ -142,3 +143,29 @@ def test_an_sdk_without_the_names_the_client_relies_on_gets_its_own_async_client
     assert result.code == 0, result.out + result.err
     namespaces = ("embedding", "files", "llm", "repository", "system")
     assert host.emulator.websockets == dict.fromkeys(namespaces, 2)  # all five, each run
+
+
+def test_calls_at_once_keep_their_order_and_limit_and_raise_the_first_failure() -> None:
+    import asyncio
+
+    from lmsprofiles._reconcile._loop import _at_once
+
+    running, most, ended = [0], [0], []
+
+    async def call(i: int) -> int:
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        await asyncio.sleep(0)
+        running[0] -= 1
+        ended.append(i)
+        if i in (3, 5):
+            raise ValueError(f"call {i}")
+        return i * i
+
+    calls = [functools.partial(call, i) for i in range(10)]
+    with pytest.raises(ValueError, match="call 3"):
+        asyncio.run(_at_once(calls, 4))
+    assert sorted(ended) == list(range(10)) and most[0] == 4  # every call ended, 4 at most
+    squares = [functools.partial(call, i) for i in (0, 1, 2, 4, 6)]
+    assert asyncio.run(_at_once(squares, 2)) == [0, 1, 4, 16, 36]
+    assert asyncio.run(_at_once(squares, 32)) == [0, 1, 4, 16, 36]
