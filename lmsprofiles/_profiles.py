@@ -961,7 +961,7 @@ def _load(
 
     layers = _Layers()
     _read_globals(tree, layers, problems, read_one)
-    requests = _read_requests(tree, layers, read_one)
+    requests = _read_requests(tree, layers, problems, read_one)
     models, files = _read_models(tree, layers, requests, problems, read_one)
     overrides_ = overrides(environ, list(models), problems, limits)
     if overrides_.shared.data:
@@ -1005,10 +1005,21 @@ def _global_layer(name: str, file: FsPath | None, read_one: ReadOne) -> _Layer |
     return _Layer(name, done.data, _Origins(done)) if done and done.data is not None else None
 
 
-def _read_requests(tree: Tree, layers: _Layers, read_one: ReadOne) -> dict[str, str | None]:
+def _read_requests(
+    tree: Tree, layers: _Layers, problems: list[Problem], read_one: ReadOne
+) -> dict[str, str | None]:
+    """The request kinds by name (the file stem) and their descriptions; a stem that breaks
+    the rule of names (:func:`~lmsprofiles._fieldtable.odd_character`) is a problem."""
     requests: dict[str, str | None] = {}
     for file in tree.requests:
         done = read_one(file, "request")
+        odd = t.odd_character(file.stem)
+        if odd is not None:
+            message = (
+                f"the file name {file.stem!r} is the request's name and must not contain "
+                f"{odd[0]!r} ({odd[1]}); rename the file"
+            )
+            problems.append(Problem(done.source, None, None, "", message))
         if done.data is None:
             requests[file.stem] = None
             continue
