@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -192,7 +192,7 @@ def read(
         for name, entry in (written.items() if isinstance(written, dict) else ())
         if isinstance(entry, dict)
     }
-    reader = _Reader(source, models, layers, where, problems, limits)
+    reader = _Reader(source, models, layers, where, problems, limits, done.unread)
     scoped = reader.variables(variables, entries, environ)
     hosts: dict[str, Host] = {}
     for entry in entries.values():
@@ -237,8 +237,11 @@ class _Reader:
         where: dict[Path, Origin],
         problems: list[Problem],
         limits: Limits,
+        unread: Collection[Path] = (),
     ) -> None:
+        """``unread``: the paths of the file's values that could not be read (reported)."""
         self.source = source
+        self.unread = unread
         self.models = models
         self.layers = layers
         self.where = where
@@ -434,8 +437,9 @@ class _Reader:
         chosen: set[str] = set()
         listed = runs.get("models")
         wanted = runs.get("labels")
-        if listed is None and wanted in (None, {}):  # `runs: {}`: a slip, not a choice
-            path: Path = ("hosts", name, "runs")
+        path: Path = ("hosts", name, "runs")
+        unreadable = any((*path, key) in self.unread for key in ("models", "labels"))
+        if listed is None and wanted in (None, {}) and not unreadable:  # `runs: {}`: a slip
             nothing = (
                 "selects no model; write `runs: {models: []}` for a host that runs none, or "
                 "leave runs out for every model"

@@ -591,7 +591,10 @@ def _errors_to_problems(
     partial: bool,
     context: str = "",
     layers: tuple[_Layer, ...] = (),
+    unread: Collection[Path] = (),
 ) -> list[Problem]:
+    """The problems of ``exc``; none at or below a path of ``unread`` (values that could not
+    be read, each reported once already)."""
     from lmsprofiles import _fields as f
 
     problems = []
@@ -603,6 +606,8 @@ def _errors_to_problems(
         ):
             continue
         path = (*prefix, *error["loc"])
+        if unread and any(path[: len(u)] == u for u in unread):
+            continue
         origin = _locate(path, where, layers) or fallback
         message = _message(error)
         if error["type"] == "missing" and origin.source != fallback.source:
@@ -719,8 +724,9 @@ class FileRead:
     ``data`` has canonical keys (None: the file could not be read at all); ``where`` maps each
     canonical path to the line and column of its value, and the path as written when that is
     not the canonical one (a key spelled in snake_case); ``request_keys`` is
-    where each ``requests.<name>`` key of a model file is written. It is plain data, so the
-    cache can keep it.
+    where each ``requests.<name>`` key of a model file is written; ``unread`` the canonical
+    paths of the values that could not be read (None in ``data``, each one of ``problems``).
+    It is plain data, so the cache can keep it.
     """
 
     source: str
@@ -728,6 +734,7 @@ class FileRead:
     where: dict[Path, tuple[int, int] | tuple[int, int, Path]]
     request_keys: dict[str, tuple[int, int]]
     problems: tuple[Problem, ...]
+    unread: frozenset[Path] = frozenset()
 
 
 class _Origins(Mapping[Path, Origin]):
@@ -775,7 +782,7 @@ def read_file(file: FsPath, kind: FileKind, limits: Limits = DEFAULT_LIMITS) -> 
     """Read, canonicalize and check one file on its own."""
     source = display(file)
     try:
-        doc = read(file, source, limits)
+        doc = read(file, source, limits, every_problem=True)
     except ProfileError as exc:
         return FileRead(source, None, {}, {}, exc.problems)
     if kind == "model":
@@ -787,22 +794,64 @@ def read_file(file: FsPath, kind: FileKind, limits: Limits = DEFAULT_LIMITS) -> 
         schema = _inventory.HOSTS_FILE.name
     else:
         schema = "GlobalFile" if kind == "global" else "RequestFile"
-    problems: list[Problem] = []
+    problems: list[Problem] = list(doc.problems)
     canon = canonicalize(doc, schema, problems)
+    unread = _canonical_paths(doc.unread, canon.where) if doc.unread else frozenset()
     request_keys: dict[str, tuple[int, int]] = {}
     raw_requests = canon.data.get("requests") if kind == "model" else None
     if isinstance(raw_requests, dict):
         position = doc.position
         request_keys = {name: position(("requests", name), key=True) for name in raw_requests}
-    result = FileRead(source, canon.data, canon.where, request_keys, ())
-    error = _check(schema, canon.data)
+    result = FileRead(source, canon.data, canon.where, request_keys, (), unread)
+    error = _check(schema, _without(canon.data, unread) if unread else canon.data)
     if error is not None:
         fallback = Origin("file", source, 1, 1)
         origins = _Origins(result)
-        problems += _errors_to_problems(error, (), origins, fallback, partial=True)
+        problems += _errors_to_problems(error, (), origins, fallback, partial=True, unread=unread)
     if not problems:
         return result
-    return FileRead(source, canon.data, canon.where, request_keys, tuple(problems))
+    return FileRead(source, canon.data, canon.where, request_keys, tuple(problems), unread)
+
+
+def _without(value: Any, paths: Collection[Path]) -> Any:
+    """``value`` without the mapping entries at ``paths`` (copied where it changes)."""
+    if not paths:
+        return value
+    if isinstance(value, Replace):
+        return Replace(_without(value.value, paths))
+    if isinstance(value, Append):
+        return Append(tuple(_without(list(value.items), paths)))
+    below: dict[Any, list[Path]] = {}
+    for path in paths:
+        below.setdefault(path[0], []).append(path[1:])
+    if isinstance(value, dict):
+        return {
+            k: _without(v, [p for p in below[k] if p]) if k in below else v
+            for k, v in value.items()
+            if () not in below.get(k, ())
+        }
+    if isinstance(value, list):
+        return [
+            _without(v, [p for p in below[i] if p]) if i in below else v
+            for i, v in enumerate(value)
+        ]
+    return value
+
+
+def _canonical_paths(
+    written: Collection[Path], where: Mapping[Path, tuple[int, int] | tuple[int, int, Path]]
+) -> frozenset[Path]:
+    """The canonical paths of the paths ``written`` as written in a file (``where``: from
+    :func:`canonicalize`); one under a key it does not know has none."""
+    canonical = {entry[2] if len(entry) == 3 else path: path for path, entry in where.items()}
+    found = set()
+    for path in written:
+        for end in range(len(path), 0, -1):
+            start = canonical.get(path[:end])
+            if start is not None:
+                found.add((*start, *path[end:]))
+                break
+    return frozenset(found)
 
 
 class Store(Protocol):
@@ -912,7 +961,7 @@ def _load(
 
     layers = _Layers()
     _read_globals(tree, layers, problems, read_one)
-    requests = _read_requests(tree, layers, read_one)
+    requests = _read_requests(tree, layers, problems, read_one)
     models, files = _read_models(tree, layers, requests, problems, read_one)
     overrides_ = overrides(environ, list(models), problems, limits)
     if overrides_.shared.data:
@@ -956,10 +1005,21 @@ def _global_layer(name: str, file: FsPath | None, read_one: ReadOne) -> _Layer |
     return _Layer(name, done.data, _Origins(done)) if done and done.data is not None else None
 
 
-def _read_requests(tree: Tree, layers: _Layers, read_one: ReadOne) -> dict[str, str | None]:
+def _read_requests(
+    tree: Tree, layers: _Layers, problems: list[Problem], read_one: ReadOne
+) -> dict[str, str | None]:
+    """The request kinds by name (the file stem) and their descriptions; a stem that breaks
+    the rule of names (:func:`~lmsprofiles._fieldtable.odd_character`) is a problem."""
     requests: dict[str, str | None] = {}
     for file in tree.requests:
         done = read_one(file, "request")
+        odd = t.odd_character(file.stem)
+        if odd is not None:
+            message = (
+                f"the file name {file.stem!r} is the request's name and must not contain "
+                f"{odd[0]!r} ({odd[1]}); rename the file"
+            )
+            problems.append(Problem(done.source, None, None, "", message))
         if done.data is None:
             requests[file.stem] = None
             continue
@@ -1047,7 +1107,11 @@ def _read_models(
         written = data.get("identifier")
         identifier: str = written if isinstance(written, str) else file.stem
         here = where.get(("identifier",)) or Origin("file", done.source, 1, 1)
-        odd = None if isinstance(written, str) else t.odd_character(identifier)
+        odd = (
+            None
+            if isinstance(written, str) or ("identifier",) in done.unread
+            else t.odd_character(identifier)
+        )
         if odd is not None:
             message = (
                 f"the file name {identifier!r} is the model's identifier and must not contain "

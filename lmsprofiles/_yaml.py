@@ -112,12 +112,18 @@ class Document:
     ``values[path]`` is where the value at ``path`` starts and ``keys[path]`` where its key
     starts (list items have no key). Both are 1-based ``(line, column)``. Values reached
     through an alias have the position of the alias.
+
+    ``problems`` are the values that could not be read (read with ``every_problem``), each at
+    its position; ``unread`` holds their paths, whose value in ``data`` is None. A key that
+    could not be read is left out, with its value.
     """
 
     source: str
     data: dict[str, Any]
     values: dict[Path, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    unread: set[Path] = field(default_factory=set)
 
     def position(self, path: Path, *, key: bool = False) -> tuple[int, int]:
         """Position of the key (or value) at ``path``, else of its nearest ancestor's value
@@ -135,15 +141,17 @@ class Document:
 # Files and bytes
 
 
-def read(path: FsPath, source: str, limits: Limits = DEFAULT_LIMITS) -> Document:
+def read(
+    path: FsPath, source: str, limits: Limits = DEFAULT_LIMITS, *, every_problem: bool = False
+) -> Document:
     """Read and parse a file; ``source`` is how messages name it.
 
     Anything that cannot be read (a dangling link, a link loop, a directory, a device, no
     permission), bytes that are not UTF-8 and a file past ``limits.max_file_bytes`` are
-    problems; nothing is skipped.
+    problems; nothing is skipped. ``every_problem``: as :func:`parse`.
     """
     data = _read_bytes(path, source, limits)
-    return parse(_decode(data, source), source, limits)
+    return parse(_decode(data, source), source, limits, every_problem=every_problem)
 
 
 def _cannot_read(source: str, reason: str) -> ProfileError:
@@ -209,8 +217,17 @@ def _decode(data: bytes, source: str) -> str:
 # Parsing
 
 
-def parse(text: str, source: str, limits: Limits = DEFAULT_LIMITS) -> Document:
-    """Parse one YAML document that must be a mapping (an empty file is an empty mapping)."""
+def parse(
+    text: str, source: str, limits: Limits = DEFAULT_LIMITS, *, every_problem: bool = False
+) -> Document:
+    """Parse one YAML document that must be a mapping (an empty file is an empty mapping).
+
+    Raises :class:`ProfileError` for what leaves no mapping to read: a syntax error, a limit
+    passed, a document that is not a mapping. A value that cannot be read (an unsupported or
+    unknown tag, an integer past 64 bits, a misplaced merge tag, a duplicate or non-string
+    key, a bad merge key, an undefined alias) raises too, with every such problem, unless
+    ``every_problem``: then the rest of the file is read and they are ``doc.problems``.
+    """
     if len(text) > limits.max_file_bytes:
         message = f"file is larger than {limits.max_file_bytes} bytes (LMSPROFILES_MAX_FILE_BYTES)"
         raise ProfileError([Problem(source, None, None, "", message)])
@@ -218,7 +235,7 @@ def parse(text: str, source: str, limits: Limits = DEFAULT_LIMITS) -> Document:
         doc = _parse_fast(C_PARSER, text, source, limits)
         if doc is not None:
             return doc
-    return _parse_reference(text, source, limits)
+    return _parse_reference(text, source, limits, every_problem)
 
 
 def _parse_fast(parser: Any, text: str, source: str, limits: Limits) -> Document | None:
@@ -243,7 +260,7 @@ def _parse_fast(parser: Any, text: str, source: str, limits: Limits) -> Document
     return doc
 
 
-def _parse_reference(text: str, source: str, limits: Limits) -> Document:
+def _parse_reference(text: str, source: str, limits: Limits, every_problem: bool) -> Document:
     """The document as read by ruamel.yaml's pure-Python parser, with every problem."""
     doc = Document(source, {})
     builder = _Builder(doc, limits)
@@ -260,14 +277,15 @@ def _parse_reference(text: str, source: str, limits: Limits) -> Document:
         line, column = _text_position(text, position) if isinstance(position, int) else (1, 1)
         reason = str(exc).split("\n")[0]
         raise ProfileError([Problem(source, line, column, "", f"invalid YAML: {reason}")]) from None
-    if builder.problems:
-        raise ProfileError(builder.problems)
-    if root is None:
-        return doc
-    if not isinstance(root, dict):
+    if root is not None and not isinstance(root, dict):
         got = "a merge tag" if isinstance(root, (Append, Replace, Reset)) else describe(root)
         raise ProfileError([Problem(source, 1, 1, "", f"expected a mapping of keys, got {got}")])
-    doc.data = root
+    if builder.problems and (not every_problem or () in builder.unread):
+        raise ProfileError(builder.problems)
+    if root is not None:
+        doc.data = root
+    doc.problems = builder.problems
+    doc.unread = builder.unread
     return doc
 
 
@@ -447,7 +465,7 @@ def _plain_value(text: str) -> Any:
 
 
 class _Stop(Exception):
-    """A problem after which the rest of the file is not read (a limit, a broken alias)."""
+    """A problem after which the rest of the file is not read (a limit)."""
 
     def __init__(self, problem: Problem) -> None:
         super().__init__(str(problem))
@@ -497,7 +515,8 @@ class _Builder:
         self.problems: list[Problem] = []
         self.count = 0
         self.stack: list[_Frame] = []
-        self.anchors: dict[str, tuple[Any, int, int]] = {}  # value, values, height
+        self.anchors: dict[str, tuple[Any, int, int, bool]] = {}  # value, values, height, unread
+        self.unread: set[Path] = set()
         self.resolver = VersionedResolver(version=(1, 2))
         self.version: Any = (1, 2)
         self.root: Any = None
@@ -520,8 +539,9 @@ class _Builder:
                 self._alias(event)
             elif kind is DocumentStartEvent:
                 documents += 1
-                if documents > 1:
-                    raise self._stop(event, "", "expected a single document in the file")
+                if documents > 1:  # the rest of the file is not read
+                    self._problem(_mark(event), (), "expected a single document in the file")
+                    break
                 self.resolver = VersionedResolver(version=event.version or (1, 2))
                 self.version = self.resolver.processing_version
             elif kind is StreamEndEvent:
@@ -581,8 +601,14 @@ class _Builder:
         frame = self.stack.pop()
         value: Any
         value = self._finish_map(frame) if frame.is_map else frame.items
-        value = self._apply_collection_tag(frame, value)
-        self._place(value, frame.mark, frame.anchor, self.count - frame.start, frame.height)
+        size = self.count - frame.start
+        try:
+            value = self._apply_collection_tag(frame, value)
+        except _Invalid as exc:
+            self._problem(frame.mark, frame.path, str(exc))
+            self._place(None, frame.mark, frame.anchor, size, frame.height, unread=True)
+            return
+        self._place(value, frame.mark, frame.anchor, size, frame.height)
 
     def _plain(self, event: ScalarEvent) -> bool:
         """The common case of :meth:`_scalar`, done quickly: an untagged scalar without an
@@ -632,22 +658,25 @@ class _Builder:
             if tag is None:
                 value = self._implicit(event.value, event.implicit, plain)
             elif tag in TAGS:
-                value = self._merge_scalar(tag, event.value, plain, mark, self._child_path())
+                value = self._merge_scalar(tag, event.value, plain)
             else:
                 value = self._typed(tag, event.value, event.implicit, plain)
         except _Invalid as exc:
             self._problem(mark, self._child_path(), str(exc))
-            value = None
+            self._place(None, mark, event.anchor, 1, 0, unread=True)
+            return
         self._place(value, mark, event.anchor, 1, 0)
 
     def _alias(self, event: AliasEvent) -> None:
         name = str(event.anchor)
         if name not in self.anchors:
-            raise self._stop(event, "", f"found undefined alias {name!r}")
-        value, size, height = self.anchors[name]
+            self._problem(_mark(event), self._child_path(), f"found undefined alias {name!r}")
+            self._place(None, _mark(event), None, 0, 0, unread=True)
+            return
+        value, size, height, unread = self.anchors[name]
         self._check_depth(event, height)
         self._count(event, size, alias=name)
-        self._place(value, _mark(event), None, size, height)
+        self._place(value, _mark(event), None, size, height, unread=unread)
 
     # -- values ---------------------------------------------------------------------------
 
@@ -681,23 +710,19 @@ class _Builder:
             raise _Invalid(_UNKNOWN.format(tag=_shown_tag(tag)))
         return _scalar_value(tag, text, self.version)
 
-    def _merge_scalar(
-        self, tag: str, text: str, plain: bool, mark: tuple[int, int], path: Path
-    ) -> Any:
+    def _merge_scalar(self, tag: str, text: str, plain: bool) -> Any:
         implicit = (True, False) if plain else (False, True)
-        if not self._check_merge_tag_place(tag, mark, path):
-            return self._typed(None, text, implicit, plain)
+        self._check_merge_tag_place(tag)
         if tag == "!reset":
             if text != "" or not plain:
-                self._problem(mark, path, "!reset takes no value")
+                raise _Invalid("!reset takes no value")
             return RESET
         if tag == "!append":
-            self._problem(mark, path, "!append needs a list, e.g. !append [x]")
-            return None
+            raise _Invalid("!append needs a list, e.g. !append [x]")
         return Replace(self._typed(None, text, implicit, plain))
 
-    def _check_merge_tag_place(self, tag: str, mark: tuple[int, int], path: Path) -> bool:
-        """Whether a merge tag stands on a mapping value; a problem if it does not."""
+    def _check_merge_tag_place(self, tag: str) -> None:
+        """:class:`_Invalid` unless a merge tag stands on a mapping value."""
         top = self.stack[-1] if self.stack else None
         if top is None:
             place = "the whole file"
@@ -706,52 +731,33 @@ class _Builder:
         elif not top.has_key:
             place = f"keys ({tag})"
         else:
-            return True
-        self._problem(mark, path, f"merge tags apply to mapping values, not {place}")
-        return False
+            return
+        raise _Invalid(f"merge tags apply to mapping values, not {place}")
 
     def _apply_collection_tag(self, frame: _Frame, value: Any) -> Any:
+        """The value of a mapping or list as its tag says; :class:`_Invalid` says why not."""
         tag = frame.tag
         if tag is None or tag == "!":
             return value
         if tag in TAGS:
-            if not self._check_merge_tag_place(tag, frame.mark, frame.path):
-                return value
+            self._check_merge_tag_place(tag)
             if tag == "!reset":
                 if value:
-                    self._problem(frame.mark, frame.path, "!reset takes no value")
+                    raise _Invalid("!reset takes no value")
                 return RESET
             if tag == "!append":
                 if frame.is_map:
-                    self._problem(frame.mark, frame.path, "!append needs a list, e.g. !append [x]")
-                    return None
+                    raise _Invalid("!append needs a list, e.g. !append [x]")
                 return Append(tuple(value))
             return Replace(value)
         if tag == _CORE + "omap":
-            return self._omap(frame, value)
+            return _omap(frame, value)
         if tag in (_CORE + "map", _CORE + "seq") and frame.is_map == tag.endswith("map"):
             return value
         short = tag.removeprefix(_CORE)
         if tag.startswith(_CORE) and short in _UNSUPPORTED:
-            self._problem(frame.mark, frame.path, _UNSUPPORTED[short])
-        else:
-            self._problem(frame.mark, frame.path, _UNKNOWN.format(tag=_shown_tag(tag)))
-        return value
-
-    def _omap(self, frame: _Frame, value: Any) -> Any:
-        if frame.is_map:
-            return value
-        result: dict[str, Any] = {}
-        for item in value:
-            if not (isinstance(item, dict) and len(item) == 1):
-                message = "!!omap needs a list of one-key mappings, e.g. !!omap [a: 1, b: 2]"
-                self._problem(frame.mark, frame.path, message)
-                return {}
-            ((key, item_value),) = item.items()
-            if key in result:
-                self._problem(frame.mark, frame.path, f"duplicate key {key!r}")
-            result[key] = item_value
-        return result
+            raise _Invalid(_UNSUPPORTED[short])
+        raise _Invalid(_UNKNOWN.format(tag=_shown_tag(tag)))
 
     def _finish_map(self, frame: _Frame) -> dict[str, Any]:
         result = frame.pairs
@@ -764,15 +770,27 @@ class _Builder:
         return result
 
     def _place(
-        self, value: Any, mark: tuple[int, int], anchor: str | None, size: int, height: int
+        self,
+        value: Any,
+        mark: tuple[int, int],
+        anchor: str | None,
+        size: int,
+        height: int,
+        *,
+        unread: bool = False,
     ) -> None:
+        """Put ``value`` where the document is; ``unread``: a value that could not be read
+        (its problem is reported): None, its path in :attr:`unread`, and a key that could
+        not be read is left out with its value."""
         if anchor is not None:
-            self.anchors[anchor] = (value, size, height)
+            self.anchors[anchor] = (value, size, height, unread)
         top = self.stack[-1] if self.stack else None
         if value is _MERGE_KEY and (top is None or not top.is_map or top.has_key):
             value = "<<"  # a merge key only means "merge" as a key
         if top is None:
             self.root = value
+            if unread:
+                self.unread.add(())
             return
         if height >= top.height:
             top.height = height + 1
@@ -780,10 +798,15 @@ class _Builder:
             path = (*top.path, len(top.items))
             self.doc.values[path] = mark
             top.items.append(value)
+            if unread:
+                self.unread.add(path)
         elif not top.has_key:
-            self._take_key(top, value, mark)
+            if unread:
+                top.key, top.has_key, top.skip, top.key_mark = None, True, True, mark
+            else:
+                self._take_key(top, value, mark)
         else:
-            self._take_value(top, value, mark)
+            self._take_value(top, value, mark, unread)
 
     def _take_key(self, top: _Frame, key: Any, mark: tuple[int, int]) -> None:
         top.key, top.has_key, top.skip = key, True, False
@@ -802,11 +825,13 @@ class _Builder:
         top.key_path = path = (*top.path, key)
         self.doc.keys[path] = mark
 
-    def _take_value(self, top: _Frame, value: Any, mark: tuple[int, int]) -> None:
+    def _take_value(self, top: _Frame, value: Any, mark: tuple[int, int], unread: bool) -> None:
         key, key_mark = top.key, top.key_mark
         top.has_key = False
-        if top.skip:
+        if top.skip or (unread and key is _MERGE_KEY):
             return
+        if unread:
+            self.unread.add(top.key_path)
         if key is _MERGE_KEY:
             sources = value if isinstance(value, list) else [value]
             if not sources or not all(isinstance(s, dict) for s in sources):
@@ -817,6 +842,21 @@ class _Builder:
             return
         top.pairs[key] = value
         self.doc.values[top.key_path] = mark
+
+
+def _omap(frame: _Frame, value: Any) -> Any:
+    """The value of a ``!!omap``; :class:`_Invalid` says why not."""
+    if frame.is_map:
+        return value
+    result: dict[str, Any] = {}
+    for item in value:
+        if not (isinstance(item, dict) and len(item) == 1):
+            raise _Invalid("!!omap needs a list of one-key mappings, e.g. !!omap [a: 1, b: 2]")
+        ((key, item_value),) = item.items()
+        if key in result:
+            raise _Invalid(f"duplicate key {key!r}")
+        result[key] = item_value
+    return result
 
 
 class _MergeKey:

@@ -444,7 +444,7 @@ def test_timestamps_are_strings(tmp_path: Path, run: Run) -> None:
 
 def test_undefined_alias_and_second_document(tmp_path: Path, run: Run) -> None:
     write(tmp_path / "profiles", "models/a.yaml", "model: *nope\n")
-    assert "profiles/models/a.yaml:1:8: found undefined alias 'nope'" in run("validate")[2]
+    assert "profiles/models/a.yaml:1:8: model: found undefined alias 'nope'" in run("validate")[2]
     write(tmp_path / "profiles", "models/a.yaml", "model: m\n---\nmodel: n\n")
     assert "profiles/models/a.yaml:2:1: expected a single document" in run("validate")[2]
 
@@ -461,10 +461,9 @@ def test_a_constructor_error_leaves_nothing_on_stderr(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 3
-    assert result.stderr.splitlines() == [
-        "profiles/models/a.yaml:4:3: duplicate key 'x'",
-        "1 problem found",
-    ]
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("profiles/models/a.yaml:3:3: load.x: unknown key 'x'; valid keys:")
+    assert lines[1:] == ["profiles/models/a.yaml:4:3: duplicate key 'x'", "2 problems found"]
 
 
 # ------------------------------------------------------------------------------------------

@@ -96,6 +96,46 @@ def test_a_file_name_that_is_no_identifier_is_a_problem(
     assert cli(capsys, "--profiles", str(root), "validate", code=0)[0].startswith("valid:")
 
 
+@pytest.mark.parametrize("cache", [(), ("--no-cache",)])
+def test_a_request_file_name_that_is_no_name_is_a_problem(
+    write_tree: WriteTree, capsys: pytest.CaptureFixture[str], cache: tuple[str, ...]
+) -> None:
+    """A request file's stem is the request's name (`--request NAME`): the rule of names."""
+    root = write_tree(
+        {
+            "models/a.yaml": "model: m/x\nrequests:\n  a b:\n    inference: {temperature: 1}\n",
+            "requests/a b.yaml": "inference: {}\n",
+            "requests/c\x01d.yaml": "inference: {}\n",
+            "requests/tab\t.yaml": "inference: {}\n",
+            "requests/z\u200bw.yaml": "inference: {}\n",
+            "requests/fine-1.2_x@y:z.yaml": "inference: {}\n",
+        }
+    )
+    end = "; rename the file"
+    expected = [
+        f"profiles/requests/a b.yaml: the file name 'a b' is the request's name and must not "
+        f"contain ' ' (a space){end}",
+        f"profiles/requests/c\\x01d.yaml: the file name 'c\\x01d' is the request's name and must "
+        f"not contain '\\x01' (a control character){end}",
+        f"profiles/requests/tab\\t.yaml: the file name 'tab\\t' is the request's name and must "
+        f"not contain '\\t' (a tab){end}",
+        f"profiles/requests/z\\u200bw.yaml: the file name 'z\\u200bw' is the request's name and "
+        f"must not contain '\\u200b' (an invisible character){end}",
+    ]
+    assert validate(capsys, root, *cache) == expected
+    if not cache:  # the second run answers from the cache: the same problems
+        assert validate(capsys, root) == expected
+    (root / "requests/a b.yaml").rename(root / "requests/a-b.yaml")
+    for name in ("c\x01d", "tab\t", "z\u200bw"):
+        (root / f"requests/{name}.yaml").unlink()
+    (root / "models/a.yaml").write_text("model: m/x\n")
+    assert cli(capsys, "--profiles", str(root), "validate", code=0)[0].startswith("valid:")
+    assert main(["--profiles", str(root), "render", "a", "--request", "a b"]) == 3
+    assert "no request profile named 'a b'; did you mean 'a-b'?" in capsys.readouterr().err
+    with pytest.raises(lmsprofiles.UnknownRequestError, match=r"'z\\u200bw'"):
+        lmsprofiles.load(root, env={}).resolve("a", request="z\u200bw")
+
+
 def test_invisible_characters_in_keys_are_shown_escaped(
     write_tree: WriteTree, capsys: pytest.CaptureFixture[str]
 ) -> None:

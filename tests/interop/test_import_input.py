@@ -83,9 +83,20 @@ def test_a_name_that_is_no_plain_file_name_is_refused_and_nothing_is_written(
 
 
 def test_a_plain_name_is_the_file_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _import([str(PRESET), "--name", "my writer.v2", "--to", str(tmp_path)], capsys)
+    code, out, err = _import([str(PRESET), "--name", "my-writer.v2", "--to", str(tmp_path)], capsys)
     assert code == 0, err
-    assert out == f"wrote {tmp_path / 'requests' / 'my writer.v2.yaml'}\n"
+    assert out == f"wrote {tmp_path / 'requests' / 'my-writer.v2.yaml'}\n"
+
+
+def test_a_request_name_with_a_space_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The stem of a request file is the request's name, which has no whitespace."""
+    target = tmp_path / "p"
+    code, _, err = _import([str(PRESET), "--name", "my writer", "--to", str(target)], capsys)
+    assert code == 3
+    assert "the file name 'my writer' is the request's name and must not contain ' '" in err
+    assert not target.exists()
 
 
 def test_names_taken_from_a_source_stay_inside_the_directory(
