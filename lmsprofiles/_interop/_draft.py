@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from lmsprofiles._errors import Problem
+from lmsprofiles._fieldtable import odd_character
 from lmsprofiles._interop._kv import Skipped
 
 if TYPE_CHECKING:
@@ -56,8 +57,10 @@ def name_problem(name: str) -> str | None:
     """Why ``name`` cannot be the stem of a profile file, or None if it can.
 
     A profile's name is a plain file name in ``models/`` or ``requests/``: one that the
-    profile directory reads (not hidden, so not starting with ``.``) and that stays in that
-    directory (no path separator). Names made by :func:`file_stem` always pass.
+    profile directory reads (not hidden, so not starting with ``.``), that stays in that
+    directory (no path separator) and that is a name (no whitespace, control or invisible
+    character: the stem is the model's identifier or the request's name). Names made by
+    :func:`file_stem` always pass.
     """
     if not name:
         return "is empty"
@@ -65,8 +68,9 @@ def name_problem(name: str) -> str | None:
         return "contains a path separator"
     if name.startswith("."):
         return "starts with '.', and profile directories skip hidden files"
-    if any(ord(char) < 32 or ord(char) == 127 for char in name):
-        return "contains a control character"
+    odd = odd_character(name)
+    if odd is not None:  # the name of the profile, which names have none of
+        return f"contains {odd[0]!r} ({odd[1]})"
     if len(name.encode("utf-8", "surrogatepass")) > _NAME_BYTES:
         return "is longer than a file name can be"
     return None
