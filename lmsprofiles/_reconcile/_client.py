@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import json
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
@@ -306,6 +307,11 @@ def translated(host: str, doing: str, timeout: float | None = None) -> Iterator[
         raise LMStudioError(f"could not {doing}: {_first_line(exc)}") from exc
     except lmstudio.ValidationError as exc:
         raise LMStudioError(f"could not {doing}: invalid value: {exc}") from exc
+    except json.JSONDecodeError as exc:  # the SDK reads the greeting's answer as JSON
+        raise LMStudioUnreachableError(
+            f"LM Studio is not reachable at {host} (the server there answered its greeting "
+            "with something other than JSON; is it an LM Studio API server?)"
+        ) from exc
     except (httpx.HTTPError, OSError) as exc:
         raise LMStudioUnreachableError(f"LM Studio is not reachable at {host} ({exc})") from exc
     except (httpx.InvalidURL, UnicodeError) as exc:  # an address the SDK cannot use

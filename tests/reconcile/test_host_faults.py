@@ -1,0 +1,69 @@
+"""The command line's connection to a host that is not what it should be, or that fails it
+half-way: a web server that is no LM Studio, a namespace that fails to open, a run
+interrupted while it connects."""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lmsprofiles._cli import main
+from tests.reconcile.conftest import EXAMPLE_PROFILES
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class _WebPage(http.server.BaseHTTPRequestHandler):
+    """A web server answering every path with its page, as a single-page app's does."""
+
+    def do_GET(self) -> None:
+        page = b"<!doctype html><title>app</title>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def web_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _WebPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["plan", "--profiles", str(EXAMPLE_PROFILES)],
+        ["reconcile", "--profiles", str(EXAMPLE_PROFILES)],
+        ["import", "--from-host", "--dry-run"],
+    ],
+)
+def test_a_web_server_that_is_no_lm_studio_is_one_line_and_exit_1(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with web_server() as address:
+        extra = ["--to", str(tmp_path / "to")] if argv[0] == "import" else []
+        state = [] if argv[0] == "import" else ["--state-dir", str(tmp_path / "state")]
+        code = main([*argv, "--host", address, *state, *extra])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err == (
+        f"error: LM Studio is not reachable at {address} (the server there answered "
+        "its greeting with something other than JSON; is it an LM Studio API server?)\n"
+    )
