@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,3 +69,55 @@ def test_a_web_server_that_is_no_lm_studio_is_one_line_and_exit_1(
         f"error: LM Studio is not reachable at {address} (the server there answered "
         "its greeting with something other than JSON; is it an LM Studio API server?)\n"
     )
+
+
+_INTERRUPTED_CONNECT = """
+import asyncio, os, signal, sys, threading, time
+from lmsprofiles._cli import main
+from lmsprofiles._reconcile._loop import _event_loop
+from lmsprofiles.emulator import Emulator
+
+profiles, state = sys.argv[1:]
+emulator = Emulator().start()
+emulator.latency_ms = 3_600_000  # the answers to the handshakes never come
+
+
+def interrupt() -> None:  # Ctrl-C once both websockets are waiting for their answer
+    while len(emulator.websockets) < 2:
+        time.sleep(0.01)
+    signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+
+threading.Thread(target=interrupt, daemon=True).start()
+argv = ["plan", "--profiles", profiles, "--host", emulator.host, "--state-dir", state]
+code = main([*argv, "--timeout", "3600"])
+
+
+async def left() -> int:  # what the run left on the event loop, once it has settled
+    others: set[asyncio.Task[object]] = set()
+    for _ in range(200):
+        others = asyncio.all_tasks() - {asyncio.current_task()}
+        if not others:
+            break
+        await asyncio.sleep(0.1)
+    return len(others)
+
+
+print(code, asyncio.run_coroutine_threadsafe(left(), _event_loop.get()).result(), flush=True)
+os._exit(0)  # the emulator's handshakes are held back for an hour: not waited for
+"""
+
+
+def test_a_run_interrupted_while_it_connects_leaves_nothing_on_the_event_loop(
+    tmp_path: Path,
+) -> None:
+    # The event loop serves every later run of the process: a connection still being
+    # made when Ctrl-C ended the wait for it must not be left to finish and stay open.
+    done = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_CONNECT, str(EXAMPLE_PROFILES), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert (done.stdout, done.stderr) == ("130 0\n", "interrupted\n")
