@@ -360,20 +360,26 @@ def _client_type() -> type:
             await self._resources.enter_async_context(self._task_manager)
             opened = [self._add(session_type) for session_type in self._ALL_SESSIONS]
             await _at_once([session.connect for session in opened], len(opened))
+            self._sessions.update((session.API_NAMESPACE, session) for session in opened)
             return self
 
         async def open_system(self) -> bool:
-            """Open the ``system`` namespace unless it is open; True if it was opened now."""
+            """Open the ``system`` namespace unless it is open; True if it was opened now.
+
+            A namespace is in use only once open: after a failure the next call tries again.
+            """
             system = async_api._AsyncSessionSystem
             if system.API_NAMESPACE in self._sessions:
                 return False
-            await self._add(system).connect()
+            session = self._add(system)
+            await session.connect()
+            self._sessions[system.API_NAMESPACE] = session
             return True
 
         def _add(self, session_type: type[Any]) -> Any:
+            """A new session of ``session_type``, closed with the client."""
             session = session_type(self)
-            self._resources.push_async_callback(session.disconnect)  # closed with the client
-            self._sessions[session.API_NAMESPACE] = session
+            self._resources.push_async_callback(session.disconnect)
             return session
 
     _made.append(Client)

@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 
 from lmsprofiles._cli import main
+from lmsprofiles._errors import LMStudioTimeoutError
+from lmsprofiles._reconcile._loop import HostClient
+from lmsprofiles.emulator import Emulator
 from tests.reconcile.conftest import EXAMPLE_PROFILES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -121,3 +124,17 @@ def test_a_run_interrupted_while_it_connects_leaves_nothing_on_the_event_loop(
         cwd=REPO,
     )
     assert (done.stdout, done.stderr) == ("130 0\n", "interrupted\n")
+
+
+def test_a_namespace_that_failed_to_open_is_opened_by_the_next_call(
+    lmstudio_emulator: Emulator,
+) -> None:
+    with HostClient(lmstudio_emulator.host, timeout=0.5) as client:
+        assert client.observe() == []
+        lmstudio_emulator.latency_ms = 3000  # the system websocket's handshake is answered late
+        with pytest.raises(LMStudioTimeoutError, match="could not list downloaded models"):
+            client.downloaded()
+        lmstudio_emulator.latency_ms = 0
+        downloaded = client.downloaded()
+    assert "google/gemma-3-1b" in {model.model_key for model in downloaded}
+    assert lmstudio_emulator.websockets == {"llm": 1, "embedding": 1, "system": 2}
