@@ -25,14 +25,15 @@ synchronous client and the async runtime session.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from functools import partial
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
-from lmsprofiles._errors import ProfileError
+from lmsprofiles._errors import LmsProfilesError, LMStudioError, ProfileError
 from lmsprofiles._reconcile._client import (
     ProgressCallback,
     downloaded_model,
@@ -202,7 +203,8 @@ class HostClient:
                 if open_system is not None and await open_system():
                     self.serial_round_trips += 1
                 [answer] = await self._at_once([partial(client.system.remote_call, LIST)])
-        return [downloaded_model(info) for info in answer or ()]
+        with self._understood("list downloaded models"):
+            return [downloaded_model(info) for info in answer or ()]
 
     def observe(self, *kinds: Kind) -> list[ObservedInstance]:
         """Every loaded instance of ``kinds`` (default: LLM and embedding), with its config.
@@ -215,14 +217,17 @@ class HostClient:
 
     async def _observe(self, kinds: Sequence[Kind]) -> list[ObservedInstance]:
         answers = await self._at_once([partial(self._list_loaded, kind) for kind in kinds])
-        listed = [(kind, info) for kind, raw in zip(kinds, answers, strict=True) for info in raw]
-        configs = await self._at_once(
-            [partial(self._load_config, str(info["identifier"]), kind) for kind, info in listed]
-        )
-        return [
-            observed_instance(kind, info, config)
-            for (kind, info), config in zip(listed, configs, strict=True)
-        ]
+        with self._understood("list loaded instances"):
+            listed = [
+                (k, dict(info)) for k, raw in zip(kinds, answers, strict=True) for info in raw
+            ]
+            reads = [partial(self._load_config, str(i["identifier"]), k) for k, i in listed]
+        configs = await self._at_once(reads)
+        with self._understood("list loaded instances"):
+            return [
+                observed_instance(kind, info, config)
+                for (kind, info), config in zip(listed, configs, strict=True)
+            ]
 
     async def _at_once(self, calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
         """:func:`_at_once`, counted as ``len(calls)`` round trips and one serial one."""
@@ -234,20 +239,23 @@ class HostClient:
 
     async def _list_loaded(self, kind: Kind) -> list[Any]:
         session = self._session(kind)
-        with self._translated(f"list loaded {kind} instances"):
+        doing = f"list loaded {kind} instances"
+        with self._translated(doing):
             async with asyncio.timeout(self.timeout):
                 answer = await session.remote_call("listLoaded")
-        return list(answer or ())
+        with self._understood(doing):
+            return list(answer or ())
 
     async def _load_config(self, identifier: str, kind: Kind) -> dict[str, Any]:
         from lmstudio.async_api import AsyncEmbeddingModel, AsyncLLM
 
         session = self._session(kind)
         handle_type = AsyncLLM if kind == "llm" else AsyncEmbeddingModel
-        with self._translated(f"read the load config of {identifier!r}"):
+        doing = f"read the load config of {identifier!r}"
+        with self._understood(doing), self._translated(doing):
             async with asyncio.timeout(self.timeout):
                 config = await handle_type(identifier, session).get_load_config()
-        return dict(config.to_dict())
+            return dict(config.to_dict())
 
     def load(self, desired: DesiredInstance, on_progress: ProgressCallback | None = None) -> str:
         """Load a new instance of ``desired`` under its identifier; return the identifier.
@@ -303,6 +311,21 @@ class HostClient:
 
     def _translated(self, doing: str) -> Any:
         return translated(self.host, doing, self.timeout)
+
+    @contextlib.contextmanager
+    def _understood(self, doing: str) -> Iterator[None]:
+        """An answer of LM Studio that reading raised on (not of the shape the protocol
+        gives it: a server that is no LM Studio, or a version that changed it) is an
+        :class:`LMStudioError` (exit 1), not a crash."""
+        try:
+            yield
+        except LmsProfilesError:
+            raise
+        except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise LMStudioError(
+                f"could not {doing}: LM Studio at {self.host} sent an answer of an unexpected "
+                f"shape ({type(exc).__name__}: {exc})"
+            ) from exc
 
 
 async def _close(client: Any) -> None:

@@ -4,13 +4,16 @@ interrupted while it connects."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http.server
+import json
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -138,3 +141,75 @@ def test_a_namespace_that_failed_to_open_is_opened_by_the_next_call(
         downloaded = client.downloaded()
     assert "google/gemma-3-1b" in {model.model_key for model in downloaded}
     assert lmstudio_emulator.websockets == {"llm": 1, "embedding": 1, "system": 2}
+
+
+@contextlib.contextmanager
+def odd_server(answers: Mapping[str, Any]) -> Iterator[str]:
+    """A server that speaks LM Studio's protocol, answering each RPC with ``answers``."""
+    from websockets.asyncio.server import ServerConnection, serve
+    from websockets.http11 import Request, Response
+
+    def greeting(connection: ServerConnection, request: Request) -> Response | None:
+        if request.path.rstrip("/") != "/lmstudio-greeting":
+            return None
+        response = connection.respond(200, '{"lmstudio": true}')
+        response.headers["Content-Type"] = "application/json"
+        return response
+
+    async def session(ws: ServerConnection) -> None:
+        await ws.recv()  # the authentication packet
+        await ws.send('{"success": true}')
+        async for raw in ws:
+            message = json.loads(raw)
+            if message.get("type") == "rpcCall":
+                result = answers.get(message["endpoint"])
+                reply = {"type": "rpcResult", "callId": message["callId"], "result": result}
+                await ws.send(json.dumps(reply))
+
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    address: list[str] = []
+    ready = threading.Event()
+
+    async def main() -> None:
+        async with serve(session, "127.0.0.1", 0, process_request=greeting) as server:
+            address.append(f"127.0.0.1:{next(iter(server.sockets)).getsockname()[1]}")
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    ready.wait(30)
+    try:
+        yield address[0]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join()
+        loop.close()
+
+
+_INSTANCE = {"identifier": "g", "modelKey": "google/gemma-3-1b", "type": "llm"}
+
+
+@pytest.mark.parametrize(
+    ("answers", "doing"),
+    [
+        ({"listLoaded": "not a list"}, "list loaded"),
+        ({"listLoaded": 5}, "list loaded"),
+        ({"listLoaded": [{"modelKey": "google/gemma-3-1b"}]}, "list loaded"),
+        ({"listLoaded": [{**_INSTANCE, "ttlMs": "soon"}], "getLoadConfig": {}}, "list loaded"),
+        ({"listLoaded": [_INSTANCE], "getLoadConfig": "not a config"}, "read the load config"),
+        ({"listLoaded": [], "listDownloadedModels": ["not a model"]}, "list downloaded"),
+    ],
+)
+def test_an_answer_of_an_unexpected_shape_is_one_line_and_exit_1(
+    answers: Mapping[str, Any], doing: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with odd_server(answers) as address:
+        argv = ["plan", "--profiles", str(EXAMPLE_PROFILES), "--host", address]
+        code = main([*argv, "--state-dir", str(tmp_path), "--timeout", "10"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith(f"error: could not {doing}")
+    assert "unexpected" in err
+    assert err.count("\n") == 1
