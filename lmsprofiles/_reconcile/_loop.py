@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
@@ -225,7 +226,7 @@ class HostClient:
         configs = await self._at_once(reads)
         with self._understood("list loaded instances"):
             return [
-                observed_instance(kind, info, config)
+                _shown(observed_instance(kind, info, config))
                 for (kind, info), config in zip(listed, configs, strict=True)
             ]
 
@@ -326,6 +327,24 @@ class HostClient:
                 f"could not {doing}: LM Studio at {self.host} sent an answer of an unexpected "
                 f"shape ({type(exc).__name__}: {exc})"
             ) from exc
+
+
+def _shown(instance: ObservedInstance) -> ObservedInstance:
+    """``instance`` with the characters of its identifier and model key that a terminal
+    would act on (controls, format characters such as bidi overrides, line separators)
+    written as escapes: they reach the terminal in the plan, and a host chose them. A
+    profile's identifier never has any, so an instance that has some matches none, as
+    before, and is left alone."""
+    identifier, model_key = _printable(instance.identifier), _printable(instance.model_key)
+    if (identifier, model_key) == (instance.identifier, instance.model_key):
+        return instance
+    return dataclasses.replace(instance, identifier=identifier, model_key=model_key)
+
+
+def _printable(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 async def _close(client: Any) -> None:

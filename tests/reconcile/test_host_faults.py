@@ -213,3 +213,21 @@ def test_an_answer_of_an_unexpected_shape_is_one_line_and_exit_1(
     assert err.startswith(f"error: could not {doing}")
     assert "unexpected" in err
     assert err.count("\n") == 1
+
+
+def test_control_characters_from_the_host_are_shown_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A host's identifiers and model keys reach the terminal: escape sequences in them
+    # (clear the screen, set the title, write the clipboard) or a newline forging a line of
+    # the plan must be shown as text, not acted on.
+    odd = {"identifier": "odd\x1b[2J\x1b]0;title\x07\n  +   forged", "modelKey": "m\u202e\x9b"}
+    answers = {"listLoaded": [{**odd, "type": "llm"}], "getLoadConfig": {"fields": []}}
+    with odd_server(answers) as address:
+        argv = ["plan", "--profiles", str(EXAMPLE_PROFILES), "--host", address]
+        main([*argv, "--state-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert r"odd\x1b[2J\x1b]0;title\x07\n  +   forged" in out
+    assert r"m\u202e\x9b" in out
+    assert all(c.isprintable() for c in out.replace("\n", ""))
+    assert "\n  +   forged" not in out
