@@ -39,6 +39,7 @@ from lmsprofiles._reconcile._client import (
     ProgressCallback,
     downloaded_model,
     observed_instance,
+    printable,
     sdk_load_config,
     translated,
 )
@@ -335,16 +336,10 @@ def _shown(instance: ObservedInstance) -> ObservedInstance:
     written as escapes: they reach the terminal in the plan, and a host chose them. A
     profile's identifier never has any, so an instance that has some matches none, as
     before, and is left alone."""
-    identifier, model_key = _printable(instance.identifier), _printable(instance.model_key)
+    identifier, model_key = printable(instance.identifier), printable(instance.model_key)
     if (identifier, model_key) == (instance.identifier, instance.model_key):
         return instance
     return dataclasses.replace(instance, identifier=identifier, model_key=model_key)
-
-
-def _printable(text: str) -> str:
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 async def _close(client: Any) -> None:

@@ -144,8 +144,11 @@ def test_a_namespace_that_failed_to_open_is_opened_by_the_next_call(
 
 
 @contextlib.contextmanager
-def odd_server(answers: Mapping[str, Any]) -> Iterator[str]:
-    """A server that speaks LM Studio's protocol, answering each RPC with ``answers``."""
+def odd_server(
+    answers: Mapping[str, Any], errors: Mapping[str, Any] | None = None
+) -> Iterator[str]:
+    """A server that speaks LM Studio's protocol, answering each RPC with ``answers``, or
+    failing it with the error of ``errors``."""
     from websockets.asyncio.server import ServerConnection, serve
     from websockets.http11 import Request, Response
 
@@ -162,8 +165,10 @@ def odd_server(answers: Mapping[str, Any]) -> Iterator[str]:
         async for raw in ws:
             message = json.loads(raw)
             if message.get("type") == "rpcCall":
-                result = answers.get(message["endpoint"])
-                reply = {"type": "rpcResult", "callId": message["callId"], "result": result}
+                endpoint, call = message["endpoint"], message["callId"]
+                reply = {"type": "rpcResult", "callId": call, "result": answers.get(endpoint)}
+                if endpoint in (errors or {}):
+                    reply = {"type": "rpcError", "callId": call, "error": (errors or {})[endpoint]}
                 await ws.send(json.dumps(reply))
 
     loop = asyncio.new_event_loop()
@@ -231,3 +236,17 @@ def test_control_characters_from_the_host_are_shown_escaped(
     assert r"m\u202e\x9b" in out
     assert all(c.isprintable() for c in out.replace("\n", ""))
     assert "\n  +   forged" not in out
+
+
+def test_control_characters_in_an_error_of_the_host_are_shown_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    title = "refused\x1b]52;c;aGk=\x07\nerror: forged"  # writes the clipboard, forges a line
+    with odd_server({}, {"listLoaded": {"title": title}}) as address:
+        argv = ["plan", "--profiles", str(EXAMPLE_PROFILES), "--host", address]
+        code = main([*argv, "--state-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.endswith(r"refused\x1b]52;c;aGk=\x07\nerror: forged" + "\n")
+    assert err.count("\n") == 1
+    assert all(c.isprintable() for c in err[:-1])
