@@ -326,7 +326,7 @@ class HostClient:
         except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as exc:
             raise LMStudioError(
                 f"could not {doing}: LM Studio at {self.host} sent an answer of an unexpected "
-                f"shape ({type(exc).__name__}: {exc})"
+                f"shape ({type(exc).__name__}: {printable(str(exc))})"
             ) from exc
 
 
