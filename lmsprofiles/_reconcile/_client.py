@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import json
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
@@ -59,6 +60,7 @@ __all__ = [
     "at_once",
     "downloaded_model",
     "observed_instance",
+    "printable",
     "sdk_load_config",
     "share_tls_context",
     "translated",
@@ -313,6 +315,11 @@ def translated(host: str, doing: str, timeout: float | None = None) -> Iterator[
         raise LMStudioError(f"could not {doing}: {_first_line(exc)}") from exc
     except lmstudio.ValidationError as exc:
         raise LMStudioError(f"could not {doing}: invalid value: {exc}") from exc
+    except json.JSONDecodeError as exc:  # the SDK reads the greeting's answer as JSON
+        raise LMStudioUnreachableError(
+            f"LM Studio is not reachable at {host} (the server there answered its greeting "
+            "with something other than JSON; is it an LM Studio API server?)"
+        ) from exc
     except (httpx.HTTPError, OSError) as exc:
         raise LMStudioUnreachableError(f"LM Studio is not reachable at {host} ({exc})") from exc
     except (httpx.InvalidURL, UnicodeError) as exc:  # an address the SDK cannot use
@@ -391,20 +398,30 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def _first_line(exc: BaseException) -> str:
-    """The server's own title (and cause) on one line, else the exception's first line."""
+    """The server's own title (and cause) on one line, else the exception's first line
+    (:func:`printable`: the server chose the text)."""
     server = getattr(exc, "server_error", None)
     title = getattr(server, "title", None)
     if isinstance(title, str) and title:
         cause = getattr(server, "cause", None)
         if isinstance(cause, str) and cause and cause not in title:
-            return f"{title} ({cause})"
-        return title
+            return printable(f"{title} ({cause})")
+        return printable(title)
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     if not lines:
         return type(exc).__name__
     if lines[0].endswith(":") and len(lines) > 1:
-        return f"{lines[0]} {lines[1]}"
-    return lines[0]
+        return printable(f"{lines[0]} {lines[1]}")
+    return printable(lines[0])
+
+
+def printable(text: str) -> str:
+    """``text`` with the characters a terminal would act on (controls such as escape
+    sequences and newlines, format characters such as bidi overrides, line separators)
+    written as escapes, for text from LM Studio that is printed."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def at_once(calls: Sequence[Callable[[], T]]) -> list[T]:

@@ -25,18 +25,22 @@ synchronous client and the async runtime session.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import os
 import threading
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from functools import partial
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
+from lmsprofiles._errors import LmsProfilesError, LMStudioError
 from lmsprofiles._reconcile._client import (
     BaseClient,
     ProgressCallback,
     downloaded_model,
     observed_instance,
+    printable,
     sdk_load_config,
     translated,
 )
@@ -90,10 +94,15 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run ``coroutine`` on the process's event-loop thread; block until it ends.
 
     Its result is returned and its exception raised in the calling thread. Ctrl-C in the
-    main thread ends the wait at once; the coroutine is then left to the loop, which ends
-    with the process.
+    main thread ends the wait at once and cancels the coroutine: a connection it was making
+    is closed, not left open on the loop, which serves every later run of the process.
     """
-    return asyncio.run_coroutine_threadsafe(coroutine, _event_loop.get()).result()
+    future = asyncio.run_coroutine_threadsafe(coroutine, _event_loop.get())
+    try:
+        return future.result()
+    except BaseException:
+        future.cancel()  # no-op once the coroutine has ended
+        raise
 
 
 async def _at_once(calls: Sequence[Callable[[], Awaitable[T]]], limit: int) -> list[T]:
@@ -165,7 +174,8 @@ class HostClient(BaseClient):
                 if open_system is not None and await open_system():
                     self.serial_round_trips += 1
                 [answer] = await self._at_once([partial(client.system.remote_call, LIST)])
-        return [downloaded_model(info) for info in answer or ()]
+        with self._understood("list downloaded models"):
+            return [downloaded_model(info) for info in answer or ()]
 
     def observe(self, *kinds: Kind) -> list[ObservedInstance]:
         """Every loaded instance of ``kinds`` (default: LLM and embedding), with its config.
@@ -178,14 +188,17 @@ class HostClient(BaseClient):
 
     async def _observe(self, kinds: Sequence[Kind]) -> list[ObservedInstance]:
         answers = await self._at_once([partial(self._list_loaded, kind) for kind in kinds])
-        listed = [(kind, info) for kind, raw in zip(kinds, answers, strict=True) for info in raw]
-        configs = await self._at_once(
-            [partial(self._load_config, str(info["identifier"]), kind) for kind, info in listed]
-        )
-        return [
-            observed_instance(kind, info, config)
-            for (kind, info), config in zip(listed, configs, strict=True)
-        ]
+        with self._understood("list loaded instances"):
+            listed = [
+                (k, dict(info)) for k, raw in zip(kinds, answers, strict=True) for info in raw
+            ]
+            reads = [partial(self._load_config, str(i["identifier"]), k) for k, i in listed]
+        configs = await self._at_once(reads)
+        with self._understood("list loaded instances"):
+            return [
+                _shown(observed_instance(kind, info, config))
+                for (kind, info), config in zip(listed, configs, strict=True)
+            ]
 
     async def _at_once(self, calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
         """:func:`_at_once`, counted as ``len(calls)`` round trips and one serial one."""
@@ -197,20 +210,23 @@ class HostClient(BaseClient):
 
     async def _list_loaded(self, kind: Kind) -> list[Any]:
         session = self._session(kind)
-        with self._translated(f"list loaded {kind} instances"):
+        doing = f"list loaded {kind} instances"
+        with self._translated(doing):
             async with asyncio.timeout(self.timeout):
                 answer = await session.remote_call("listLoaded")
-        return list(answer or ())
+        with self._understood(doing):
+            return list(answer or ())
 
     async def _load_config(self, identifier: str, kind: Kind) -> dict[str, Any]:
         from lmstudio.async_api import AsyncEmbeddingModel, AsyncLLM
 
         session = self._session(kind)
         handle_type = AsyncLLM if kind == "llm" else AsyncEmbeddingModel
-        with self._translated(f"read the load config of {identifier!r}"):
+        doing = f"read the load config of {identifier!r}"
+        with self._understood(doing), self._translated(doing):
             async with asyncio.timeout(self.timeout):
                 config = await handle_type(identifier, session).get_load_config()
-        return dict(config.to_dict())
+            return dict(config.to_dict())
 
     def load(self, desired: DesiredInstance, on_progress: ProgressCallback | None = None) -> str:
         """Load a new instance of ``desired`` under its identifier; return the identifier.
@@ -266,6 +282,33 @@ class HostClient(BaseClient):
 
     def _translated(self, doing: str) -> Any:
         return translated(self.host, doing, self.timeout)
+
+    @contextlib.contextmanager
+    def _understood(self, doing: str) -> Iterator[None]:
+        """An answer of LM Studio that reading raised on (not of the shape the protocol
+        gives it: a server that is no LM Studio, or a version that changed it) is an
+        :class:`LMStudioError` (exit 1), not a crash."""
+        try:
+            yield
+        except LmsProfilesError:
+            raise
+        except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise LMStudioError(
+                f"could not {doing}: LM Studio at {self.host} sent an answer of an unexpected "
+                f"shape ({type(exc).__name__}: {printable(str(exc))})"
+            ) from exc
+
+
+def _shown(instance: ObservedInstance) -> ObservedInstance:
+    """``instance`` with the characters of its identifier and model key that a terminal
+    would act on (controls, format characters such as bidi overrides, line separators)
+    written as escapes: they reach the terminal in the plan, and a host chose them. A
+    profile's identifier never has any, so an instance that has some matches none, as
+    before, and is left alone."""
+    identifier, model_key = printable(instance.identifier), printable(instance.model_key)
+    if (identifier, model_key) == (instance.identifier, instance.model_key):
+        return instance
+    return dataclasses.replace(instance, identifier=identifier, model_key=model_key)
 
 
 async def _close(client: Any) -> None:
@@ -323,20 +366,26 @@ def _client_type() -> type:
             await self._resources.enter_async_context(self._task_manager)
             opened = [self._add(session_type) for session_type in self._ALL_SESSIONS]
             await _at_once([session.connect for session in opened], len(opened))
+            self._sessions.update((session.API_NAMESPACE, session) for session in opened)
             return self
 
         async def open_system(self) -> bool:
-            """Open the ``system`` namespace unless it is open; True if it was opened now."""
+            """Open the ``system`` namespace unless it is open; True if it was opened now.
+
+            A namespace is in use only once open: after a failure the next call tries again.
+            """
             system = async_api._AsyncSessionSystem
             if system.API_NAMESPACE in self._sessions:
                 return False
-            await self._add(system).connect()
+            session = self._add(system)
+            await session.connect()
+            self._sessions[system.API_NAMESPACE] = session
             return True
 
         def _add(self, session_type: type[Any]) -> Any:
+            """A new session of ``session_type``, closed with the client."""
             session = session_type(self)
-            self._resources.push_async_callback(session.disconnect)  # closed with the client
-            self._sessions[session.API_NAMESPACE] = session
+            self._resources.push_async_callback(session.disconnect)
             return session
 
     _made.append(Client)
