@@ -15,7 +15,7 @@ synchronous client, and one host's reads wait for the same round trips.
 The SDK's ``AsyncClient`` opens all five of its namespaces one after the other when it is
 entered: five waits for LM Studio. :func:`_client_type` makes a subclass that opens the two
 every run uses (``llm``, ``embedding``) at once, one wait, and ``system`` only when a plan
-loads something and so needs the downloaded models.
+needs the downloaded models (it loads something or blocks a profile).
 
 ``timeout`` bounds every wait with an asyncio timeout: connecting, and each answer; a load
 that reports progress is not cut off (the wait starts again with each report), as in the
@@ -56,7 +56,7 @@ __all__ = ["HostClient", "run"]
 
 T = TypeVar("T")
 
-LIST: Final = "listDownloadedModels"
+_LIST_DOWNLOADED: Final = "listDownloadedModels"
 
 _READERS: Final = 32
 """Most calls one client has in flight at once while it reads the host's state."""
@@ -173,7 +173,9 @@ class HostClient(BaseClient):
                 open_system = getattr(client, "open_system", None)  # None: open already
                 if open_system is not None and await open_system():
                     self.serial_round_trips += 1
-                [answer] = await self._at_once([partial(client.system.remote_call, LIST)])
+                [answer] = await self._at_once(
+                    [partial(client.system.remote_call, _LIST_DOWNLOADED)]
+                )
         with self._understood("list downloaded models"):
             return [downloaded_model(info) for info in answer or ()]
 
