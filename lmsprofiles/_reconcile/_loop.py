@@ -25,6 +25,7 @@ synchronous client and the async runtime session.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
 import os
@@ -32,7 +33,7 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from functools import partial
 from types import TracebackType
-from typing import Any, Final, Self, TypeVar
+from typing import Any, Final, ParamSpec, Self, TypeVar
 
 from lmsprofiles._errors import LmsProfilesError, LMStudioError
 from lmsprofiles._reconcile._client import (
@@ -55,6 +56,7 @@ from lmsprofiles._reconcile._model import (
 __all__ = ["HostClient", "run"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 _LIST_DOWNLOADED: Final = "listDownloadedModels"
 
@@ -64,6 +66,34 @@ _READERS: Final = 32
 _CLOSE_SECONDS: Final = 1.0
 """How long closing a client may take; a connection that does not close by then is left to
 end with the process (the SDK's own limit is 20 s)."""
+
+
+class _DaemonThreads(concurrent.futures.ThreadPoolExecutor):
+    """The event loop's executor: each call on a daemon thread of its own.
+
+    asyncio resolves host names on its default executor, whose threads the interpreter
+    joins when the process ends: a name lookup that never returns (a resolver that does not
+    answer) would hold up the end of a run that already reported its error or was
+    interrupted. Lookups are few (one per connection), so a thread each costs nothing.
+    """
+
+    def submit(
+        self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def work() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:  # handed to the waiting coroutine
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+        threading.Thread(target=work, name="lmsprofiles-io-call", daemon=True).start()
+        return future
 
 
 class _EventLoop:
@@ -78,6 +108,7 @@ class _EventLoop:
         with self._lock:
             if self._loop is None or self._pid != os.getpid():
                 loop = asyncio.new_event_loop()
+                loop.set_default_executor(_DaemonThreads())
                 threading.Thread(
                     target=loop.run_forever,
                     name="lmsprofiles-io",

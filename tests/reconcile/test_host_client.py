@@ -169,3 +169,30 @@ def test_calls_at_once_keep_their_order_and_limit_and_raise_the_first_failure() 
     squares = [functools.partial(call, i) for i in (0, 1, 2, 4, 6)]
     assert asyncio.run(_at_once(squares, 2)) == [0, 1, 4, 16, 36]
     assert asyncio.run(_at_once(squares, 32)) == [0, 1, 4, 16, 36]
+
+
+_HANGING_RESOLVER = """
+import socket, sys, threading
+real = socket.getaddrinfo
+def lookup(host, *args, **kwargs):
+    if host in ("hang.invalid", b"hang.invalid"):
+        threading.Event().wait()  # a resolver that never answers
+    return real(host, *args, **kwargs)
+socket.getaddrinfo = lookup
+from lmsprofiles._cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_name_lookup_that_never_returns_does_not_hold_up_the_exit(tmp_path: Path) -> None:
+    argv = ["plan", "--profiles", str(REPO / "profiles"), "--host", "hang.invalid:1234"]
+    argv += ["--state-dir", str(tmp_path), "--timeout", "2"]
+    done = subprocess.run(  # held up at the exit, it would time out here
+        [sys.executable, "-c", _HANGING_RESOLVER, *argv],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == "error: LM Studio is not reachable at hang.invalid:1234\n"
