@@ -24,6 +24,7 @@ synchronous client and the async runtime session.
 
 from __future__ import annotations
 
+import _thread
 import asyncio
 import concurrent.futures
 import contextlib
@@ -74,7 +75,9 @@ class _DaemonThreads(concurrent.futures.ThreadPoolExecutor):
     asyncio resolves host names on its default executor, whose threads the interpreter
     joins when the process ends: a name lookup that never returns (a resolver that does not
     answer) would hold up the end of a run that already reported its error or was
-    interrupted. Lookups are few (one per connection), so a thread each costs nothing.
+    interrupted. Lookups are few (one per connection), so a thread each costs little; it is
+    started with :func:`_thread.start_new_thread`, which neither waits for it to run (as
+    ``threading.Thread.start`` does, holding up the event loop) nor joins it at exit.
     """
 
     def submit(
@@ -92,7 +95,7 @@ class _DaemonThreads(concurrent.futures.ThreadPoolExecutor):
             else:
                 future.set_result(result)
 
-        threading.Thread(target=work, name="lmsprofiles-io-call", daemon=True).start()
+        _thread.start_new_thread(work, ())  # not joined at exit; returns without waiting
         return future
 
 
