@@ -111,6 +111,18 @@ class BaseClient:
         """The server key of the host in use (the lock and ownership records use it)."""
         return server_key(self.host)
 
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        raise NotImplementedError
+
 
 class LMStudioClient(BaseClient):
     """A connection to one LM Studio host on the SDK's synchronous ``Client``. Use it as a
@@ -161,14 +173,6 @@ class LMStudioClient(BaseClient):
         self._client = client
         self.serial_round_trips += 2  # the greeting, then the namespaces at once
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the SDK client and its websockets (idempotent)."""

@@ -33,7 +33,6 @@ import os
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from functools import partial
-from types import TracebackType
 from typing import Any, Final, ParamSpec, Self, TypeVar
 
 from lmsprofiles._errors import LmsProfilesError, LMStudioError
@@ -169,14 +168,6 @@ class HostClient(BaseClient):
         self._client = run(self._connect())
         self.serial_round_trips += 2  # the greeting, then the namespaces at once
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the SDK client and its websockets (idempotent)."""

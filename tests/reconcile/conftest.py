@@ -87,3 +87,31 @@ def host(
     for name in ("LMSPROFILES_HOST", "LMSPROFILES_PROFILES", "LMSPROFILES_STATE_DIR"):
         monkeypatch.delenv(name, raising=False)
     yield Host(lmstudio_emulator, profiles_dir, tmp_path / "state", capsys)
+
+
+GEMMA = "google/gemma-3-1b"
+NOMIC = "text-embedding-nomic-embed-text-v1.5"
+
+
+def preload_many(emulator: Any) -> None:
+    """40 LLM instances (``m00``..``m39``, context 1024 + i) and one embedding instance
+    (``embed``, 512), with answers held back so that calls made at once are in flight
+    together."""
+    emulator.memory_budget = 1 << 50
+    emulator.latency_ms = 2
+    for i in range(40):
+        emulator.preload(GEMMA, f"m{i:02d}", context_length=1024 + i)
+    emulator.preload(NOMIC, "embed", context_length=512)
+
+
+def assert_read_each(observed: Any, downloaded: Any) -> None:
+    """What a client read of the host :func:`preload_many` set up: every instance with its
+    own config, and the downloaded models."""
+    by_name = {o.identifier: o for o in observed}
+    assert set(by_name) == {f"m{i:02d}" for i in range(40)} | {"embed"}
+    for i in range(40):
+        assert by_name[f"m{i:02d}"].load["contextLength"] == 1024 + i
+        assert by_name[f"m{i:02d}"].kind == "llm"
+    assert by_name["embed"].kind == "embedding"
+    assert by_name["embed"].load["contextLength"] == 512
+    assert {d.model_key for d in downloaded} >= {GEMMA, NOMIC}

@@ -13,14 +13,10 @@ import pytest
 
 from lmsprofiles._reconcile._loop import HostClient
 from lmsprofiles.emulator import Emulator
-from tests.reconcile.conftest import Host
+from tests.reconcile.conftest import Host, assert_read_each, preload_many
 from tests.reconcile.test_fleet import NAMES, write_profiles
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-GEMMA = "google/gemma-3-1b"
-NOMIC = "text-embedding-nomic-embed-text-v1.5"
 
 
 def test_a_run_opens_each_namespace_it_uses_once(host: Host) -> None:
@@ -46,11 +42,7 @@ def test_a_plan_that_keeps_what_is_loaded_does_not_read_the_downloaded_models(
 def test_every_instance_gets_its_own_config_when_read_at_once(
     lmstudio_emulator: Emulator,
 ) -> None:
-    lmstudio_emulator.memory_budget = 1 << 50
-    lmstudio_emulator.latency_ms = 2  # answers are held back: the calls are in flight together
-    for i in range(40):
-        lmstudio_emulator.preload(GEMMA, f"m{i:02d}", context_length=1024 + i)
-    lmstudio_emulator.preload(NOMIC, "embed", context_length=512)
+    preload_many(lmstudio_emulator)
     with HostClient(lmstudio_emulator.host) as client:
         assert client.serial_round_trips == 2  # the greeting, then llm and embedding at once
         observed = client.observe()
@@ -60,14 +52,7 @@ def test_every_instance_gets_its_own_config_when_read_at_once(
         assert client.serial_round_trips == 6  # opening system, then the list
         client.downloaded()
         assert client.serial_round_trips == 7  # system is open
-    by_name = {o.identifier: o for o in observed}
-    assert set(by_name) == {f"m{i:02d}" for i in range(40)} | {"embed"}
-    for i in range(40):
-        assert by_name[f"m{i:02d}"].load["contextLength"] == 1024 + i
-        assert by_name[f"m{i:02d}"].kind == "llm"
-    assert by_name["embed"].kind == "embedding"
-    assert by_name["embed"].load["contextLength"] == 512
-    assert {d.model_key for d in downloaded} >= {GEMMA, NOMIC}
+    assert_read_each(observed, downloaded)
     assert lmstudio_emulator.websockets == {"llm": 1, "embedding": 1, "system": 1}
 
 

@@ -20,33 +20,21 @@ from lmsprofiles._cli import main
 from lmsprofiles._reconcile._client import _READERS, LMStudioClient, at_once, share_tls_context
 from lmsprofiles.emulator import Emulator
 from tests.conftest import EXAMPLE_PROFILES
+from tests.reconcile.conftest import GEMMA, NOMIC, assert_read_each, preload_many
 
-GEMMA = "google/gemma-3-1b"
-NOMIC = "text-embedding-nomic-embed-text-v1.5"
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_every_instance_gets_its_own_config_when_read_at_once(
     lmstudio_emulator: Emulator,
 ) -> None:
-    lmstudio_emulator.memory_budget = 1 << 50
-    lmstudio_emulator.latency_ms = 2  # answers are held back: the calls are in flight together
-    for i in range(40):
-        lmstudio_emulator.preload(GEMMA, f"m{i:02d}", context_length=1024 + i)
-    lmstudio_emulator.preload(NOMIC, "embed", context_length=512)
+    preload_many(lmstudio_emulator)
     with LMStudioClient(lmstudio_emulator.host) as client:
         connecting = client.serial_round_trips
         observed, downloaded = client.survey()
         assert client.serial_round_trips - connecting == 2  # the lists, then the configs
         assert client.round_trips == 2 + 1 + 41
-    by_name = {o.identifier: o for o in observed}
-    assert set(by_name) == {f"m{i:02d}" for i in range(40)} | {"embed"}
-    for i in range(40):
-        assert by_name[f"m{i:02d}"].load["contextLength"] == 1024 + i
-        assert by_name[f"m{i:02d}"].kind == "llm"
-    assert by_name["embed"].kind == "embedding"
-    assert by_name["embed"].load["contextLength"] == 512
-    assert {d.model_key for d in downloaded} >= {GEMMA, NOMIC}
+    assert_read_each(observed, downloaded)
 
 
 def test_the_first_failure_in_order_is_raised_after_every_call_ended() -> None:
