@@ -131,7 +131,7 @@ class LMStudioClient(BaseClient):
     The SDK's synchronous timeout is process-wide: it is set while a client is open and
     restored when the last open client closes (clients of one process share it).
 
-    Reads that do not depend on each other are made at once (:meth:`survey`, :meth:`observe`,
+    Reads that do not depend on each other are made at once (:meth:`observe`,
     connecting the namespaces): each is a blocking SDK call on its own thread. The SDK's
     synchronous client hands every call to the one event-loop thread that runs the client's
     websockets, which gives each call its own id and answer queue, so calls from several
@@ -192,31 +192,16 @@ class LMStudioClient(BaseClient):
         One ``listLoaded`` per namespace, then one ``getLoadConfig`` per instance, each batch
         at once: two round trips of waiting. The sessions' read path of the host's state.
         """
-        return self.survey(*kinds, downloaded=False)[0]
-
-    def survey(
-        self, *kinds: Kind, downloaded: bool = True
-    ) -> tuple[list[ObservedInstance], list[DownloadedModel]]:
-        """:meth:`observe` and (with ``downloaded``) :meth:`downloaded` in two round trips.
-
-        The lists (loaded instances per namespace, downloaded models) are read at once, then
-        the load config of every instance at once.
-        """
         kinds = kinds or KINDS
-        lists: list[Callable[[], list[Any]]] = [partial(self._list_loaded, k) for k in kinds]
-        if downloaded:
-            lists.append(self._list_downloaded)
-        answers = self._at_once(lists)
-        listed = [(kind, info) for kind, raw in zip(kinds, answers, strict=False) for info in raw]
+        answers = self._at_once([partial(self._list_loaded, kind) for kind in kinds])
+        listed = [(kind, info) for kind, raw in zip(kinds, answers, strict=True) for info in raw]
         configs = self._at_once(
             [partial(self._load_config, str(i["identifier"]), k) for k, i in listed]
         )
-        observed = [
+        return [
             observed_instance(kind, info, config)
             for (kind, info), config in zip(listed, configs, strict=True)
         ]
-        models = [downloaded_model(info) for info in answers[-1]] if downloaded else []
-        return observed, models
 
     def load_config(self, identifier: str, kind: Kind) -> dict[str, Any]:
         """The load config of one loaded instance as the SDK reads it (camelCase)."""

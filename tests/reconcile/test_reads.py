@@ -31,9 +31,12 @@ def test_every_instance_gets_its_own_config_when_read_at_once(
     preload_many(lmstudio_emulator)
     with LMStudioClient(lmstudio_emulator.host) as client:
         connecting = client.serial_round_trips
-        observed, downloaded = client.survey()
+        observed = client.observe()
         assert client.serial_round_trips - connecting == 2  # the lists, then the configs
-        assert client.round_trips == 2 + 1 + 41
+        assert client.round_trips == 2 + 41
+        downloaded = client.downloaded()
+        assert client.serial_round_trips - connecting == 3
+        assert client.round_trips == 2 + 41 + 1
     assert_read_each(observed, downloaded)
 
 
@@ -140,7 +143,8 @@ def test_a_library_leaves_httpx_as_it_is(
 
     original = _httpx_as_installed(monkeypatch)
     with LMStudioClient(lmstudio_emulator.host) as client:
-        client.survey()
+        client.observe()
+        client.downloaded()
     profiles = lmsprofiles.load(EXAMPLE_PROFILES, env={}, user_config=None)
     state_dir = tmp_path / "state"
     with lmsprofiles.connect(profiles, host=lmstudio_emulator.host, state_dir=state_dir) as s:
@@ -165,7 +169,7 @@ import sys
 sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show at once
 from lmsprofiles._reconcile._client import LMStudioClient
 with LMStudioClient(sys.argv[1]) as client:
-    observed, _ = client.survey()
+    observed = client.observe()
 print(len(observed))
 """
 
